@@ -1,0 +1,180 @@
+"""The ``SDK-HMAC-SHA256`` algorithm of ``huaweicloudsdkcore.signer.Signer``.
+
+Canonical request = method, canonical URI (each segment URL-encoded, trailing
+``/`` added), canonical query (sorted, encoded), canonical headers, the signed
+header list and the hex SHA-256 of the body. The string to sign is the
+algorithm, the ``X-Sdk-Date`` and the hash of the canonical request; the
+signature is its hex HMAC-SHA256 under the secret key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import quote, unquote, urlsplit
+
+ALGORITHM = "SDK-HMAC-SHA256"
+DATE_FORMAT = "%Y%m%dT%H%M%SZ"
+DATE_HEADER = "X-Sdk-Date"
+EMPTY_BODY_SHA256 = hashlib.sha256(b"").hexdigest()
+
+_AUTH_RE = re.compile(
+    r"^SDK-HMAC-SHA256\s+Access=(?P<access>[^,\s]+),\s*"
+    r"SignedHeaders=(?P<headers>[^,\s]+),\s*Signature=(?P<signature>[0-9a-fA-F]+)$"
+)
+
+QueryParams = Iterable[tuple[str, str]]
+
+
+class SignatureError(ValueError):
+    """An ``Authorization`` header that is missing, malformed or does not match."""
+
+
+@dataclass(frozen=True)
+class Authorization:
+    """The parts of an ``Authorization: SDK-HMAC-SHA256 ...`` header."""
+
+    access_key: str
+    signed_headers: tuple[str, ...]
+    signature: str
+
+
+def _encode(value: str) -> str:
+    return quote(value, safe="~")
+
+
+def canonical_uri(path: str) -> str:
+    uri = "/".join(_encode(segment) for segment in unquote(path).split("/"))
+    return uri if uri.endswith("/") else uri + "/"
+
+
+def canonical_query(params: QueryParams) -> str:
+    return "&".join(f"{_encode(k)}={_encode(v)}" for k, v in sorted(params))
+
+
+def canonical_request(
+    *,
+    method: str,
+    path: str,
+    query: QueryParams,
+    headers: Mapping[str, str],
+    signed_headers: Iterable[str],
+    body: bytes,
+) -> str:
+    """Build the canonical request; ``headers`` keys may be in any case."""
+    lowered = {k.lower(): str(v).strip() for k, v in headers.items()}
+    names = list(signed_headers)
+    try:
+        header_block = "".join(f"{name}:{lowered[name]}\n" for name in names)
+    except KeyError as exc:
+        raise SignatureError(f"signed header {exc.args[0]!r} is not in the request") from None
+    payload_hash = lowered.get("x-sdk-content-sha256") or (
+        hashlib.sha256(body).hexdigest() if body else EMPTY_BODY_SHA256
+    )
+    return "\n".join(
+        [
+            method.upper(),
+            canonical_uri(path),
+            canonical_query(query),
+            header_block,
+            ";".join(names),
+            payload_hash,
+        ]
+    )
+
+
+def signature(*, secret_key: str, date: str, canonical: str) -> str:
+    string_to_sign = "\n".join([ALGORITHM, date, hashlib.sha256(canonical.encode()).hexdigest()])
+    return hmac.new(secret_key.encode(), string_to_sign.encode(), hashlib.sha256).hexdigest()
+
+
+def sign(
+    *,
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    access_key: str,
+    secret_key: str,
+    now: datetime | None = None,
+) -> dict[str, str]:
+    """Return ``headers`` plus ``Host``, ``X-Sdk-Date`` and ``Authorization``.
+
+    Every header whose name has no ``_`` is signed, as the SDK does.
+    """
+    parts = urlsplit(url)
+    signed = dict(headers)
+    if not any(k.lower() == "host" for k in signed):
+        signed["Host"] = parts.netloc
+    if not any(k.lower() == DATE_HEADER.lower() for k in signed):
+        signed[DATE_HEADER] = (now or datetime.now(UTC)).strftime(DATE_FORMAT)
+    date = next(v for k, v in signed.items() if k.lower() == DATE_HEADER.lower())
+    names = sorted(k.lower() for k in signed if "_" not in k)
+    query = [tuple(p.split("=", 1)) if "=" in p else (p, "") for p in parts.query.split("&") if p]
+    canonical = canonical_request(
+        method=method,
+        path=parts.path or "/",
+        query=[(unquote(k), unquote(v)) for k, v in query],
+        headers=signed,
+        signed_headers=names,
+        body=body,
+    )
+    sig = signature(secret_key=secret_key, date=date, canonical=canonical)
+    signed["Authorization"] = (
+        f"{ALGORITHM} Access={access_key}, SignedHeaders={';'.join(names)}, Signature={sig}"
+    )
+    return signed
+
+
+def parse_authorization(value: str | None) -> Authorization:
+    match = _AUTH_RE.match((value or "").strip())
+    if not match:
+        raise SignatureError("missing or malformed Authorization header")
+    return Authorization(
+        access_key=match["access"],
+        signed_headers=tuple(match["headers"].split(";")),
+        signature=match["signature"].lower(),
+    )
+
+
+def verify(
+    *,
+    method: str,
+    path: str,
+    query: QueryParams,
+    headers: Mapping[str, str],
+    body: bytes,
+    secret_key: str,
+    authorization: Authorization,
+) -> None:
+    """Raise :class:`SignatureError` unless ``authorization`` signs this request.
+
+    The signed-header list comes from the request itself; ``path`` and
+    ``query`` are the decoded values a server sees.
+    """
+    date = next((v for k, v in headers.items() if k.lower() == DATE_HEADER.lower()), None)
+    if not date:
+        raise SignatureError(f"missing {DATE_HEADER} header")
+    canonical = canonical_request(
+        method=method,
+        path=path,
+        query=query,
+        headers=headers,
+        signed_headers=authorization.signed_headers,
+        body=body,
+    )
+    expected = signature(secret_key=secret_key, date=date, canonical=canonical)
+    if not hmac.compare_digest(expected, authorization.signature):
+        raise SignatureError("signature does not match")
+
+
+def parse_date(value: str) -> datetime:
+    """Parse an ``X-Sdk-Date`` value as an aware UTC datetime."""
+    try:
+        return datetime.strptime(value, DATE_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        raise SignatureError(f"malformed {DATE_HEADER} header") from None

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PeeringsConfig(AppConfig):
+    name = "peerings"
+    verbose_name = "VPC peerings"

@@ -1,0 +1,269 @@
+"""Tenants, memberships, the peering mirror and the append-only history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Greatest, Least
+
+from peerings.choices import (
+    OPEN_STATUSES,
+    TRANSITIONS,
+    CallOperation,
+    ChangeSource,
+    PeeringStatus,
+    Role,
+)
+from peerings.secrets import EncryptedSecretField
+
+__all__ = ["Membership", "Peering", "StatusChange", "Tenant", "UpstreamCall"]
+
+
+class Tenant(models.Model):
+    """A cloud project and the account keys the portal uses for it."""
+
+    name = models.CharField(max_length=100, unique=True)
+    project_id = models.CharField(
+        "cloud project id", max_length=64, unique=True, help_text="The project's ID in the cloud."
+    )
+    access_key = EncryptedSecretField("access key (AK)")
+    secret_key = EncryptedSecretField("secret key (SK)")
+    region = models.CharField(
+        max_length=64, blank=True, help_text="Cloud region, e.g. cn-north-4; used when no endpoint is set."
+    )
+    endpoint = models.URLField(blank=True, help_text="Overrides the VPC API endpoint for this tenant only.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"<Tenant {self.pk}: {self.name} ({self.project_id})>"
+
+    @property
+    def api_endpoint(self) -> str:
+        """The VPC API base URL for this tenant: its own, its region's or the default."""
+        if self.endpoint:
+            return self.endpoint.rstrip("/")
+        if self.region:
+            return f"https://vpc.{self.region}.myhuaweicloud.com"
+        return settings.VPC_API_ENDPOINT.rstrip("/")
+
+
+class MembershipQuerySet(models.QuerySet):
+    def for_user(self, user: Any) -> MembershipQuerySet:
+        return self.filter(user=user) if user.is_authenticated else self.none()
+
+
+class Membership(models.Model):
+    """A user's role in a tenant. A user may belong to several tenants."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["tenant__name", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "tenant"], name="membership_unique_user_tenant"),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.tenant} ({self.role})"
+
+
+class PeeringQuerySet(models.QuerySet):
+    def visible_to(self, user: Any) -> PeeringQuerySet:
+        """Peerings requested by, or addressed to, a tenant the user belongs to."""
+        if not user.is_authenticated:
+            return self.none()
+        tenant_ids = Membership.objects.filter(user=user).values("tenant_id")
+        return self.filter(Q(requester_tenant__in=tenant_ids) | Q(accepter_tenant__in=tenant_ids))
+
+    def open(self) -> PeeringQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def between(self, vpc_a: Any, vpc_b: Any) -> PeeringQuerySet:
+        """Peerings joining these two VPCs, in either direction."""
+        return self.filter(
+            Q(requester_vpc_id=vpc_a, accepter_vpc_id=vpc_b)
+            | Q(requester_vpc_id=vpc_b, accepter_vpc_id=vpc_a)
+        )
+
+
+class Peering(models.Model):
+    """The portal's mirror of one peering connection in the cloud."""
+
+    upstream_id = models.CharField(
+        "cloud peering id",
+        max_length=64,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="Empty until the cloud has created the peering.",
+    )
+    name = models.CharField(max_length=64)
+    description = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=32, choices=PeeringStatus.choices, default=PeeringStatus.SUBMITTING)
+
+    requester_tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="requested_peerings")
+    requester_project_id = models.CharField(max_length=64)
+    requester_vpc_id = models.UUIDField("requester VPC id")
+    # The accepter may be a project the portal does not manage: then accepter_tenant is empty.
+    accepter_tenant = models.ForeignKey(
+        Tenant, on_delete=models.PROTECT, null=True, blank=True, related_name="addressed_peerings"
+    )
+    accepter_project_id = models.CharField(max_length=64)
+    accepter_vpc_id = models.UUIDField("accepter VPC id")
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decision_reason = models.TextField(blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    # The last error the cloud gave for this peering (why it FAILED, for instance).
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+
+    upstream_created_at = models.DateTimeField(null=True, blank=True)
+    upstream_updated_at = models.DateTimeField(null=True, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PeeringQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=PeeringStatus.values), name="peering_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(requester_vpc_id=models.F("accepter_vpc_id")), name="peering_distinct_vpcs"
+            ),
+            models.UniqueConstraint(
+                Least("requester_vpc_id", "accepter_vpc_id"),
+                Greatest("requester_vpc_id", "accepter_vpc_id"),
+                condition=Q(status__in=OPEN_STATUSES),
+                name="peering_one_open_per_vpc_pair",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status"]),
+            models.Index(fields=["requester_vpc_id", "accepter_vpc_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_cross_tenant(self) -> bool:
+        return self.requester_project_id != self.accepter_project_id
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def can_transition_to(self, status: str) -> bool:
+        return status in TRANSITIONS[self.status]
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs: Any) -> int:
+        raise TypeError(f"{self.model.__name__} rows are append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError(f"{self.model.__name__} rows are append-only")
+
+
+class AppendOnlyModel(models.Model):
+    """A row that is written once and never changed or deleted."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise TypeError(f"{type(self).__name__} rows are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise TypeError(f"{type(self).__name__} rows are append-only")
+
+
+class UpstreamCall(AppendOnlyModel):
+    """One call forwarded to the cloud's VPC API: who, when, what and what came back."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    acting_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    tenant = models.ForeignKey(
+        Tenant,
+        on_delete=models.PROTECT,
+        related_name="upstream_calls",
+        help_text="The tenant whose keys signed the call.",
+    )
+    peering = models.ForeignKey(
+        Peering, on_delete=models.PROTECT, null=True, blank=True, related_name="upstream_calls"
+    )
+    operation = models.CharField(max_length=32, choices=CallOperation.choices)
+    method = models.CharField(max_length=8)
+    url = models.CharField(max_length=2048)
+    request_body = models.JSONField(null=True, blank=True)
+    status_code = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Empty when no response came back."
+    )
+    response_body = models.JSONField(null=True, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=1)
+    correlation_id = models.CharField(max_length=64, db_index=True)
+    cloud_request_id = models.CharField(max_length=128, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.url} → {self.status_code or 'no response'}"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and self.status_code < 400
+
+
+class StatusChange(AppendOnlyModel):
+    """One change of a peering's status, with who made it and why."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    peering = models.ForeignKey(Peering, on_delete=models.PROTECT, related_name="status_changes")
+    old_status = models.CharField(max_length=32, choices=PeeringStatus.choices, blank=True)
+    new_status = models.CharField(max_length=32, choices=PeeringStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    source = models.CharField(max_length=16, choices=ChangeSource.choices)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.peering}: {self.old_status or '—'} → {self.new_status}"

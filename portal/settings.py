@@ -1,0 +1,181 @@
+"""Settings for the VPC peering portal, read once from the environment.
+
+Every value comes from an environment variable (or a ``.env`` file when
+``DJANGO_READ_DOT_ENV_FILE`` is set). A required value that is missing stops
+the process at start with an ``ImproperlyConfigured`` error naming it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+if env.bool("DJANGO_READ_DOT_ENV_FILE", default=False):
+    env.read_env(BASE_DIR / ".env")
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+
+# Development-only fallbacks; production must set the real values.
+_DEV_SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production-0123456789"
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else environ.Env.NOTSET)
+if not DEBUG and len(SECRET_KEY) < 50:
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 50 characters long")
+
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+# Keys that encrypt tenants' access keys at rest (Fernet, url-safe base64, 32 bytes).
+# The first key encrypts; all of them decrypt, so keys can be rotated.
+FIELD_ENCRYPTION_KEYS = env.list(
+    "PORTAL_ENCRYPTION_KEYS",
+    default=["b2ZmbGluZS1kZXZlbG9wbWVudC1rZXktMDEyMzQ1Njc="] if DEBUG else environ.Env.NOTSET,
+)
+
+# --- The cloud's VPC API -------------------------------------------------------
+# The embedded simulator serves the VPC API from this same process when
+# VPC_SIMULATOR_ENABLED is on; pointing the portal at the real cloud is a matter
+# of VPC_API_ENDPOINT (or a tenant's region) and turning the simulator off.
+VPC_SIMULATOR_ENABLED = env.bool("VPC_SIMULATOR_ENABLED", default=True)
+VPC_API_ENDPOINT = env.str("VPC_API_ENDPOINT", default="http://127.0.0.1:8000")
+VPC_API_CONNECT_TIMEOUT = env.float("VPC_API_CONNECT_TIMEOUT", default=3.05)
+VPC_API_READ_TIMEOUT = env.float("VPC_API_READ_TIMEOUT", default=20.0)
+VPC_API_RETRIES = env.int("VPC_API_RETRIES", default=3)
+VPC_API_BACKOFF = env.float("VPC_API_BACKOFF", default=0.5)
+
+# Simulator behaviour (ignored when the simulator is off).
+VPCSIM_PENDING_EXPIRY_SECONDS = env.int("VPCSIM_PENDING_EXPIRY_SECONDS", default=7 * 24 * 3600)
+VPCSIM_CLOCK_SKEW_SECONDS = env.int("VPCSIM_CLOCK_SKEW_SECONDS", default=15 * 60)
+
+# --- Django ----------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "peerings",
+    "demo",
+]
+if VPC_SIMULATOR_ENABLED:
+    INSTALLED_APPS.append("vpcsim")
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "portal.wsgi.application"
+
+# SQLite by default; DATABASE_URL (postgres://...) for anything shared.
+# The portal never holds a transaction open while it waits on the cloud, so
+# requests are not wrapped in one (ATOMIC_REQUESTS stays off).
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the embedded simulator write while a portal request reads.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
+
+LOGIN_URL = "admin:login"
+
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0)
+
+# --- REST API ----------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": env.int("API_PAGE_SIZE", default=50),
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("API_THROTTLE_RATE", default="600/minute"),
+        "writes": env.str("API_THROTTLE_WRITE_RATE", default="120/minute"),
+    },
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "VPC peering portal API",
+    "DESCRIPTION": "Request, accept, reject and delete VPC peering connections between tenants.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+CACHES = {
+    "default": env.cache("CACHE_URL", default="locmemcache://portal"),
+}
+
+# --- Logging: secrets never reach a log line (the client logs no headers or keys).
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,14 @@
+"""The portal's URLs; the simulator's are mounted at the root, as the cloud serves them."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+]
+
+if settings.VPC_SIMULATOR_ENABLED:
+    # The embedded VPC API simulator answers on the cloud's own paths
+    # (/v2.0/vpc/..., /v1/{project_id}/vpcs); the portal reaches it over HTTP only.
+    urlpatterns += [path("", include("vpcsim.urls"))]

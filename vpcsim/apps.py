@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class VpcSimConfig(AppConfig):
+    name = "vpcsim"
+    verbose_name = "VPC API simulator"
