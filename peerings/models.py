@@ -19,7 +19,7 @@ from peerings.choices import (
 )
 from peerings.secrets import EncryptedSecretField
 
-__all__ = ["Membership", "Peering", "StatusChange", "Tenant", "UpstreamCall"]
+__all__ = ["IdempotencyKey", "Membership", "Peering", "StatusChange", "Tenant", "UpstreamCall"]
 
 
 class Tenant(models.Model):
@@ -267,3 +267,22 @@ class StatusChange(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.peering}: {self.old_status or '—'} → {self.new_status}"
+
+
+class IdempotencyKey(models.Model):
+    """A write answered once through the REST API, replayed for the same ``Idempotency-Key``."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=2048)
+    request_fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_user_key")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} ({self.key})"
