@@ -1,0 +1,165 @@
+"""The simulated cloud's state: accounts, keys, projects, VPCs, peerings, routes and the clock.
+
+Everything lives in the simulator's own tables, so the simulated cloud survives
+restarts. Timestamps of peerings come from :mod:`vpcsim.clock`, not ``auto_now``,
+so tests can move time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+__all__ = ["AccessKey", "Account", "Peering", "PeeringStatus", "Project", "Route", "SimClock", "Vpc"]
+
+
+class PeeringStatus(models.TextChoices):
+    """The cloud's five peering statuses."""
+
+    PENDING_ACCEPTANCE = "PENDING_ACCEPTANCE", "Pending acceptance"
+    ACTIVE = "ACTIVE", "Active"
+    REJECTED = "REJECTED", "Rejected"
+    EXPIRED = "EXPIRED", "Expired"
+    DELETED = "DELETED", "Deleted"
+
+
+#: Statuses that block a second peering between the same two VPCs.
+LIVE_STATUSES = (PeeringStatus.PENDING_ACCEPTANCE, PeeringStatus.ACTIVE)
+
+
+class SimClock(models.Model):
+    """A single row holding how far the simulator's clock runs ahead of real time."""
+
+    offset = models.DurationField(default=dt.timedelta)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="vpcsim_simclock_singleton")]
+
+    def __str__(self) -> str:
+        return f"simulator clock (offset {self.offset})"
+
+
+class Account(models.Model):
+    """A cloud account (a "domain"): the unit that decides same- vs cross-account peering."""
+
+    name = models.CharField(max_length=64, unique=True)
+    domain_id = models.CharField(max_length=32, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AccessKey(models.Model):
+    """An AK/SK pair of an account; the SK is what requests are signed with."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="access_keys")
+    access_key = models.CharField(max_length=64, unique=True)
+    secret_key = models.CharField(max_length=128)
+
+    class Meta:
+        ordering = ["access_key"]
+
+    def __str__(self) -> str:
+        return self.access_key
+
+    def __repr__(self) -> str:
+        return f"<AccessKey {self.access_key} of {self.account_id}>"
+
+
+class Project(models.Model):
+    """A project of an account in one region; its ``project_id`` is the wire ``tenant_id``."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="projects")
+    project_id = models.CharField(max_length=36, unique=True)
+    name = models.CharField(max_length=64)
+    region = models.CharField(max_length=64, default="cn-north-4")
+
+    class Meta:
+        ordering = ["account__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "name"], name="vpcsim_project_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account.name}/{self.name}"
+
+
+class Vpc(models.Model):
+    """A VPC of a project."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="vpcs")
+    vpc_id = models.UUIDField(unique=True, default=uuid.uuid4)
+    name = models.CharField(max_length=64)
+    cidr = models.CharField(max_length=43)
+    status = models.CharField(max_length=16, default="OK")
+    description = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["vpc_id"]
+        verbose_name = "VPC"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "name"], condition=~Q(name=""), name="vpcsim_vpc_unique_name"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.cidr})"
+
+
+class Peering(models.Model):
+    """A VPC peering connection between a requester VPC and an accepter VPC."""
+
+    peering_id = models.UUIDField(unique=True, default=uuid.uuid4)
+    name = models.CharField(max_length=64)
+    description = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=32, choices=PeeringStatus.choices)
+    request_vpc = models.ForeignKey(Vpc, on_delete=models.CASCADE, related_name="+")
+    request_project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    accept_vpc = models.ForeignKey(Vpc, on_delete=models.CASCADE, related_name="+")
+    accept_project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["peering_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(request_vpc=models.F("accept_vpc")), name="vpcsim_peering_distinct_vpcs"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.status})"
+
+    @property
+    def is_cross_account(self) -> bool:
+        return self.request_project.account_id != self.accept_project.account_id
+
+
+class Route(models.Model):
+    """A route in a VPC's route table whose next hop is a peering."""
+
+    route_id = models.UUIDField(unique=True, default=uuid.uuid4)
+    type = models.CharField(max_length=16, default="peering")
+    nexthop = models.ForeignKey(Peering, on_delete=models.CASCADE, related_name="routes")
+    destination = models.CharField(max_length=43)
+    vpc = models.ForeignKey(Vpc, on_delete=models.CASCADE, related_name="peering_routes")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        ordering = ["route_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["vpc", "destination"], name="vpcsim_route_unique_destination"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.destination} -> {self.nexthop_id}"
