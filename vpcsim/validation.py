@@ -1,0 +1,195 @@
+"""Request bodies to validated inputs, with Neutron's attribute-error wording.
+
+Attribute errors read "Invalid input for <attribute>. Reason: <reason>"
+(400 ``InvalidInput``), e.g. the cloud's own
+"Invalid input for accept_vpc_info. Reason: 'x' is not a valid UUID.";
+structural errors read "Bad <resource> request: <message>" (400 ``BadRequest``)
+and unparsable JSON "Malformed request body: <reason>" (400 ``MalformedRequestBody``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from vpcsim.errors import bad_request, invalid_attribute, malformed_body
+
+__all__ = [
+    "PeeringCreateInput",
+    "RouteCreateInput",
+    "parse_json",
+    "parse_uuid",
+    "peering_create_input",
+    "peering_update_input",
+    "route_create_input",
+]
+
+NAME_MAX = 64
+DESCRIPTION_MAX = 255
+_PEERING_FIELDS = {"name", "description", "request_vpc_info", "accept_vpc_info"}
+_READ_ONLY_PEERING_FIELDS = {
+    "id",
+    "status",
+    "request_vpc_info",
+    "accept_vpc_info",
+    "created_at",
+    "updated_at",
+}
+_VPC_INFO_FIELDS = {"vpc_id", "tenant_id"}
+_ROUTE_FIELDS = {"type", "nexthop", "destination", "vpc_id"}
+
+
+@dataclass(frozen=True)
+class PeeringCreateInput:
+    name: str
+    description: str
+    request_vpc_id: uuid.UUID
+    request_tenant_id: str | None
+    accept_vpc_id: uuid.UUID
+    accept_tenant_id: str | None
+
+
+@dataclass(frozen=True)
+class RouteCreateInput:
+    type: str
+    nexthop: uuid.UUID
+    destination: str
+    vpc_id: uuid.UUID
+
+
+def parse_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise malformed_body(str(exc) or "not JSON") from None
+
+
+def parse_uuid(value: Any) -> uuid.UUID | None:
+    """The UUID ``value`` spells, or ``None``."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def _resource(data: Any, resource: str) -> dict[str, Any]:
+    if not isinstance(data, dict) or not isinstance(data.get(resource), dict):
+        raise bad_request(resource, f"Unable to find '{resource}' in request body")
+    return data[resource]
+
+
+def _no_unknown(body: dict[str, Any], allowed: set[str], resource: str) -> None:
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise bad_request(resource, f"Unrecognized attribute(s) '{', '.join(unknown)}'")
+
+
+def _name(value: Any) -> str:
+    if not isinstance(value, str):
+        raise invalid_attribute("name", f"'{value}' is not a valid string.")
+    if not value:
+        raise invalid_attribute("name", f"'' is too short, minimum length is 1 and maximum is {NAME_MAX}.")
+    if len(value) > NAME_MAX:
+        raise invalid_attribute("name", f"'{value}' exceeds maximum length of {NAME_MAX}.")
+    return value
+
+
+def _description(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise invalid_attribute("description", f"'{value}' is not a valid string.")
+    if len(value) > DESCRIPTION_MAX:
+        raise invalid_attribute("description", f"'{value}' exceeds maximum length of {DESCRIPTION_MAX}.")
+    if "<" in value or ">" in value:
+        raise invalid_attribute("description", f"'{value}' must not contain '<' or '>'.")
+    return value
+
+
+def _vpc_info(body: dict[str, Any], attribute: str) -> tuple[uuid.UUID, str | None]:
+    if attribute not in body:
+        raise invalid_attribute(attribute, "Missing required attribute.")
+    info = body[attribute]
+    if not isinstance(info, dict):
+        raise invalid_attribute(attribute, f"'{info}' is not a dictionary.")
+    unknown = sorted(set(info) - _VPC_INFO_FIELDS)
+    if unknown:
+        raise invalid_attribute(attribute, f"Unrecognized key(s) '{', '.join(unknown)}'.")
+    if "vpc_id" not in info:
+        raise invalid_attribute(attribute, "Missing required key 'vpc_id'.")
+    vpc_id = parse_uuid(info["vpc_id"])
+    if vpc_id is None:
+        raise invalid_attribute(attribute, f"'{info['vpc_id']}' is not a valid UUID.")
+    tenant_id = info.get("tenant_id")
+    if tenant_id is not None and not isinstance(tenant_id, str):
+        raise invalid_attribute(attribute, f"'{tenant_id}' is not a valid string.")
+    return vpc_id, tenant_id or None
+
+
+def peering_create_input(data: Any) -> PeeringCreateInput:
+    body = _resource(data, "peering")
+    _no_unknown(body, _PEERING_FIELDS, "peering")
+    if "name" not in body:
+        raise invalid_attribute("name", "Missing required attribute.")
+    name = _name(body["name"])
+    description = _description(body.get("description"))
+    request_vpc_id, request_tenant_id = _vpc_info(body, "request_vpc_info")
+    accept_vpc_id, accept_tenant_id = _vpc_info(body, "accept_vpc_info")
+    return PeeringCreateInput(
+        name=name,
+        description=description,
+        request_vpc_id=request_vpc_id,
+        request_tenant_id=request_tenant_id,
+        accept_vpc_id=accept_vpc_id,
+        accept_tenant_id=accept_tenant_id,
+    )
+
+
+def peering_update_input(data: Any) -> dict[str, str]:
+    """The changed attributes: a non-empty subset of ``name`` and ``description``."""
+    body = _resource(data, "peering")
+    read_only = sorted(set(body) & _READ_ONLY_PEERING_FIELDS)
+    if read_only:
+        raise bad_request("peering", f"Cannot update read-only attribute {read_only[0]}")
+    _no_unknown(body, {"name", "description"}, "peering")
+    changes: dict[str, str] = {}
+    if "name" in body:
+        changes["name"] = _name(body["name"])
+    if "description" in body:
+        changes["description"] = _description(body["description"])
+    if not changes:
+        raise bad_request("peering", "At least one of 'name' and 'description' must be given")
+    return changes
+
+
+def route_create_input(data: Any) -> RouteCreateInput:
+    body = _resource(data, "route")
+    _no_unknown(body, _ROUTE_FIELDS, "route")
+    for attribute in ("type", "nexthop", "destination", "vpc_id"):
+        if attribute not in body:
+            raise invalid_attribute(attribute, "Missing required attribute.")
+    if body["type"] != "peering":
+        raise invalid_attribute("type", f"'{body['type']}' is not in ['peering'].")
+    nexthop = parse_uuid(body["nexthop"])
+    if nexthop is None:
+        raise invalid_attribute("nexthop", f"'{body['nexthop']}' is not a valid UUID.")
+    vpc_id = parse_uuid(body["vpc_id"])
+    if vpc_id is None:
+        raise invalid_attribute("vpc_id", f"'{body['vpc_id']}' is not a valid UUID.")
+    destination = body["destination"]
+    try:
+        network = (
+            ipaddress.ip_network(destination, strict=True)
+            if isinstance(destination, str) and "/" in destination
+            else None
+        )
+    except ValueError:
+        network = None
+    if network is None:
+        raise invalid_attribute("destination", f"'{destination}' is not a valid CIDR.")
+    return RouteCreateInput(type="peering", nexthop=nexthop, destination=str(network), vpc_id=vpc_id)
