@@ -1,0 +1,145 @@
+"""The demo world: simulated cloud accounts and the portal tenants, users and tokens that match them.
+
+Everything is looked up by name before it is created, so seeding twice changes
+nothing. Project and VPC ids are derived from names (UUID5), so they are the same
+on every machine; keys, passwords' hashes and tokens are generated once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from rest_framework.authtoken.models import Token
+
+from peerings.choices import Role
+from peerings.models import Membership, Tenant
+
+__all__ = ["DEMO_PASSWORD", "seed"]
+
+# A published demo sign-in, never used outside the demo.
+DEMO_PASSWORD = "peering-demo-2026"
+_NAMESPACE = uuid.UUID("5b0c6a9e-7a43-4f0e-9d62-1f6f3f6c2a10")
+
+
+@dataclass(frozen=True)
+class DemoVpc:
+    name: str
+    cidr: str
+
+
+@dataclass(frozen=True)
+class DemoProject:
+    account: str
+    name: str
+    tenant: str
+    vpcs: tuple[DemoVpc, ...]
+
+
+# Two accounts, so cross-account (pending acceptance) flows work; two projects in
+# one account, so same-account (active at once) flows work too. acme-dev/dev-apps
+# repeats acme-prod/prod-web's range and globex-lab sits inside prod-data: both on purpose.
+PROJECTS = (
+    DemoProject(
+        "acme",
+        "acme-prod",
+        "Acme Production",
+        (DemoVpc("prod-web", "10.10.0.0/16"), DemoVpc("prod-data", "10.20.0.0/16")),
+    ),
+    DemoProject(
+        "acme",
+        "acme-dev",
+        "Acme Development",
+        (DemoVpc("dev-apps", "10.10.0.0/16"), DemoVpc("dev-tools", "10.30.0.0/16")),
+    ),
+    DemoProject(
+        "globex",
+        "globex-main",
+        "Globex",
+        (DemoVpc("globex-core", "172.16.0.0/16"), DemoVpc("globex-lab", "10.20.128.0/17")),
+    ),
+)
+
+# username -> (is_superuser, {tenant name: role})
+USERS: dict[str, tuple[bool, dict[str, str]]] = {
+    "admin": (
+        True,
+        {"Acme Production": Role.APPROVER, "Acme Development": Role.APPROVER, "Globex": Role.APPROVER},
+    ),
+    "alice": (False, {"Acme Production": Role.MEMBER, "Acme Development": Role.MEMBER}),
+    "bob": (False, {"Acme Production": Role.APPROVER}),
+    "carol": (False, {"Globex": Role.APPROVER}),
+    "dave": (False, {"Globex": Role.MEMBER}),
+}
+
+
+def _uuid(*parts: str) -> uuid.UUID:
+    return uuid.uuid5(_NAMESPACE, "/".join(parts))
+
+
+@transaction.atomic
+def seed() -> dict[str, Any]:
+    """Create (or find) the demo world and describe it as one JSON-ready document."""
+    from vpcsim import provision  # the demo is the one place that knows both sides
+
+    accounts: dict[str, dict[str, Any]] = {}
+    tenants: list[dict[str, Any]] = []
+    for spec in PROJECTS:
+        account = provision.create_account(name=spec.account)
+        key = account.access_keys.order_by("pk").first()
+        entry = accounts.setdefault(
+            spec.account,
+            {
+                "name": account.name,
+                "domain_id": account.domain_id,
+                "access_key": key.access_key,
+                "secret_key": key.secret_key,
+                "projects": [],
+            },
+        )
+        project = provision.create_project(account=account, name=spec.name, project_id=_uuid(spec.name).hex)
+        vpcs = [
+            provision.create_vpc(project=project, name=v.name, cidr=v.cidr, vpc_id=_uuid(spec.name, v.name))
+            for v in spec.vpcs
+        ]
+        entry["projects"].append(
+            {
+                "name": project.name,
+                "project_id": project.project_id,
+                "region": project.region,
+                "vpcs": [{"name": v.name, "id": str(v.vpc_id), "cidr": v.cidr} for v in vpcs],
+            }
+        )
+        tenant, _ = Tenant.objects.update_or_create(
+            project_id=project.project_id,
+            defaults={"name": spec.tenant, "access_key": key.access_key, "secret_key": key.secret_key},
+        )
+        tenants.append({"name": tenant.name, "project_id": tenant.project_id, "account": account.name})
+
+    users = [_seed_user(username, *spec) for username, spec in USERS.items()]
+    return {"accounts": list(accounts.values()), "tenants": tenants, "users": users}
+
+
+def _seed_user(username: str, is_superuser: bool, roles: dict[str, str]) -> dict[str, Any]:
+    user, created = get_user_model().objects.get_or_create(
+        username=username,
+        defaults={"email": f"{username}@example.com", "is_staff": is_superuser, "is_superuser": is_superuser},
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    for tenant_name, role in roles.items():
+        Membership.objects.update_or_create(
+            user=user, tenant=Tenant.objects.get(name=tenant_name), defaults={"role": role}
+        )
+    token, _ = Token.objects.get_or_create(user=user)
+    return {
+        "username": username,
+        "password": DEMO_PASSWORD,
+        "is_superuser": is_superuser,
+        "roles": [{"tenant": t, "role": str(r)} for t, r in roles.items()],
+        "token": token.key,
+    }
