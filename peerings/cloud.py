@@ -375,7 +375,7 @@ class VpcApiClient:
         query: list[tuple[str, str]] | None = None,
         body: dict | None = None,
         retryable: bool | None = None,
-    ) -> tuple[_Call, requests.Response]:
+    ) -> _Call:
         """Send one logical call, retrying it if allowed; raise on any failure."""
         call = _Call(
             operation=str(operation),
@@ -426,7 +426,7 @@ class VpcApiClient:
                 continue
             if response.status_code >= 300:
                 raise self._status_error(call, response)
-            return call, response
+            return call
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _wait(self, call: _Call, attempt: int, *, reason: str, retry_after: float | None = None) -> None:
@@ -519,10 +519,7 @@ class VpcApiClient:
             record=record,
         )
 
-    def _unwrap(
-        self, sent: tuple[_Call, requests.Response], extract: Callable[[Any], Any] | None
-    ) -> CloudResponse:
-        call, _response = sent
+    def _unwrap(self, call: _Call, extract: Callable[[Any], Any] | None) -> CloudResponse:
         record = call.record
         data = None
         if extract is not None:

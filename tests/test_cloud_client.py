@@ -784,3 +784,142 @@ def test_clock_is_utc(monkeypatch, stub, make_client):
     make_client().show_peering(PEERING_ID)
     sent = aksk.parse_date(stub.received[0].headers["X-Sdk-Date"])
     assert abs(sent - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+# --- Against the embedded simulator ---------------------------------------------------------------
+
+
+@dataclass
+class SimTenant:
+    client: VpcApiClient
+    project_id: str
+    vpc_ids: list[str]
+
+
+@pytest.fixture
+def simulated(live_server, transactional_db):
+    """``simulated(account, project, {vpc name: cidr})`` -> a tenant of the live simulator and its client."""
+    from vpcsim import provision
+
+    def make(account: str, project: str, vpcs: dict[str, str]) -> SimTenant:
+        acc = provision.create_account(name=account)
+        prj = provision.create_project(account=acc, name=project)
+        made = [provision.create_vpc(project=prj, name=name, cidr=cidr) for name, cidr in vpcs.items()]
+        key = acc.access_keys.get()
+        tenant = TenantFactory(
+            endpoint=live_server.url,
+            project_id=prj.project_id,
+            access_key=key.access_key,
+            secret_key=key.secret_key,
+        )
+        tenant.refresh_from_db()  # keys come back as Secret values, as in production
+        client = VpcApiClient.for_tenant(tenant, retries=0)
+        return SimTenant(client=client, project_id=prj.project_id, vpc_ids=[str(v.vpc_id) for v in made])
+
+    return make
+
+
+def test_peering_lifecycle_against_the_simulator(simulated):
+    alpha = simulated("alpha", "alpha-main", {"alpha-web": "10.0.0.0/16", "alpha-db": "10.1.0.0/16"})
+    alpha_dev = simulated("alpha", "alpha-dev", {"alpha-dev": "10.2.0.0/16"})
+    beta = simulated("beta", "beta-main", {"beta-app": "192.168.0.0/16", "beta-ops": "172.16.0.0/16"})
+    web, db = alpha.vpc_ids
+    app, ops = beta.vpc_ids
+
+    vpcs = alpha.client.list_vpcs()
+    assert sorted(v["id"] for v in vpcs.data) == sorted(alpha.vpc_ids)
+    assert {v["cidr"] for v in vpcs.data} == {"10.0.0.0/16", "10.1.0.0/16"}
+
+    same_account = alpha.client.create_peering(
+        name="web-dev",
+        request_vpc_id=web,
+        accept_vpc_id=alpha_dev.vpc_ids[0],
+        accept_project_id=alpha_dev.project_id,
+    )
+    assert same_account.data["status"] == "ACTIVE"
+    assert same_account.record.status_code == 201
+
+    cross = alpha.client.create_peering(
+        name="db-app",
+        description="to beta",
+        request_vpc_id=db,
+        accept_vpc_id=app,
+        accept_project_id=beta.project_id,
+    )
+    peering_id = cross.data["id"]
+    assert cross.data["status"] == "PENDING_ACCEPTANCE"
+    assert cross.data["accept_vpc_info"] == {"vpc_id": app, "tenant_id": beta.project_id}
+    assert re.fullmatch(r"[0-9a-f]{32}", cross.record.cloud_request_id)
+
+    shown = beta.client.show_peering(peering_id)
+    assert (shown.data["id"], shown.data["status"]) == (peering_id, "PENDING_ACCEPTANCE")
+
+    by_vpc = alpha.client.list_peerings(vpc_id=db)
+    assert [p["id"] for p in by_vpc.data["peerings"]] == [peering_id]
+    active = alpha.client.list_peerings(status="ACTIVE")
+    assert [p["id"] for p in active.data["peerings"]] == [same_account.data["id"]]
+    first_page = alpha.client.list_peerings(limit=1)
+    assert len(first_page.data["peerings"]) == 1
+    assert first_page.data["peerings_links"][0]["rel"] == "next"
+
+    renamed = alpha.client.update_peering(peering_id, name="db-app-renamed")
+    assert renamed.data["name"] == "db-app-renamed"
+    assert renamed.data["description"] == "to beta"
+
+    accepted = beta.client.accept_peering(peering_id)
+    assert (accepted.data["id"], accepted.data["status"]) == (peering_id, "ACTIVE")
+
+    other = alpha.client.create_peering(
+        name="web-ops", request_vpc_id=web, accept_vpc_id=ops, accept_project_id=beta.project_id
+    )
+    rejected = beta.client.reject_peering(other.data["id"])
+    assert rejected.data["status"] == "REJECTED"
+
+    deleted = beta.client.delete_peering(peering_id)
+    assert deleted.data is None
+    assert deleted.record.status_code == 204
+    with pytest.raises(CloudRefused) as info:
+        alpha.client.show_peering(peering_id)
+    assert (info.value.status, info.value.code) == (404, "VpcPeeringNotFound")
+
+
+def test_simulator_refusals_reach_the_portal_typed(simulated, live_server):
+    alpha = simulated("alpha", "alpha-main", {"alpha-web": "10.0.0.0/16"})
+    beta = simulated("beta", "beta-main", {"beta-app": "192.168.0.0/16"})
+    pending = alpha.client.create_peering(
+        name="p",
+        request_vpc_id=alpha.vpc_ids[0],
+        accept_vpc_id=beta.vpc_ids[0],
+        accept_project_id=beta.project_id,
+    )
+
+    with pytest.raises(CloudRefused) as not_accepter:
+        alpha.client.accept_peering(pending.data["id"])
+    assert (not_accepter.value.status, not_accepter.value.code) == (403, "PolicyNotAuthorized")
+
+    with pytest.raises(CloudRefused) as wrong_peer:
+        alpha.client.create_peering(
+            name="q",
+            request_vpc_id=alpha.vpc_ids[0],
+            accept_vpc_id=beta.vpc_ids[0],
+            accept_project_id="0" * 32,
+        )
+    assert (wrong_peer.value.status, wrong_peer.value.code) == (400, "InvalidInput")
+    assert wrong_peer.value.message.startswith("Invalid input for operation")
+    assert wrong_peer.value.record.attempts == 1
+
+    forged = VpcApiClient(
+        endpoint=live_server.url,
+        credentials=Credentials(
+            access_key=alpha.client.credentials.access_key,
+            secret_key=Secret("not-the-secret-key"),
+            project_id=alpha.project_id,
+        ),
+        retries=0,
+    )
+    with pytest.raises(CloudRefused) as bad_signature:
+        forged.list_vpcs()
+    error = bad_signature.value
+    assert (error.status, error.code) == (401, "APIGW.0301")
+    assert error.message == "Incorrect IAM authentication information: verify aksk signature fail"
+    assert error.record.cloud_request_id
