@@ -140,10 +140,6 @@ class Peering(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.status})"
 
-    @property
-    def is_cross_account(self) -> bool:
-        return self.request_project.account_id != self.accept_project.account_id
-
 
 class Route(models.Model):
     """A route in a VPC's route table whose next hop is a peering."""
