@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 ALGORITHM = "SDK-HMAC-SHA256"
 DATE_FORMAT = "%Y%m%dT%H%M%SZ"
@@ -114,11 +114,11 @@ def sign(
         signed[DATE_HEADER] = (now or datetime.now(UTC)).strftime(DATE_FORMAT)
     date = next(v for k, v in signed.items() if k.lower() == DATE_HEADER.lower())
     names = sorted(k.lower() for k in signed if "_" not in k)
-    query = [tuple(p.split("=", 1)) if "=" in p else (p, "") for p in parts.query.split("&") if p]
     canonical = canonical_request(
         method=method,
         path=parts.path or "/",
-        query=[(unquote(k), unquote(v)) for k, v in query],
+        # Decoded as a server decodes it (``+`` is a space), so both sides agree.
+        query=parse_qsl(parts.query, keep_blank_values=True),
         headers=signed,
         signed_headers=names,
         body=body,

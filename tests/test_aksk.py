@@ -87,3 +87,20 @@ def test_verify_round_trip_and_tampering():
 def test_malformed_authorization(value):
     with pytest.raises(SignatureError):
         parse_authorization(value)
+
+
+def test_query_is_canonicalised_as_the_server_decodes_it():
+    """``+`` and ``%20`` both mean a space to a server; the signature must not depend on the spelling."""
+    common = {"method": "GET", "headers": HEADERS, "body": b"", "access_key": AK, "secret_key": SK}
+    plus = sign(url=f"{BASE}/v2.0/vpc/peerings?name=a+b", **common)
+    percent = sign(url=f"{BASE}/v2.0/vpc/peerings?name=a%20b", **common)
+    assert plus["Authorization"] == percent["Authorization"]
+    verify(
+        method="GET",
+        path="/v2.0/vpc/peerings",
+        query=[("name", "a b")],
+        headers=plus,
+        body=b"",
+        secret_key=SK,
+        authorization=parse_authorization(plus["Authorization"]),
+    )
