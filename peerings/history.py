@@ -1,0 +1,60 @@
+"""Writers of the append-only history: one row per cloud call, one per status change."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from peerings.models import Peering, StatusChange, Tenant, UpstreamCall
+
+if TYPE_CHECKING:
+    from peerings.cloud import CallRecord
+
+__all__ = ["record_call", "record_status_change"]
+
+
+def _cut(value: str, limit: int) -> str:
+    value = value or ""
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def record_call(
+    record: CallRecord,
+    *,
+    tenant: Tenant,
+    acting_user: Any = None,
+    peering: Peering | None = None,
+) -> UpstreamCall:
+    """Save the audit row of one cloud call; ``tenant`` is the tenant whose keys signed it."""
+    user = acting_user if getattr(acting_user, "is_authenticated", False) else None
+    return UpstreamCall.objects.create(
+        acting_user=user,
+        tenant=tenant,
+        peering=peering,
+        operation=record.operation,
+        method=record.method,
+        url=_cut(record.url, 2048),
+        request_body=record.request_body,
+        status_code=record.status_code,
+        response_body=record.response_body,
+        error_code=_cut(record.error_code, 64),
+        error_message=record.error_message or "",
+        duration_ms=max(0, int(record.duration_ms or 0)),
+        attempts=max(1, int(record.attempts or 1)),
+        correlation_id=_cut(record.correlation_id, 64),
+        cloud_request_id=_cut(record.cloud_request_id, 128),
+    )
+
+
+def record_status_change(
+    *, peering: Peering, old_status: str, new_status: str, actor: Any, reason: str, source: str
+) -> StatusChange:
+    """Save one status change of ``peering``."""
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    return StatusChange.objects.create(
+        peering=peering,
+        old_status=old_status,
+        new_status=new_status,
+        actor=user,
+        reason=reason,
+        source=source,
+    )
