@@ -1,1 +1,239 @@
-"""Fixtures shared by the whole suite."""
+"""Fixtures shared by the whole suite.
+
+The simulated cloud (built with the factories over ``vpcsim.provision``):
+
+* account ``acme``: project ``acme-prod`` with VPCs ``prod-web`` 10.1.0.0/16 and ``prod-db``
+  10.2.0.0/16; project ``acme-dev`` with VPC ``dev-app`` 10.10.0.0/16;
+* account ``globex``: project ``globex-main`` with VPC ``globex-app`` 10.20.0.0/16.
+
+Each project has a portal tenant of the same name holding its account's keys
+(``acme_prod``, ``acme_dev``, ``globex_main``), and users: ``acme_member`` and
+``acme_approver`` (acme-prod), ``globex_member`` and ``globex_approver`` (globex-main),
+``outsider`` (no tenant). Tenants reach the cloud through ``settings.VPC_API_ENDPOINT``,
+which the ``cloud`` fixture points at the live server (the simulator is mounted at its root).
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+import pytest
+
+from peerings import cloud as cloud_client
+from peerings.choices import Role
+from peerings.models import Tenant
+from tests.factories import (
+    MembershipFactory,
+    SimAccountFactory,
+    SimProjectFactory,
+    SimTenantFactory,
+    SimVpcFactory,
+    UserFactory,
+)
+from vpcsim.models import Account, Vpc
+
+
+@pytest.fixture(scope="session")
+def _drained_live_server(live_server):
+    """The live server, whose request threads are ended before it stops.
+
+    The cloud client's pooled keep-alive connections hold live-server threads open; one
+    still running when the server stops at the end of the session prints a (harmless)
+    database thread-sharing error. Closing the pool ends them.
+    """
+    yield live_server
+    cloud_client.get_session().close()
+    cloud_client.set_session(None)
+    for thread in threading.enumerate():
+        if thread.name.endswith("(process_request_thread)"):
+            thread.join(timeout=5)
+
+
+@pytest.fixture
+def cloud(_drained_live_server, live_server, settings):
+    """The simulator served over HTTP by the live server; tenants without an endpoint use it."""
+    settings.VPC_API_ENDPOINT = live_server.url
+    return live_server
+
+
+# --- The simulated cloud and its portal tenants -------------------------------------------------
+
+
+def _sim_tenant(account: Account, project: str, vpcs: dict[str, str]) -> Tenant:
+    sim_project = SimProjectFactory(account=account, name=project)
+    for name, cidr in vpcs.items():
+        SimVpcFactory(project=sim_project, name=name, cidr=cidr)
+    return SimTenantFactory(project=sim_project)
+
+
+@pytest.fixture
+def acme(db) -> Account:
+    return SimAccountFactory(name="acme")
+
+
+@pytest.fixture
+def globex(db) -> Account:
+    return SimAccountFactory(name="globex")
+
+
+@pytest.fixture
+def acme_prod(acme) -> Tenant:
+    return _sim_tenant(acme, "acme-prod", {"prod-web": "10.1.0.0/16", "prod-db": "10.2.0.0/16"})
+
+
+@pytest.fixture
+def acme_dev(acme) -> Tenant:
+    return _sim_tenant(acme, "acme-dev", {"dev-app": "10.10.0.0/16"})
+
+
+@pytest.fixture
+def globex_main(globex) -> Tenant:
+    return _sim_tenant(globex, "globex-main", {"globex-app": "10.20.0.0/16"})
+
+
+def _vpc(name: str) -> Vpc:
+    return Vpc.objects.get(name=name)
+
+
+@pytest.fixture
+def prod_web(acme_prod) -> Vpc:
+    return _vpc("prod-web")
+
+
+@pytest.fixture
+def prod_db(acme_prod) -> Vpc:
+    return _vpc("prod-db")
+
+
+@pytest.fixture
+def dev_app(acme_dev) -> Vpc:
+    return _vpc("dev-app")
+
+
+@pytest.fixture
+def globex_app(globex_main) -> Vpc:
+    return _vpc("globex-app")
+
+
+# --- Users ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def acme_member(acme_prod):
+    return MembershipFactory(user__username="alice", tenant=acme_prod, role=Role.MEMBER).user
+
+
+@pytest.fixture
+def acme_approver(acme_prod):
+    return MembershipFactory(user__username="anna", tenant=acme_prod, role=Role.APPROVER).user
+
+
+@pytest.fixture
+def globex_member(globex_main):
+    return MembershipFactory(user__username="gary", tenant=globex_main, role=Role.MEMBER).user
+
+
+@pytest.fixture
+def globex_approver(globex_main):
+    return MembershipFactory(user__username="grace", tenant=globex_main, role=Role.APPROVER).user
+
+
+@pytest.fixture
+def outsider(db):
+    return UserFactory(username="oscar")
+
+
+# --- Failures the simulator cannot produce ----------------------------------------------------------
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port nothing listens on (connections are refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class CloudProxy:
+    """A loopback HTTP proxy in front of the simulator that can misbehave per HTTP method.
+
+    ``modes`` maps ``"METHOD /path"`` (path without query) or just ``"METHOD"`` to one of
+    ``pass`` (relay, the default), ``forward-then-drop`` (the cloud carries the call out, the
+    caller gets no answer), ``drop`` (no answer, nothing forwarded) or ``503``. Requests are
+    relayed byte for byte, signed headers (``Host`` included) intact.
+    """
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = urlsplit(upstream)
+        self.modes: dict[str, str] = {}
+        self.seen: list[tuple[str, str, str]] = []  # (method, path, mode)
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.0"
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                route = f"{self.command} {self.path.split('?')[0]}"
+                mode = proxy.modes.get(route, proxy.modes.get(self.command, "pass"))
+                proxy.seen.append((self.command, self.path, mode))
+                self.close_connection = True
+                if mode == "503":
+                    payload = b'{"code": "VPC.0500", "message": "Service unavailable"}'
+                    self.send_response(503)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
+                if mode == "drop":
+                    return
+                status, headers, answer = proxy.forward(self.command, self.path, self.headers.items(), body)
+                if mode == "forward-then-drop":
+                    return
+                self.send_response(status)
+                for name, value in headers:
+                    if name.lower() not in {"connection", "transfer-encoding", "date", "server"}:
+                        self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(answer)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _handle
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def forward(self, method: str, path: str, headers, body: bytes):
+        conn = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=30)
+        try:
+            conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+            for name, value in headers:
+                conn.putheader(name, value)
+            conn.endheaders(body or None)
+            response = conn.getresponse()
+            return response.status, response.getheaders(), response.read()
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def cloud_proxy(cloud) -> Iterator[CloudProxy]:
+    """A :class:`CloudProxy` in front of the live simulator; point a tenant's endpoint at ``.url``."""
+    proxy = CloudProxy(cloud.url)
+    yield proxy
+    proxy.close()

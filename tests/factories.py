@@ -7,8 +7,10 @@ import uuid
 import factory
 from django.contrib.auth import get_user_model
 
-from peerings.choices import PeeringStatus, Role
-from peerings.models import Membership, Peering, Tenant
+from peerings.choices import CallOperation, ChangeSource, PeeringStatus, Role
+from peerings.models import Membership, Peering, StatusChange, Tenant, UpstreamCall
+from vpcsim import models as sim_models
+from vpcsim import provision
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -61,3 +63,80 @@ class PeeringFactory(factory.django.DjangoModelFactory):
     accepter_tenant = factory.SubFactory(TenantFactory)
     accepter_project_id = factory.SelfAttribute("accepter_tenant.project_id")
     accepter_vpc_id = factory.LazyFunction(uuid.uuid4)
+
+
+class UpstreamCallFactory(factory.django.DjangoModelFactory):
+    """A history row of a (pretend) call; nothing is sent."""
+
+    class Meta:
+        model = UpstreamCall
+
+    tenant = factory.SubFactory(TenantFactory)
+    operation = CallOperation.SHOW
+    method = "GET"
+    url = factory.LazyAttribute(lambda o: f"https://vpc.example.test/v2.0/vpc/peerings/{uuid.uuid4()}")
+    status_code = 200
+    correlation_id = factory.LazyFunction(lambda: uuid.uuid4().hex)
+
+
+class StatusChangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StatusChange
+
+    peering = factory.SubFactory(PeeringFactory)
+    old_status = PeeringStatus.SUBMITTING
+    new_status = PeeringStatus.PENDING_ACCEPTANCE
+    source = ChangeSource.USER
+
+
+# --- The simulated cloud (through its provisioning API) and portal tenants for its projects ---
+
+
+class SimAccountFactory(factory.Factory):
+    """A simulated cloud account with one generated AK/SK pair."""
+
+    class Meta:
+        model = sim_models.Account
+
+    name = factory.Sequence(lambda n: f"account-{n}")
+
+    @classmethod
+    def _create(cls, model_class, **kwargs):
+        return provision.create_account(**kwargs)
+
+
+class SimProjectFactory(factory.Factory):
+    class Meta:
+        model = sim_models.Project
+
+    account = factory.SubFactory(SimAccountFactory)
+    name = factory.Sequence(lambda n: f"project-{n}")
+
+    @classmethod
+    def _create(cls, model_class, **kwargs):
+        return provision.create_project(**kwargs)
+
+
+class SimVpcFactory(factory.Factory):
+    class Meta:
+        model = sim_models.Vpc
+
+    project = factory.SubFactory(SimProjectFactory)
+    name = factory.Sequence(lambda n: f"vpc-{n}")
+    cidr = factory.Sequence(lambda n: f"10.{100 + n % 150}.0.0/16")
+
+    @classmethod
+    def _create(cls, model_class, **kwargs):
+        return provision.create_vpc(**kwargs)
+
+
+class SimTenantFactory(TenantFactory):
+    """The portal tenant of a simulated project, holding its account's keys."""
+
+    class Params:
+        project = factory.SubFactory(SimProjectFactory)
+
+    name = factory.LazyAttribute(lambda o: o.project.name)
+    project_id = factory.LazyAttribute(lambda o: o.project.project_id)
+    access_key = factory.LazyAttribute(lambda o: o.project.account.access_keys.first().access_key)
+    secret_key = factory.LazyAttribute(lambda o: o.project.account.access_keys.first().secret_key)
