@@ -1,0 +1,436 @@
+"""The operators' admin: tenants and their members, the peering approval screen, the history.
+
+The admin never changes a peering itself: every action calls the workflow, which
+checks tenant roles (superusers included), talks to the cloud and records the
+change; its errors are shown with ``message_user``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.html import format_html
+
+from peerings import workflow
+from peerings.choices import TERMINAL_STATUSES, ChangeSource, PeeringStatus
+from peerings.exceptions import NotPermitted, PortalError
+from peerings.forms import PeeringActionForm, TenantAdminForm
+from peerings.models import Membership, Peering, StatusChange, Tenant, UpstreamCall
+
+__all__ = ["MembershipAdmin", "PeeringAdmin", "StatusChangeAdmin", "TenantAdmin", "UpstreamCallAdmin"]
+
+admin.site.site_header = "VPC peering portal"
+admin.site.site_title = "VPC peering portal"
+admin.site.index_title = "Administration"
+
+LIVE_STATUSES = frozenset(PeeringStatus.values) - TERMINAL_STATUSES
+APPROVER_HINT = "Roles apply to superusers too: to decide, be an approver of the tenant it is addressed to."
+MEMBER_HINT = "Roles apply to superusers too: be a member of the requester or the accepter tenant."
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A workflow operation offered as an admin action on the selected peerings."""
+
+    action: str  # the admin action's name
+    function: str  # the name of the workflow function, looked up when it runs
+    title: str
+    button: str  # its label on the peering's page
+    verb: str
+    done: str
+    role_hint: str  # added to a NotPermitted error: the workflow applies tenant roles to superusers too
+    confirm: bool = True  # show an intermediate page first
+    reason: str | None = None  # the reason box on that page: None, "optional" or "required"
+    #: Statuses in which the peering's page offers it as a button (the workflow has the last word).
+    statuses: frozenset[str] = LIVE_STATUSES
+
+
+ACCEPT = Operation(
+    action="accept_selected",
+    function="peering_accept",
+    title="Accept peerings",
+    button="Accept",
+    verb="accept",
+    done="Accepted",
+    role_hint=APPROVER_HINT,
+    reason="optional",
+    statuses=frozenset({PeeringStatus.PENDING_ACCEPTANCE}),
+)
+REJECT = Operation(
+    action="reject_selected",
+    function="peering_reject",
+    title="Reject peerings",
+    button="Reject",
+    verb="reject",
+    done="Rejected",
+    role_hint=APPROVER_HINT,
+    reason="required",
+    statuses=frozenset({PeeringStatus.PENDING_ACCEPTANCE}),
+)
+REFRESH = Operation(
+    action="refresh_selected",
+    function="peering_refresh",
+    title="Refresh peerings from the cloud",
+    button="Refresh from the cloud",
+    verb="refresh",
+    done="Refreshed",
+    role_hint=MEMBER_HINT,
+    confirm=False,
+)
+DELETE = Operation(
+    action="delete_selected_in_cloud",
+    function="peering_delete",
+    title="Delete peerings in the cloud",
+    button="Delete in the cloud",
+    verb="delete",
+    done="Deleted",
+    role_hint=MEMBER_HINT,
+)
+OPERATIONS = (ACCEPT, REJECT, REFRESH, DELETE)
+
+
+class ReadOnlyMixin:
+    """History is append-only: it may be viewed, never added, changed or deleted."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def _pretty_json(value: Any) -> str:
+    if value is None:
+        return "—"
+    return format_html("<pre>{}</pre>", json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False))
+
+
+# --- Tenants and members ---------------------------------------------------------------------------------
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    fields = ["user", "role", "created_at"]
+    readonly_fields = ["created_at"]
+    autocomplete_fields = ["user"]
+    extra = 0
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
+        return super().get_queryset(request).select_related("user")
+
+
+@admin.register(Tenant)
+class TenantAdmin(admin.ModelAdmin):
+    form = TenantAdminForm
+    list_display = ["name", "project_id", "region", "endpoint_display", "member_count", "created_at"]
+    list_filter = ["region"]
+    search_fields = ["name", "project_id"]
+    readonly_fields = ["endpoint_display", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "project_id"]}),
+        ("Cloud API", {"fields": ["region", "endpoint", "endpoint_display"]}),
+        (
+            "Keys",
+            {
+                "fields": ["access_key", "secret_key"],
+                "description": "The keys the portal signs this tenant's calls with. They are write-only.",
+            },
+        ),
+        ("Dates", {"fields": ["created_at", "updated_at"]}),
+    ]
+    inlines = [MembershipInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Tenant]:
+        return super().get_queryset(request).annotate(member_count=Count("memberships"))
+
+    @admin.display(description="members", ordering="member_count")
+    def member_count(self, obj: Tenant) -> int:
+        return obj.member_count
+
+    @admin.display(description="VPC API endpoint")
+    def endpoint_display(self, obj: Tenant) -> str:
+        return obj.api_endpoint if obj.pk else "—"
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "tenant", "role", "created_at"]
+    list_filter = ["role", "tenant"]
+    list_select_related = ["user", "tenant"]
+    search_fields = ["user__username", "user__email", "tenant__name"]
+    autocomplete_fields = ["user", "tenant"]
+
+
+# --- The approval screen ----------------------------------------------------------------------------------
+
+
+class StatusChangeInline(ReadOnlyMixin, admin.TabularInline):
+    model = StatusChange
+    fields = ["created_at", "old_status", "new_status", "actor", "source", "reason"]
+    readonly_fields = fields
+    extra = 0
+    ordering = ["created_at", "id"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[StatusChange]:
+        return super().get_queryset(request).select_related("actor", "peering")
+
+
+class UpstreamCallInline(ReadOnlyMixin, admin.TabularInline):
+    model = UpstreamCall
+    fields = [
+        "created_at",
+        "operation",
+        "method",
+        "status_code",
+        "error_code",
+        "tenant",
+        "acting_user",
+        "duration_ms",
+        "attempts",
+        "correlation_id",
+    ]
+    readonly_fields = fields
+    extra = 0
+    ordering = ["created_at", "id"]
+    show_change_link = True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[UpstreamCall]:
+        return super().get_queryset(request).select_related("tenant", "acting_user")
+
+
+@admin.register(Peering)
+class PeeringAdmin(admin.ModelAdmin):
+    """Peerings as the portal mirrors them; every change goes through the workflow's actions."""
+
+    list_display = ["name", "status", "requester", "accepter", "requested_by", "created_at"]
+    list_filter = ["status", "requester_tenant", "accepter_tenant"]
+    list_select_related = ["requester_tenant", "accepter_tenant", "requested_by"]
+    search_fields = ["name", "upstream_id", "requester_vpc_id", "accepter_vpc_id"]
+    search_help_text = "Name, cloud peering id or VPC id"
+    date_hierarchy = "created_at"
+    fieldsets = [
+        (None, {"fields": ["name", "description", "status", "upstream_id"]}),
+        (
+            "Requester",
+            {"fields": ["requester_tenant", "requester_project_id", "requester_vpc_id", "requested_by"]},
+        ),
+        ("Accepter", {"fields": ["accepter_tenant", "accepter_project_id", "accepter_vpc_id"]}),
+        ("Decision", {"fields": ["decided_by", "decided_at", "decision_reason"]}),
+        (
+            "Cloud",
+            {
+                "fields": [
+                    "error_code",
+                    "error_message",
+                    "upstream_created_at",
+                    "upstream_updated_at",
+                    "last_synced_at",
+                    "created_at",
+                    "updated_at",
+                ]
+            },
+        ),
+    ]
+    readonly_fields = [name for _, options in fieldsets for name in options["fields"]]
+    inlines = [StatusChangeInline, UpstreamCallInline]
+    actions = ["accept_selected", "reject_selected", "refresh_selected", "delete_selected_in_cloud"]
+
+    # The mirror is read-only here: peerings are requested in the portal or the API,
+    # and changed only through the actions below.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Peering | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Peering | None = None) -> bool:
+        return False
+
+    def has_operate_permission(self, request: HttpRequest) -> bool:
+        """May run the workflow actions (the workflow then checks tenant roles)."""
+        return request.user.has_perm("peerings.change_peering")
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        """The peering's page, with a button for each action its status allows."""
+        peering = self.get_object(request, object_id)
+        allowed = self.get_actions(request)
+        operations = [
+            op
+            for op in OPERATIONS
+            if op.action in allowed and peering is not None and peering.status in op.statuses
+        ]
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), "operations": operations}
+        )
+
+    @admin.display(description="requester (tenant / VPC)", ordering="requester_tenant__name")
+    def requester(self, obj: Peering) -> str:
+        return format_html("{}<br><code>{}</code>", obj.requester_tenant, obj.requester_vpc_id)
+
+    @admin.display(description="accepter (tenant / VPC)", ordering="accepter_tenant__name")
+    def accepter(self, obj: Peering) -> str:
+        tenant = obj.accepter_tenant or f"project {obj.accepter_project_id}"
+        return format_html("{}<br><code>{}</code>", tenant, obj.accepter_vpc_id)
+
+    # --- actions: each one runs a workflow operation per selected peering ---
+
+    @admin.action(description="Accept selected peerings", permissions=["operate"])
+    def accept_selected(self, request: HttpRequest, queryset: QuerySet[Peering]) -> HttpResponse | None:
+        return self._operate(request, queryset, ACCEPT)
+
+    @admin.action(description="Reject selected peerings", permissions=["operate"])
+    def reject_selected(self, request: HttpRequest, queryset: QuerySet[Peering]) -> HttpResponse | None:
+        return self._operate(request, queryset, REJECT)
+
+    @admin.action(description="Refresh selected peerings from the cloud", permissions=["operate"])
+    def refresh_selected(self, request: HttpRequest, queryset: QuerySet[Peering]) -> HttpResponse | None:
+        return self._operate(request, queryset, REFRESH)
+
+    @admin.action(description="Delete selected peerings in the cloud", permissions=["operate"])
+    def delete_selected_in_cloud(
+        self, request: HttpRequest, queryset: QuerySet[Peering]
+    ) -> HttpResponse | None:
+        return self._operate(request, queryset, DELETE)
+
+    def _operate(
+        self, request: HttpRequest, queryset: QuerySet[Peering], op: Operation
+    ) -> HttpResponse | None:
+        """Run ``op`` at once, or after an intermediate page (with its reason box) is confirmed."""
+        form_options = {"show_reason": op.reason is not None, "reason_required": op.reason == "required"}
+        if not op.confirm:
+            self._run(request, queryset, op)
+            return None
+        if request.POST.get("post") == "yes":
+            form = PeeringActionForm(request.POST, **form_options)
+            if form.is_valid():
+                self._run(request, queryset, op, **form.cleaned_data)
+                return None  # back to the changelist, where the messages show
+        else:
+            form = PeeringActionForm(**form_options)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": op.title,
+            "subtitle": None,
+            "op": op,
+            "opts": self.opts,
+            "queryset": queryset,
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media + form.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/peerings/peering/action_confirmation.html", context)
+
+    def _run(self, request: HttpRequest, queryset: QuerySet[Peering], op: Operation, **kwargs: Any) -> None:
+        """Call the workflow for each peering and report each outcome; its errors become messages."""
+        function = getattr(workflow, op.function)
+        for peering in queryset.order_by("pk"):
+            try:
+                result = function(
+                    peering=peering, acting_user=request.user, source=ChangeSource.ADMIN, **kwargs
+                )
+            except NotPermitted as exc:
+                self.message_user(
+                    request, f"Could not {op.verb} “{peering}”: {exc.message} {op.role_hint}", messages.ERROR
+                )
+            except PortalError as exc:
+                self.message_user(request, f"Could not {op.verb} “{peering}”: {exc}", messages.ERROR)
+            else:
+                status = result.get_status_display()
+                self.message_user(request, f"{op.done} “{result}”: it is now {status}.", messages.SUCCESS)
+
+
+# --- The append-only history -----------------------------------------------------------------------------
+
+
+class CallOutcomeFilter(admin.SimpleListFilter):
+    title = "outcome"
+    parameter_name = "outcome"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [
+            ("ok", "Succeeded (2xx/3xx)"),
+            ("refused", "Refused (4xx)"),
+            ("failed", "Failed (5xx)"),
+            ("no_response", "No response"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[UpstreamCall]) -> QuerySet[UpstreamCall]:
+        conditions = {
+            "ok": Q(status_code__lt=400),
+            "refused": Q(status_code__gte=400, status_code__lt=500),
+            "failed": Q(status_code__gte=500),
+            "no_response": Q(status_code__isnull=True),
+        }
+        condition = conditions.get(self.value() or "")
+        return queryset.filter(condition) if condition is not None else queryset
+
+
+@admin.register(UpstreamCall)
+class UpstreamCallAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "operation",
+        "method",
+        "status_code",
+        "error_code",
+        "tenant",
+        "peering",
+        "acting_user",
+        "duration_ms",
+        "correlation_id",
+    ]
+    list_filter = ["operation", CallOutcomeFilter, "status_code", "tenant"]
+    list_select_related = ["tenant", "peering", "acting_user"]
+    search_fields = ["=correlation_id", "=cloud_request_id", "peering__name", "peering__upstream_id", "url"]
+    search_help_text = "Correlation id, cloud request id, peering name or id, URL"
+    date_hierarchy = "created_at"
+    fieldsets = [
+        (None, {"fields": ["created_at", "operation", "tenant", "peering", "acting_user"]}),
+        ("Request", {"fields": ["method", "url", "request_body_pretty"]}),
+        (
+            "Response",
+            {
+                "fields": [
+                    "status_code",
+                    "error_code",
+                    "error_message",
+                    "response_body_pretty",
+                    "cloud_request_id",
+                ]
+            },
+        ),
+        ("Timing", {"fields": ["duration_ms", "attempts", "correlation_id"]}),
+    ]
+    readonly_fields = ["request_body_pretty", "response_body_pretty"]
+
+    @admin.display(description="request body")
+    def request_body_pretty(self, obj: UpstreamCall) -> str:
+        return _pretty_json(obj.request_body)
+
+    @admin.display(description="response body")
+    def response_body_pretty(self, obj: UpstreamCall) -> str:
+        return _pretty_json(obj.response_body)
+
+
+@admin.register(StatusChange)
+class StatusChangeAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["created_at", "peering", "old_status", "new_status", "actor", "source", "reason"]
+    list_filter = ["new_status", "source", "peering__requester_tenant", "peering__accepter_tenant"]
+    list_select_related = ["peering", "actor"]
+    search_fields = ["peering__name", "peering__upstream_id", "reason"]
+    search_help_text = "Peering name or cloud id, reason"
+    date_hierarchy = "created_at"
+    fields = ["created_at", "peering", "old_status", "new_status", "actor", "source", "reason"]
