@@ -349,9 +349,7 @@ def test_delete_refused_to_outsiders(active, outsider):
 
 
 def test_delete_refused_by_the_cloud_keeps_the_peering(pending, globex_member, acme_member):
-    # globex-main's keys cannot see a peering that does not involve it: the sim answers 404
-    # for a peering another project deleted, but 403/409-style refusals keep the row. Here the
-    # cloud refuses because the accepter's keys were revoked.
+    # Any refusal but 404 leaves the peering as it was; here the accepter's keys were revoked.
     from vpcsim.models import AccessKey
 
     AccessKey.objects.filter(account__name="globex").delete()
