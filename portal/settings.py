@@ -149,7 +149,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": env.int("API_PAGE_SIZE", default=50),
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "peerings.api.throttling.UserThrottle",
+        "peerings.api.throttling.WriteThrottle",
+    ],
+    "EXCEPTION_HANDLER": "peerings.api.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "user": env.str("API_THROTTLE_RATE", default="600/minute"),
         "writes": env.str("API_THROTTLE_WRITE_RATE", default="120/minute"),
@@ -164,6 +168,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Separate request components (FooRequest) carry minLength and required as sent.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "PeeringStatusEnum": "peerings.choices.PeeringStatus",
+        "RoleEnum": "peerings.choices.Role",
+        "CallOperationEnum": "peerings.choices.CallOperation",
+        "ChangeSourceEnum": "peerings.choices.ChangeSource",
+    },
 }
 
 CACHES = {

@@ -6,6 +6,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("peerings.api.urls", namespace="api")),
 ]
 
 if settings.VPC_SIMULATOR_ENABLED:

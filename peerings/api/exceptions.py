@@ -1,0 +1,169 @@
+"""The API's one exception handler: every failure answers ``{"error": {...}}``.
+
+The portal's exception family (``peerings.exceptions``) is mapped here, once:
+
+==========================  ======  =================================
+exception                   status  ``error.code``
+==========================  ======  =================================
+RequestInvalid              400     ``invalid`` (``fields`` per field)
+RequestInvalid (warning)    400     ``overlap_confirmation_required``
+NotPermitted                403     ``not_permitted``
+InvalidState                409     ``invalid_state``
+CloudRefused                422     ``cloud_refused`` (+ ``cloud``)
+CloudUnavailable            503     ``cloud_unavailable`` (+ ``cloud``)
+CloudUnavailable (unknown)  504     ``cloud_timeout`` (+ ``cloud``)
+==========================  ======  =================================
+
+DRF's own exceptions keep their status and code (``not_authenticated`` 401,
+``not_found`` 404, ``throttled`` 429...); anything unexpected is logged and
+answers 500 ``server_error`` in the same shape.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from peerings.exceptions import (
+    CloudError,
+    CloudRefused,
+    CloudUnavailable,
+    InvalidState,
+    NotPermitted,
+    PortalError,
+    RequestInvalid,
+)
+
+__all__ = ["FIELD_NAMES", "api_exception_handler", "error_body", "flatten_errors"]
+
+logger = logging.getLogger(__name__)
+
+NON_FIELD = "non_field_errors"
+
+#: The workflow's field names -> the API's (the cloud's nested names).
+FIELD_NAMES = {
+    "request_vpc_id": "request_vpc_info.vpc_id",
+    "accept_vpc_id": "accept_vpc_info.vpc_id",
+    "accept_project_id": "accept_vpc_info.tenant_id",
+    "tenant": "request_vpc_info.tenant_id",
+    "confirm_overlap": "confirm_overlap",
+    "__all__": NON_FIELD,
+}
+
+
+def error_body(
+    code: str,
+    message: str,
+    *,
+    fields: dict[str, list[str]] | None = None,
+    cloud: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The one error shape: ``{"error": {"code", "message", "fields"?, "cloud"?}}``."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        error["fields"] = fields
+    if cloud:
+        error["cloud"] = cloud
+    return {"error": error}
+
+
+def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested error detail as ``{"a.b": ["message", ...]}``; top-level lists are non-field errors."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = NON_FIELD if key in (NON_FIELD, "__all__") and not prefix else str(key)
+            for sub, messages in flatten_errors(value, f"{prefix}{name}.").items():
+                flat.setdefault(sub, []).extend(messages)
+    elif isinstance(detail, list) and any(isinstance(item, dict | list) for item in detail):
+        for index, value in enumerate(detail):
+            for sub, messages in flatten_errors(value, f"{prefix}{index}.").items():
+                flat.setdefault(sub, []).extend(messages)
+    else:
+        messages = detail if isinstance(detail, list) else [detail]
+        flat[prefix.rstrip(".") or NON_FIELD] = [str(message) for message in messages]
+    return flat
+
+
+def _first_message(fields: dict[str, list[str]], default: str) -> str:
+    for name, messages in fields.items():
+        if messages:
+            return messages[0] if name == NON_FIELD else f"{name}: {messages[0]}"
+    return default
+
+
+def _cloud(exc: CloudError) -> dict[str, Any]:
+    return {"status": exc.status, "code": exc.code, "message": exc.message}
+
+
+def _portal_response(exc: PortalError) -> Response:
+    if isinstance(exc, RequestInvalid):
+        fields: dict[str, list[str]] = {}
+        for name, messages in exc.errors.items():
+            fields.setdefault(FIELD_NAMES.get(name, name), []).extend(str(m) for m in messages)
+        code = "overlap_confirmation_required" if exc.needs_confirmation else "invalid"
+        return Response(error_body(code, exc.message, fields=fields), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, NotPermitted):
+        return Response(error_body("not_permitted", exc.message), status=status.HTTP_403_FORBIDDEN)
+    if isinstance(exc, InvalidState):
+        return Response(error_body("invalid_state", exc.message), status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, CloudRefused):
+        body = error_body("cloud_refused", exc.message, cloud=_cloud(exc))
+        return Response(body, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+    if isinstance(exc, CloudUnavailable):
+        if exc.outcome_unknown:
+            message = f"{exc.message} The outcome is unknown: refresh the peering before trying again."
+            body = error_body("cloud_timeout", message, cloud=_cloud(exc))
+            return Response(body, status=status.HTTP_504_GATEWAY_TIMEOUT)
+        body = error_body("cloud_unavailable", exc.message, cloud=_cloud(exc))
+        return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+    if isinstance(exc, CloudError):  # a bare CloudError: treat as unavailable
+        body = error_body("cloud_unavailable", exc.message, cloud=_cloud(exc))
+        return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+    return Response(error_body("invalid", exc.message), status=status.HTTP_400_BAD_REQUEST)
+
+
+def _api_response(exc: exceptions.APIException) -> Response:
+    headers: dict[str, str] = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = f"{int(exc.wait)}"
+    if isinstance(exc, exceptions.ValidationError) or isinstance(exc.detail, dict | list):
+        fields = flatten_errors(exc.detail)
+        code = exc.default_code if not isinstance(exc, exceptions.ValidationError) else "invalid"
+        body = error_body(code, _first_message(fields, "The request is invalid."), fields=fields)
+    else:
+        code = getattr(exc.detail, "code", None) or exc.default_code
+        body = error_body(str(code), str(exc.detail))
+    return Response(body, status=exc.status_code, headers=headers)
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """``REST_FRAMEWORK["EXCEPTION_HANDLER"]``: map ``exc`` to one response in the error shape."""
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD: exc.messages}
+        exc = exceptions.ValidationError(detail)
+
+    if isinstance(exc, PortalError):
+        response = _portal_response(exc)
+    elif isinstance(exc, exceptions.APIException):
+        response = _api_response(exc)
+    else:
+        view = context.get("view")
+        logger.exception("Unhandled error in %s", type(view).__name__ if view else "the API")
+        body = error_body("server_error", "An unexpected error occurred; it has been logged.")
+        response = Response(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+    set_rollback()
+    return response

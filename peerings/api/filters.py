@@ -1,0 +1,146 @@
+"""django-filter FilterSets of the list endpoints; every ordering ends on ``id`` so pages are stable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import django_filters as filters
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Coalesce
+
+from peerings.choices import CallOperation, PeeringStatus
+from peerings.models import Membership, Peering, UpstreamCall
+
+__all__ = [
+    "CREATED_ALIAS",
+    "PeeringFilterSet",
+    "StableOrderingFilter",
+    "UpstreamCallFilterSet",
+    "with_created",
+]
+
+#: Queryset alias: the cloud's creation time, or the portal's until the cloud has one.
+CREATED_ALIAS = "created_sort"
+
+
+def with_created(queryset: QuerySet[Peering]) -> QuerySet[Peering]:
+    """Add the ``created_sort`` alias that ``created_at`` ordering and the created range use."""
+    return queryset.alias(**{CREATED_ALIAS: Coalesce("upstream_created_at", "created_at")})
+
+
+class StableOrderingFilter(filters.OrderingFilter):
+    """``ordering=`` that always ends on the primary key, in the last term's direction."""
+
+    def filter(self, qs: QuerySet, value: Any) -> QuerySet:
+        ordering = [self.get_ordering_value(param) for param in value or () if param]  # "a,,b" has blanks
+        if not ordering:
+            return qs
+        tie_break = "-id" if ordering[-1].startswith("-") else "id"
+        return qs.order_by(*ordering, tie_break)
+
+
+class UtcDateTimeFilter(filters.IsoDateTimeFilter):
+    """An ISO 8601 time, compared in UTC: PostgreSQL refuses offsets beyond 15:59 that ISO allows.
+
+    A time that falls outside the years 1-9999 once in UTC is clamped to the nearest end.
+    """
+
+    def filter(self, qs: QuerySet, value: dt.datetime | None) -> QuerySet:
+        if value is not None:
+            try:
+                value = value.astimezone(dt.UTC)
+            except OverflowError:
+                value = (dt.datetime.min if value.year == 1 else dt.datetime.max).replace(tzinfo=dt.UTC)
+        return super().filter(qs, value)
+
+
+def _tenant_q(sides: tuple[tuple[str, str], ...], value: str) -> Q:
+    """Match a portal tenant id (digits) or a project id on any side: (project id field, tenant id field)."""
+    is_id = value.isascii() and value.isdigit() and len(value) <= 18
+    query = Q()
+    for project_field, id_field in sides:
+        query |= Q(**{project_field: value})
+        if is_id:
+            query |= Q(**{id_field: int(value)})
+    return query
+
+
+class PeeringFilterSet(filters.FilterSet):
+    status = filters.MultipleChoiceFilter(choices=PeeringStatus.choices, help_text="One or more statuses.")
+    tenant = filters.CharFilter(
+        method="filter_tenant",
+        max_length=64,
+        help_text="A tenant on either side: its portal id or project id.",
+    )
+    direction = filters.ChoiceFilter(
+        choices=[("outgoing", "Requested by my tenants"), ("incoming", "Addressed to my tenants")],
+        method="filter_direction",
+        help_text="Relative to the caller's tenants.",
+    )
+    vpc_id = filters.UUIDFilter(method="filter_vpc", help_text="A VPC on either side.")
+    name = filters.CharFilter(lookup_expr="icontains", max_length=64, help_text="Part of the name.")
+    created_after = UtcDateTimeFilter(
+        field_name=CREATED_ALIAS, lookup_expr="gte", help_text="Created at or after (ISO 8601)."
+    )
+    created_before = UtcDateTimeFilter(
+        field_name=CREATED_ALIAS, lookup_expr="lt", help_text="Created before (ISO 8601)."
+    )
+    ordering = StableOrderingFilter(
+        fields=((CREATED_ALIAS, "created_at"), ("name", "name"), ("status", "status")),
+        help_text="created_at, name or status; prefix - for descending. Ties go by id.",
+    )
+
+    class Meta:
+        model = Peering
+        fields = ["status", "tenant", "direction", "vpc_id", "name", "created_after", "created_before"]
+
+    def filter_tenant(self, queryset: QuerySet[Peering], name: str, value: str) -> QuerySet[Peering]:
+        return queryset.filter(
+            _tenant_q(
+                (
+                    ("requester_project_id", "requester_tenant_id"),
+                    ("accepter_project_id", "accepter_tenant_id"),
+                ),
+                value,
+            )
+        )
+
+    def filter_direction(self, queryset: QuerySet[Peering], name: str, value: str) -> QuerySet[Peering]:
+        mine = Membership.objects.filter(user=self.request.user).values("tenant_id")
+        side = "requester_tenant__in" if value == "outgoing" else "accepter_tenant__in"
+        return queryset.filter(**{side: mine})
+
+    def filter_vpc(self, queryset: QuerySet[Peering], name: str, value: uuid.UUID) -> QuerySet[Peering]:
+        return queryset.filter(Q(requester_vpc_id=value) | Q(accepter_vpc_id=value))
+
+
+class UpstreamCallFilterSet(filters.FilterSet):
+    peering = filters.NumberFilter(field_name="peering_id", min_value=1, help_text="A peering's portal id.")
+    tenant = filters.CharFilter(
+        method="filter_tenant", max_length=64, help_text="The signing tenant: its portal id or project id."
+    )
+    operation = filters.MultipleChoiceFilter(choices=CallOperation.choices)
+    failed = filters.BooleanFilter(method="filter_failed", help_text="true: calls that failed.")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    ordering = StableOrderingFilter(
+        fields=(("created_at", "created_at"), ("duration_ms", "duration_ms")),
+        help_text="created_at or duration_ms; prefix - for descending. Ties go by id.",
+    )
+
+    class Meta:
+        model = UpstreamCall
+        fields = ["peering", "tenant", "operation", "failed", "created_after", "created_before"]
+
+    def filter_tenant(
+        self, queryset: QuerySet[UpstreamCall], name: str, value: str
+    ) -> QuerySet[UpstreamCall]:
+        return queryset.filter(_tenant_q((("tenant__project_id", "tenant_id"),), value))
+
+    def filter_failed(
+        self, queryset: QuerySet[UpstreamCall], name: str, value: bool
+    ) -> QuerySet[UpstreamCall]:
+        failed = Q(status_code__isnull=True) | Q(status_code__gte=400)
+        return queryset.filter(failed) if value else queryset.exclude(failed)

@@ -1,0 +1,172 @@
+"""``Idempotency-Key`` for every write: a retried request gets the first answer, not a second call.
+
+A write carrying the header reserves the key (per user) by inserting an
+``IdempotencyKey`` row: the table's unique constraint decides which of two
+concurrent duplicates runs. When the view has answered, a final response (2xx
+or 4xx) is stored and replayed for the same key, method, path and body with
+``Idempotent-Replayed: true``; a 5xx is not stored, so the client may retry.
+The same key with another method, path or body answers 422; a duplicate that
+arrives while the first is still running answers 409.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.http import QueryDict
+from django.utils import timezone
+from rest_framework import status
+from rest_framework.exceptions import APIException
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from peerings.models import IdempotencyKey
+
+__all__ = [
+    "HEADER",
+    "KEY_PATTERN",
+    "REPLAY_HEADER",
+    "IdempotencyKeyInUse",
+    "IdempotencyKeyReused",
+    "IdempotentViewMixin",
+    "InvalidIdempotencyKey",
+    "Replay",
+    "begin",
+    "finish",
+]
+
+HEADER = "Idempotency-Key"
+REPLAY_HEADER = "Idempotent-Replayed"
+#: Visible ASCII, 1 to 255 characters (a UUID is a good key).
+KEY_PATTERN = r"^[!-~]{1,255}$"
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: ``response_status`` of a key whose first request has not answered yet.
+IN_PROGRESS = 0
+#: A reservation older than this belongs to a request that died; a retry may take it over.
+STALE_AFTER = timedelta(minutes=5)
+
+_KEY_RE = re.compile(KEY_PATTERN)
+
+
+class InvalidIdempotencyKey(APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid_idempotency_key"
+    default_detail = "The Idempotency-Key header must be 1 to 255 visible ASCII characters."
+
+
+class IdempotencyKeyReused(APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_code = "idempotency_key_reused"
+    default_detail = "This Idempotency-Key was already used for another request (method, path or body)."
+
+
+class IdempotencyKeyInUse(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "idempotency_key_in_use"
+    default_detail = "A request with this Idempotency-Key is still being processed; retry shortly."
+
+
+class Replay(Exception):
+    """Raised by ``begin`` to answer with the stored response of an earlier request."""
+
+    def __init__(self, record: IdempotencyKey) -> None:
+        self.record = record
+        super().__init__(record.key)
+
+    def response(self) -> Response:
+        return Response(
+            self.record.response_body, status=self.record.response_status, headers={REPLAY_HEADER: "true"}
+        )
+
+
+def _fingerprint(request: Request) -> str:
+    data = request.data
+    if isinstance(data, QueryDict):
+        data = {key: data.getlist(key) for key in sorted(data)}
+    payload = json.dumps(
+        [request.method, request.path, data], sort_keys=True, separators=(",", ":"), default=str
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _key(request: Request) -> str | None:
+    raw = request.headers.get(HEADER)
+    if raw is None:
+        return None
+    key = raw.strip()
+    if not _KEY_RE.match(key):
+        raise InvalidIdempotencyKey()
+    return key
+
+
+def begin(request: Request) -> IdempotencyKey | None:
+    """Reserve the request's key, or raise ``Replay`` / 409 / 422; ``None`` when there is nothing to do."""
+    if request.method not in WRITE_METHODS or not request.user.is_authenticated:
+        return None
+    key = _key(request)
+    if key is None:
+        return None
+    fingerprint = _fingerprint(request)
+    fields = {"method": request.method, "path": request.path, "request_fingerprint": fingerprint}
+    try:
+        with transaction.atomic():
+            return IdempotencyKey.objects.create(
+                user=request.user, key=key, response_status=IN_PROGRESS, **fields
+            )
+    except IntegrityError:
+        pass  # the key is taken: by an answered request, or one still running
+    existing = IdempotencyKey.objects.filter(user=request.user, key=key).first()
+    if existing is None:  # freed in between by a request that failed: let the client retry
+        raise IdempotencyKeyInUse()
+    if existing.request_fingerprint != fingerprint:
+        raise IdempotencyKeyReused()
+    if existing.response_status != IN_PROGRESS:
+        raise Replay(existing)
+    now = timezone.now()
+    if existing.created_at < now - STALE_AFTER:
+        taken = IdempotencyKey.objects.filter(
+            pk=existing.pk, response_status=IN_PROGRESS, created_at=existing.created_at
+        ).update(created_at=now)
+        if taken:
+            existing.created_at = now
+            return existing
+    raise IdempotencyKeyInUse()
+
+
+def finish(record: IdempotencyKey, response: Response) -> None:
+    """Store a final response for ``record``'s key; free the key after a server error."""
+    rows = IdempotencyKey.objects.filter(pk=record.pk, response_status=IN_PROGRESS)
+    if not status.is_success(response.status_code) and not status.is_client_error(response.status_code):
+        rows.delete()
+        return
+    data = getattr(response, "data", None)
+    body = None if data is None else json.loads(JSONRenderer().render(data))
+    rows.update(response_status=response.status_code, response_body=body)
+
+
+class IdempotentViewMixin:
+    """Applies ``begin``/``finish`` around a DRF view's writes (after authentication and throttling)."""
+
+    idempotency_record: IdempotencyKey | None = None
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        self.idempotency_record = begin(request)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, Replay):
+            return exc.response()
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        record, self.idempotency_record = self.idempotency_record, None
+        if record is not None:
+            finish(record, response)
+        return response

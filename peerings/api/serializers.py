@@ -1,0 +1,341 @@
+"""Input and output shapes of the REST API; peerings use the cloud's field names.
+
+Output serializers only read; input serializers only check shapes and resolve
+the caller's tenant. Every rule about peerings is the workflow's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+from peerings import selectors
+from peerings.choices import CallOperation, ChangeSource, PeeringStatus, Role
+from peerings.models import Peering, StatusChange, Tenant, UpstreamCall
+from peerings.validation import (
+    DESCRIPTION_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    validate_description,
+    validate_name,
+    validate_project_id,
+)
+
+__all__ = [
+    "ErrorSerializer",
+    "PeeringAcceptSerializer",
+    "PeeringCreateSerializer",
+    "PeeringRejectSerializer",
+    "PeeringSerializer",
+    "PeeringUpdateSerializer",
+    "StatusChangeSerializer",
+    "TenantSerializer",
+    "UpstreamCallSerializer",
+    "VpcSerializer",
+]
+
+PROJECT_ID_MAX = 64
+REASON_MAX = 1000
+
+
+# --- Errors (documentation only: the exception handler writes them) ---------------------
+
+
+class CloudErrorSerializer(serializers.Serializer):
+    status = serializers.IntegerField(allow_null=True, help_text="The cloud's HTTP status; null without one.")
+    code = serializers.CharField(allow_blank=True, help_text="The cloud's error code, e.g. InvalidInput.")
+    message = serializers.CharField(allow_blank=True, help_text="The cloud's error message.")
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    """What went wrong."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # ``fields`` is also a serializer attribute, so the fields are built here.
+        return {
+            "code": serializers.CharField(
+                help_text="Machine-readable, e.g. invalid, not_found, cloud_refused."
+            ),
+            "message": serializers.CharField(help_text="Human-readable summary."),
+            "fields": serializers.DictField(
+                child=serializers.ListField(child=serializers.CharField()),
+                required=False,
+                help_text='Messages per input field; nested fields are dotted ("accept_vpc_info.vpc_id").',
+            ),
+            "cloud": CloudErrorSerializer(required=False, help_text="What the cloud answered, when it did."),
+        }
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+# --- Tenants and VPCs ------------------------------------------------------------------
+
+
+class TenantSerializer(serializers.ModelSerializer):
+    """A tenant the caller belongs to, with the caller's role; never its keys."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:tenant-detail")
+    role = serializers.ChoiceField(choices=Role.choices, read_only=True, help_text="The caller's role.")
+    vpcs = serializers.HyperlinkedIdentityField(view_name="api:tenant-vpcs")
+
+    class Meta:
+        model = Tenant
+        fields = ["id", "url", "name", "project_id", "region", "role", "vpcs"]
+        read_only_fields = fields
+
+
+class VpcSerializer(serializers.Serializer):
+    """A VPC as the cloud lists it."""
+
+    id = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True, default="")
+    cidr = serializers.CharField(read_only=True, default="")
+    status = serializers.CharField(read_only=True, default="")
+    description = serializers.CharField(read_only=True, default="")
+
+
+# --- Peerings ----------------------------------------------------------------------------
+
+
+class RequestVpcInfoSerializer(serializers.Serializer):
+    vpc_id = serializers.UUIDField(source="requester_vpc_id", read_only=True)
+    tenant_id = serializers.CharField(
+        source="requester_project_id", read_only=True, help_text="The requester's project id."
+    )
+
+
+class AcceptVpcInfoSerializer(serializers.Serializer):
+    vpc_id = serializers.UUIDField(source="accepter_vpc_id", read_only=True)
+    tenant_id = serializers.CharField(
+        source="accepter_project_id", read_only=True, help_text="The accepter's project id."
+    )
+
+
+class PeeringErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(source="error_code", read_only=True, allow_blank=True)
+    message = serializers.CharField(source="error_message", read_only=True, allow_blank=True)
+
+
+class PeeringHistoryLinksSerializer(serializers.Serializer):
+    calls = serializers.URLField(read_only=True, help_text="The cloud calls made for this peering.")
+    status_changes = serializers.URLField(read_only=True, help_text="This peering's status changes.")
+
+
+class PeeringSerializer(serializers.ModelSerializer):
+    """A peering: the cloud's fields beside the portal's own."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:peering-detail")
+    peering_id = serializers.CharField(
+        source="upstream_id", read_only=True, allow_null=True, help_text="The cloud's id; null until created."
+    )
+    status = serializers.ChoiceField(choices=PeeringStatus.choices, read_only=True)
+    request_vpc_info = RequestVpcInfoSerializer(source="*", read_only=True)
+    accept_vpc_info = AcceptVpcInfoSerializer(source="*", read_only=True)
+    created_at = serializers.DateTimeField(
+        source="upstream_created_at", read_only=True, allow_null=True, help_text="Creation time in the cloud."
+    )
+    updated_at = serializers.DateTimeField(
+        source="upstream_updated_at", read_only=True, allow_null=True, help_text="Last update in the cloud."
+    )
+    requested_by = serializers.CharField(source="requested_by.username", read_only=True, allow_null=True)
+    decided_by = serializers.CharField(source="decided_by.username", read_only=True, allow_null=True)
+    error = serializers.SerializerMethodField(help_text="Why the cloud refused it; set when FAILED.")
+    created = serializers.DateTimeField(source="created_at", read_only=True, help_text="Portal time.")
+    updated = serializers.DateTimeField(source="updated_at", read_only=True, help_text="Portal time.")
+    history = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Peering
+        fields = [
+            "id",
+            "url",
+            "peering_id",
+            "name",
+            "description",
+            "status",
+            "request_vpc_info",
+            "accept_vpc_info",
+            "created_at",
+            "updated_at",
+            "requested_by",
+            "decided_by",
+            "decision_reason",
+            "decided_at",
+            "error",
+            "created",
+            "updated",
+            "history",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(PeeringErrorSerializer(allow_null=True))
+    def get_error(self, peering: Peering) -> dict[str, str] | None:
+        if peering.status != PeeringStatus.FAILED:
+            return None
+        return PeeringErrorSerializer(peering).data
+
+    @extend_schema_field(PeeringHistoryLinksSerializer)
+    def get_history(self, peering: Peering) -> dict[str, str]:
+        request = self.context.get("request")
+        return {
+            "calls": reverse("api:peering-calls", args=[peering.pk], request=request),
+            "status_changes": reverse("api:peering-status-changes", args=[peering.pk], request=request),
+        }
+
+
+class VpcInfoInputSerializer(serializers.Serializer):
+    vpc_id = serializers.UUIDField()
+
+
+class RequestVpcInfoInputSerializer(VpcInfoInputSerializer):
+    class Meta:
+        ref_name = "RequestVpcInfo"  # "RequestVpcInfoRequest" in the schema (request side)
+
+    tenant_id = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=PROJECT_ID_MAX,
+        help_text="Project id of your tenant making the request; required when you belong to several.",
+    )
+
+
+class AcceptVpcInfoInputSerializer(VpcInfoInputSerializer):
+    class Meta:
+        ref_name = "AcceptVpcInfo"  # "AcceptVpcInfoRequest" in the schema (request side)
+
+    tenant_id = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=PROJECT_ID_MAX,
+        validators=[validate_project_id],
+        help_text="Project id of the peer VPC; required when it belongs to another account.",
+    )
+
+
+class PeeringCreateSerializer(serializers.Serializer):
+    """A peering request, in the cloud's field names, unwrapped."""
+
+    name = serializers.CharField(max_length=NAME_MAX_LENGTH, validators=[validate_name])
+    description = serializers.CharField(
+        max_length=DESCRIPTION_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        default="",
+        validators=[validate_description],
+        help_text="No < or >.",
+    )
+    request_vpc_info = RequestVpcInfoInputSerializer()
+    accept_vpc_info = AcceptVpcInfoInputSerializer()
+    confirm_overlap = serializers.BooleanField(
+        required=False, default=False, help_text="Go ahead although the two VPCs' CIDRs overlap in part."
+    )
+
+    def validate_request_vpc_info(self, value: dict[str, Any]) -> dict[str, Any]:
+        """Resolve the caller's tenant from ``tenant_id`` (a project id) or their only membership."""
+        user = self.context["request"].user
+        tenants = selectors.user_tenants(user)
+        project_id = value.get("tenant_id") or ""
+        if project_id:
+            tenant = tenants.filter(project_id=project_id).first()
+            if tenant is None:
+                raise serializers.ValidationError({"tenant_id": ["You are not a member of this tenant."]})
+        else:
+            found = list(tenants[:2])
+            if not found:
+                raise serializers.ValidationError({"tenant_id": ["You are not a member of any tenant."]})
+            if len(found) > 1:
+                raise serializers.ValidationError(
+                    {"tenant_id": ["You belong to several tenants: give the project id of one."]}
+                )
+            tenant = found[0]
+        return {**value, "tenant": tenant}
+
+
+class PeeringUpdateSerializer(serializers.Serializer):
+    """A rename: name, description or both (the only fields the cloud lets change)."""
+
+    name = serializers.CharField(max_length=NAME_MAX_LENGTH, required=False, validators=[validate_name])
+    description = serializers.CharField(
+        max_length=DESCRIPTION_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        validators=[validate_description],
+        help_text="No < or >.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs:
+            raise serializers.ValidationError("Give a name, a description or both.")
+        return attrs
+
+
+class PeeringAcceptSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=REASON_MAX, required=False, allow_blank=True, default="")
+
+
+class PeeringRejectSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=REASON_MAX, help_text="Why the request is rejected.")
+
+
+# --- History -----------------------------------------------------------------------------
+
+
+class TenantBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tenant
+        fields = ["id", "name", "project_id"]
+        read_only_fields = fields
+
+
+class UpstreamCallSerializer(serializers.ModelSerializer):
+    """One call the portal made to the cloud (append-only)."""
+
+    acting_user = serializers.CharField(source="acting_user.username", read_only=True, allow_null=True)
+    tenant = TenantBriefSerializer(read_only=True, help_text="The tenant whose keys signed the call.")
+    operation = serializers.ChoiceField(choices=CallOperation.choices, read_only=True)
+    request_body = serializers.JSONField(read_only=True, allow_null=True)
+    response_body = serializers.JSONField(read_only=True, allow_null=True)
+    status_code = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="The cloud's HTTP status; null when none came back."
+    )
+
+    class Meta:
+        model = UpstreamCall
+        fields = [
+            "id",
+            "created_at",
+            "acting_user",
+            "tenant",
+            "peering",
+            "operation",
+            "method",
+            "url",
+            "request_body",
+            "status_code",
+            "response_body",
+            "error_code",
+            "error_message",
+            "duration_ms",
+            "attempts",
+            "correlation_id",
+            "cloud_request_id",
+        ]
+        read_only_fields = fields
+
+
+class StatusChangeSerializer(serializers.ModelSerializer):
+    """One change of a peering's status (append-only)."""
+
+    old_status = serializers.CharField(read_only=True, help_text="Empty for the first status.")
+    new_status = serializers.ChoiceField(choices=PeeringStatus.choices, read_only=True)
+    actor = serializers.CharField(source="actor.username", read_only=True, allow_null=True)
+    source = serializers.ChoiceField(choices=ChangeSource.choices, read_only=True)
+
+    class Meta:
+        model = StatusChange
+        fields = ["id", "created_at", "old_status", "new_status", "actor", "reason", "source"]
+        read_only_fields = fields

@@ -1,0 +1,33 @@
+"""Request-rate limits per user (and so per token): one for every call, a tighter one for writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.settings import api_settings
+from rest_framework.throttling import UserRateThrottle
+
+__all__ = ["UserThrottle", "WriteThrottle"]
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class UserThrottle(UserRateThrottle):
+    """Every request of a user: ``DEFAULT_THROTTLE_RATES["user"]``, read when the request comes in."""
+
+    scope = "user"
+
+    def get_rate(self) -> str | None:
+        # DRF binds the rates at import; reading them now lets settings overrides take effect.
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+
+class WriteThrottle(UserThrottle):
+    """Writes only (POST, PATCH, DELETE and actions): ``DEFAULT_THROTTLE_RATES["writes"]``."""
+
+    scope = "writes"
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        return super().allow_request(request, view)

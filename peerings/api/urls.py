@@ -1,0 +1,22 @@
+"""``/api/v1/``: one router (namespace ``api``), the OpenAPI schema and its Swagger UI."""
+
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from peerings.api.views import PeeringViewSet, TenantViewSet, UpstreamCallViewSet, not_found
+
+app_name = "api"
+
+router = DefaultRouter()
+router.register("tenants", TenantViewSet, basename="tenant")
+router.register("peerings", PeeringViewSet, basename="peering")
+router.register("calls", UpstreamCallViewSet, basename="call")
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    *router.urls,
+    # Anything else under /api/v1/ (an id that is not a number, say) is a 404 in the error shape.
+    re_path(r"^[\s\S]*$", not_found, name="not-found"),
+]

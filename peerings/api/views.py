@@ -1,0 +1,375 @@
+"""The API's views: thin wrappers around the workflow (writes) and the selectors (reads).
+
+Querysets are scoped to the caller once, in ``get_queryset``: another tenant's
+object is simply not found (404). Views never call the cloud client and never
+save a peering themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import F, FilteredRelation, Q, QuerySet
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from peerings import selectors, workflow
+from peerings.api import serializers as s
+from peerings.api.exceptions import error_body
+from peerings.api.filters import PeeringFilterSet, UpstreamCallFilterSet, with_created
+from peerings.api.idempotency import HEADER, KEY_PATTERN, REPLAY_HEADER, IdempotentViewMixin
+from peerings.api.pagination import PortalPagination
+from peerings.api.throttling import UserThrottle, WriteThrottle
+from peerings.choices import ChangeSource
+from peerings.models import Membership, Peering, StatusChange, Tenant, UpstreamCall
+
+__all__ = ["PeeringViewSet", "TenantViewSet", "UpstreamCallViewSet", "not_found"]
+
+ERROR_DESCRIPTIONS = {
+    400: "Invalid input (per field in error.fields), or a warning to confirm "
+    "(overlap_confirmation_required).",
+    401: "No valid credentials: send Authorization: Token <key> or a session cookie.",
+    403: "Your role does not allow this (not_permitted), or a session write without a CSRF token.",
+    404: "Not found, or not visible to your tenants.",
+    409: "The peering's status does not allow this (invalid_state), or the Idempotency-Key is in use.",
+    422: "The cloud refused the request (error.cloud), or the Idempotency-Key was used for another request.",
+    429: "Too many requests; see Retry-After.",
+    503: "The cloud could not be reached; nothing was changed. Retry later.",
+    504: "The cloud did not answer in time; the outcome is unknown. Refresh before retrying.",
+}
+
+
+def errors(*codes: int) -> dict[int, OpenApiResponse]:
+    """Schema entries for the error responses an operation may give (always with 401 and 429)."""
+    return {
+        code: OpenApiResponse(s.ErrorSerializer, description=ERROR_DESCRIPTIONS[code])
+        for code in sorted({*codes, 401, 429})
+    }
+
+
+CLOUD_ERRORS = (422, 503, 504)
+WRITE_ERRORS = (400, 403, 404, 409, *CLOUD_ERRORS)
+
+IDEMPOTENCY_PARAMETERS = [
+    OpenApiParameter(
+        HEADER,
+        {"type": "string", "minLength": 1, "maxLength": 255, "pattern": KEY_PATTERN},
+        OpenApiParameter.HEADER,
+        description="Send the same key (e.g. a UUID) to retry a write safely: the first final answer is "
+        "replayed. Keys are per user; reusing one for another request answers 422.",
+    ),
+    OpenApiParameter(
+        REPLAY_HEADER,
+        {"type": "string", "enum": ["true"]},
+        OpenApiParameter.HEADER,
+        response=True,
+        description="Present when this is the stored answer to an earlier request with the same key.",
+    ),
+]
+
+
+class ApiView(IdempotentViewMixin):
+    """What every API view shares: auth, throttles, JSON in, pagination, idempotent writes."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [UserThrottle, WriteThrottle]
+    parser_classes = [JSONParser]
+    pagination_class = PortalPagination
+
+    @property
+    def fake(self) -> bool:
+        """True while drf-spectacular builds the schema (no real request)."""
+        return getattr(self, "swagger_fake_view", False)
+
+
+# --- Tenants -------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(
+        operation_id="tenants_list",
+        summary="Your tenants, with your role",
+        responses={200: s.TenantSerializer(many=True), **errors(404)},
+    ),
+    retrieve=extend_schema(
+        operation_id="tenants_retrieve",
+        summary="One of your tenants",
+        responses={200: s.TenantSerializer, **errors(404)},
+    ),
+)
+@extend_schema(tags=["tenants"])
+class TenantViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
+    """The tenants the caller belongs to, with the caller's role (never the tenants' keys)."""
+
+    serializer_class = s.TenantSerializer
+    filter_backends: list[Any] = []
+
+    def get_queryset(self) -> QuerySet[Tenant]:
+        user = self.request.user
+        if self.fake or not user.is_authenticated:
+            return Tenant.objects.none()
+        mine = FilteredRelation("memberships", condition=Q(memberships__user=user))
+        return (
+            Tenant.objects.annotate(mine=mine)
+            .filter(mine__isnull=False)
+            .annotate(role=F("mine__role"))
+            .order_by("name", "id")
+        )
+
+    @extend_schema(
+        operation_id="tenants_vpcs",
+        summary="The tenant's VPCs, as the cloud lists them",
+        responses={200: s.VpcSerializer(many=True), **errors(404, *CLOUD_ERRORS)},
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def vpcs(self, request: Request, pk: str | None = None) -> Response:
+        tenant = self.get_object()
+        vpcs = selectors.tenant_vpcs(tenant=tenant, acting_user=request.user)
+        return Response(s.VpcSerializer(vpcs, many=True).data)
+
+
+# --- Peerings ------------------------------------------------------------------------------
+
+
+def _peering_response(status_code: int, *extra: int) -> dict[int, Any]:
+    return {status_code: s.PeeringSerializer, **errors(*WRITE_ERRORS, *extra)}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        operation_id="peerings_list",
+        summary="Peerings of your tenants",
+        responses={200: s.PeeringSerializer(many=True), **errors(400, 404)},
+    ),
+    retrieve=extend_schema(
+        operation_id="peerings_retrieve", responses={200: s.PeeringSerializer, **errors(404)}
+    ),
+)
+@extend_schema(tags=["peerings"])
+class PeeringViewSet(
+    ApiView,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Peerings requested by, or addressed to, the caller's tenants."""
+
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    serializer_class = s.PeeringSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = PeeringFilterSet
+    lookup_value_regex = r"[0-9]+"
+    input_serializers = {
+        "create": s.PeeringCreateSerializer,
+        "partial_update": s.PeeringUpdateSerializer,
+        "accept": s.PeeringAcceptSerializer,
+        "reject": s.PeeringRejectSerializer,
+    }
+
+    def get_queryset(self) -> QuerySet[Peering]:
+        peerings = Peering.objects.visible_to(self.request.user).select_related("requested_by", "decided_by")
+        return with_created(peerings).order_by("-created_at", "-id")
+
+    def get_serializer_class(self) -> type:
+        """Input serializers for writes (the browsable API's forms); output is ``PeeringSerializer``."""
+        return self.input_serializers.get(self.action, s.PeeringSerializer)
+
+    def _input(self, request: Request) -> dict[str, Any]:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def _answer(self, peering: Peering, status_code: int = status.HTTP_200_OK, **kwargs: Any) -> Response:
+        peering = self.get_queryset().get(pk=peering.pk)
+        data = s.PeeringSerializer(peering, context=self.get_serializer_context()).data
+        return Response(data, status=status_code, **kwargs)
+
+    @extend_schema(
+        operation_id="peerings_create",
+        summary="Request a peering",
+        description="Same account: ACTIVE at once. Another account: PENDING_ACCEPTANCE until the peer "
+        "accepts. A partial CIDR overlap answers 400 overlap_confirmation_required until "
+        "confirm_overlap is true.",
+        request=s.PeeringCreateSerializer,
+        responses={201: s.PeeringSerializer, **errors(400, 403, 409, *CLOUD_ERRORS)},
+        parameters=IDEMPOTENCY_PARAMETERS,
+    )
+    def create(self, request: Request) -> Response:
+        data = self._input(request)
+        mine, peer = data["request_vpc_info"], data["accept_vpc_info"]
+        peering = workflow.peering_request(
+            tenant=mine["tenant"],
+            acting_user=request.user,
+            name=data["name"],
+            description=data["description"],
+            request_vpc_id=mine["vpc_id"],
+            accept_vpc_id=peer["vpc_id"],
+            accept_project_id=peer.get("tenant_id") or None,
+            confirm_overlap=data["confirm_overlap"],
+            source=ChangeSource.API,
+        )
+        response = self._answer(peering, status.HTTP_201_CREATED)
+        response["Location"] = str(response.data["url"])  # a plain str: WSGI servers insist
+        return response
+
+    @extend_schema(
+        operation_id="peerings_update",
+        summary="Rename a peering or change its description",
+        request=s.PeeringUpdateSerializer,
+        responses=_peering_response(200),
+        parameters=IDEMPOTENCY_PARAMETERS,
+    )
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        peering = self.get_object()
+        data = self._input(request)
+        peering = workflow.peering_update(
+            peering=peering,
+            acting_user=request.user,
+            name=data.get("name"),
+            description=data.get("description"),
+            source=ChangeSource.API,
+        )
+        return self._answer(peering)
+
+    @extend_schema(
+        operation_id="peerings_delete",
+        summary="Delete a peering (either side may)",
+        description="The peering is deleted in the cloud and kept in the portal as DELETED.",
+        request=None,
+        responses=_peering_response(200),
+        parameters=IDEMPOTENCY_PARAMETERS,
+    )
+    def destroy(self, request: Request, pk: str | None = None) -> Response:
+        peering = workflow.peering_delete(
+            peering=self.get_object(), acting_user=request.user, source=ChangeSource.API
+        )
+        return self._answer(peering)
+
+    @extend_schema(
+        operation_id="peerings_accept",
+        summary="Accept a peering addressed to your tenant (approvers)",
+        request=s.PeeringAcceptSerializer,
+        responses=_peering_response(200),
+        parameters=IDEMPOTENCY_PARAMETERS,
+    )
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk: str | None = None) -> Response:
+        peering = self.get_object()
+        data = self._input(request)
+        peering = workflow.peering_accept(
+            peering=peering, acting_user=request.user, reason=data["reason"], source=ChangeSource.API
+        )
+        return self._answer(peering)
+
+    @extend_schema(
+        operation_id="peerings_reject",
+        summary="Reject a peering addressed to your tenant, with a reason (approvers)",
+        request=s.PeeringRejectSerializer,
+        responses=_peering_response(200),
+        parameters=IDEMPOTENCY_PARAMETERS,
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str | None = None) -> Response:
+        peering = self.get_object()
+        data = self._input(request)
+        peering = workflow.peering_reject(
+            peering=peering, acting_user=request.user, reason=data["reason"], source=ChangeSource.API
+        )
+        return self._answer(peering)
+
+    @extend_schema(
+        operation_id="peerings_refresh",
+        summary="Read the peering from the cloud again",
+        request=None,
+        responses=_peering_response(200),
+        parameters=IDEMPOTENCY_PARAMETERS,
+    )
+    @action(detail=True, methods=["post"])
+    def refresh(self, request: Request, pk: str | None = None) -> Response:
+        peering = workflow.peering_refresh(
+            peering=self.get_object(), acting_user=request.user, source=ChangeSource.API
+        )
+        return self._answer(peering)
+
+    @extend_schema(
+        operation_id="peerings_calls",
+        summary="The cloud calls made for this peering",
+        tags=["history"],
+        responses={200: s.UpstreamCallSerializer(many=True), **errors(404)},
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def calls(self, request: Request, pk: str | None = None) -> Response:
+        peering = self.get_object()
+        calls = UpstreamCall.objects.filter(peering=peering).select_related("acting_user", "tenant")
+        return self._page(calls.order_by("-created_at", "-id"), s.UpstreamCallSerializer)
+
+    @extend_schema(
+        operation_id="peerings_status_changes",
+        summary="This peering's status changes",
+        tags=["history"],
+        responses={200: s.StatusChangeSerializer(many=True), **errors(404)},
+    )
+    @action(detail=True, methods=["get"], url_path="status-changes", filter_backends=[])
+    def status_changes(self, request: Request, pk: str | None = None) -> Response:
+        peering = self.get_object()
+        changes = StatusChange.objects.filter(peering=peering).select_related("actor")
+        return self._page(changes.order_by("-created_at", "-id"), s.StatusChangeSerializer)
+
+    def _page(self, queryset: QuerySet, serializer_class: type) -> Response:
+        page = self.paginate_queryset(queryset)
+        data = serializer_class(page, many=True, context=self.get_serializer_context()).data
+        return self.get_paginated_response(data)
+
+
+# --- History -------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(
+        operation_id="calls_list",
+        summary="The cloud calls your tenants made or that concern their peerings",
+        responses={200: s.UpstreamCallSerializer(many=True), **errors(400, 404)},
+    ),
+    retrieve=extend_schema(
+        operation_id="calls_retrieve", responses={200: s.UpstreamCallSerializer, **errors(404)}
+    ),
+)
+@extend_schema(tags=["history"])
+class UpstreamCallViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
+    """The append-only log of calls to the cloud, read-only."""
+
+    serializer_class = s.UpstreamCallSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = UpstreamCallFilterSet
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self) -> QuerySet[UpstreamCall]:
+        user = self.request.user
+        if self.fake or not user.is_authenticated:
+            return UpstreamCall.objects.none()
+        tenants = Membership.objects.filter(user=user).values("tenant_id")
+        peerings = Peering.objects.visible_to(user).values("pk")
+        return (
+            UpstreamCall.objects.filter(Q(tenant__in=tenants) | Q(peering__in=peerings))
+            .select_related("acting_user", "tenant")
+            .order_by("-created_at", "-id")
+        )
+
+
+@csrf_exempt
+def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Any other path under the API: a 404 in the error shape rather than an HTML page."""
+    return JsonResponse(error_body("not_found", "Not found."), status=404)

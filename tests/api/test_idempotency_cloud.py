@@ -1,0 +1,124 @@
+"""``Idempotency-Key`` and the cloud-failure answers, end to end against the live simulator."""
+
+from __future__ import annotations
+
+import pytest
+
+from peerings.choices import CallOperation, PeeringStatus
+from peerings.models import IdempotencyKey, Peering, UpstreamCall
+from tests.api.conftest import create_body
+from vpcsim.models import Peering as SimPeering
+
+pytestmark = pytest.mark.usefixtures("cloud")
+
+URL = "/api/v1/peerings/"
+
+
+def test_a_replayed_create_returns_the_first_answer_and_the_cloud_sees_one_create(
+    acme_api, prod_web, prod_db
+):
+    body = create_body(prod_web, prod_db)
+
+    first = acme_api.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="create-1")
+    replay = acme_api.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="create-1")
+
+    assert first.status_code == replay.status_code == 201
+    assert replay.json() == first.json()
+    assert replay["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first
+    assert SimPeering.objects.count() == 1
+    assert Peering.objects.count() == 1
+    assert UpstreamCall.objects.filter(operation=CallOperation.CREATE).count() == 1
+
+
+def test_the_same_key_with_another_body_or_path_is_refused(acme_api, prod_web, prod_db):
+    created = acme_api.post(URL, create_body(prod_web, prod_db), format="json", HTTP_IDEMPOTENCY_KEY="k")
+
+    other_body = acme_api.post(
+        URL, create_body(prod_web, prod_db, name="other"), format="json", HTTP_IDEMPOTENCY_KEY="k"
+    )
+    other_path = acme_api.patch(
+        f"{URL}{created.json()['id']}/", {"name": "x"}, format="json", HTTP_IDEMPOTENCY_KEY="k"
+    )
+
+    for response in (other_body, other_path):
+        assert response.status_code == 422
+        assert response.json()["error"]["code"] == "idempotency_key_reused"
+    assert SimPeering.objects.count() == 1
+    assert SimPeering.objects.get().name == "web-to-peer"
+
+
+def test_a_replayed_action_does_not_call_the_cloud_again(acme_api, globex_approver_api, prod_web, globex_app):
+    created = acme_api.post(URL, create_body(prod_web, globex_app), format="json").json()
+    accept = f"{URL}{created['id']}/accept/"
+
+    first = globex_approver_api.post(accept, {}, format="json", HTTP_IDEMPOTENCY_KEY="accept-1")
+    replay = globex_approver_api.post(accept, {}, format="json", HTTP_IDEMPOTENCY_KEY="accept-1")
+
+    assert first.status_code == replay.status_code == 200
+    assert replay.json() == first.json()
+    assert replay["Idempotent-Replayed"] == "true"
+    assert UpstreamCall.objects.filter(operation=CallOperation.ACCEPT).count() == 1
+
+
+def test_a_cloud_outage_answers_503_and_is_not_stored(acme_api, acme_prod, prod_web, prod_db, closed_port):
+    acme_prod.endpoint = f"http://127.0.0.1:{closed_port}"
+    acme_prod.save()
+    body = create_body(prod_web, prod_db)
+
+    down = acme_api.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="retry-me")
+
+    assert down.status_code == 503
+    error = down.json()["error"]
+    assert error["code"] == "cloud_unavailable"
+    assert set(error["cloud"]) == {"status", "code", "message"}
+    assert not IdempotencyKey.objects.exists()
+
+    acme_prod.endpoint = ""
+    acme_prod.save()
+    retried = acme_api.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="retry-me")
+    assert retried.status_code == 201, retried.json()
+    assert "Idempotent-Replayed" not in retried
+    assert IdempotencyKey.objects.get().response_status == 201
+
+
+def test_an_unknown_outcome_answers_504(
+    acme_api, globex_main, globex_approver_api, prod_web, globex_app, cloud_proxy
+):
+    created = acme_api.post(URL, create_body(prod_web, globex_app), format="json").json()
+    globex_main.endpoint = cloud_proxy.url
+    globex_main.save()
+    cloud_proxy.modes["PUT"] = "forward-then-drop"
+
+    response = globex_approver_api.post(f"{URL}{created['id']}/accept/", {}, format="json")
+
+    assert response.status_code == 504
+    assert response.json()["error"]["code"] == "cloud_timeout"
+    assert SimPeering.objects.get().status == PeeringStatus.ACTIVE  # the cloud did carry it out
+    cloud_proxy.modes.clear()
+    refreshed = acme_api.post(f"{URL}{created['id']}/refresh/")
+    assert refreshed.json()["status"] == PeeringStatus.ACTIVE
+
+
+def test_a_cloud_refusal_answers_422_with_the_cloud_error(
+    acme_api, globex_approver_api, prod_web, globex_app
+):
+    created = acme_api.post(URL, create_body(prod_web, globex_app), format="json").json()
+    SimPeering.objects.all().delete()  # gone from the cloud behind the portal's back
+
+    response = globex_approver_api.post(
+        f"{URL}{created['id']}/reject/", {"reason": "no"}, format="json", HTTP_IDEMPOTENCY_KEY="r1"
+    )
+
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "cloud_refused"
+    assert error["cloud"]["status"] == 404
+    assert error["cloud"]["message"]
+    # A refusal is final: the same request gets the same answer without a second call.
+    replay = globex_approver_api.post(
+        f"{URL}{created['id']}/reject/", {"reason": "no"}, format="json", HTTP_IDEMPOTENCY_KEY="r1"
+    )
+    assert replay.status_code == 422
+    assert replay.json() == response.json()
+    assert UpstreamCall.objects.filter(operation=CallOperation.REJECT).count() == 1

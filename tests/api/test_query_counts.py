@@ -1,0 +1,87 @@
+"""List endpoints run the same number of queries for 2 rows as for 20."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from peerings.choices import CallOperation, ChangeSource, Role
+from peerings.models import StatusChange, UpstreamCall
+from tests.factories import MembershipFactory, PeeringFactory, TenantFactory, UserFactory
+
+
+@pytest.fixture
+def me(db):
+    return UserFactory(username="me")
+
+
+@pytest.fixture
+def home(me):
+    return MembershipFactory(user=me, role=Role.APPROVER).tenant
+
+
+@pytest.fixture
+def peering(home, me):
+    return PeeringFactory(requester_tenant=home, requested_by=me)
+
+
+def _peerings(home, me, n):
+    for _ in range(n):
+        PeeringFactory(requester_tenant=home, requested_by=me, decided_by=UserFactory())
+
+
+def _calls(home, peering, me, n):
+    for _ in range(n):
+        UpstreamCall.objects.create(
+            tenant=home,
+            peering=peering,
+            acting_user=me,
+            operation=CallOperation.SHOW,
+            method="GET",
+            url="http://cloud/",
+            status_code=200,
+            correlation_id=uuid.uuid4().hex,
+        )
+
+
+def _changes(home, peering, me, n):
+    for _ in range(n):
+        StatusChange.objects.create(
+            peering=peering, old_status="", new_status="SUBMITTING", actor=me, source=ChangeSource.API
+        )
+
+
+def _tenants(home, peering, me, n):
+    for _ in range(n):
+        MembershipFactory(user=me, tenant=TenantFactory())
+
+
+@pytest.mark.parametrize(
+    ("path", "grow"),
+    [
+        ("/api/v1/peerings/", lambda home, peering, me, n: _peerings(home, me, n)),
+        ("/api/v1/calls/", _calls),
+        ("/api/v1/peerings/{peering}/calls/", _calls),
+        ("/api/v1/peerings/{peering}/status-changes/", _changes),
+        ("/api/v1/tenants/", _tenants),
+    ],
+)
+def test_list_query_count_does_not_grow_with_rows(client_for, me, home, peering, path, grow):
+    api = client_for(me)
+    url = path.format(peering=peering.pk)
+
+    def count(rows: int) -> int:
+        grow(home, peering, me, rows)
+        with CaptureQueriesContext(connection) as queries:
+            response = api.get(url)
+        assert response.status_code == 200
+        assert response.json()["count"] >= rows
+        return len(queries)
+
+    small = count(2)
+    large = count(18)  # 20 rows in all
+
+    assert large == small
