@@ -267,3 +267,21 @@ def test_calls_filters(api, home):
         failed.pk,
         refused.pk,
     ]
+
+
+def test_the_error_is_shown_for_a_failed_peering_only(api, home):
+    failed = PeeringFactory(
+        requester_tenant=home,
+        upstream_id=None,
+        status=PeeringStatus.FAILED,
+        error_code="InvalidInput",
+        error_message="Accept VPC id or tenant id is incorrect.",
+    )
+    active = PeeringFactory(requester_tenant=home, status=PeeringStatus.ACTIVE, error_code="STATUS_CONFLICT")
+
+    assert api.get(f"{URL}{failed.pk}/").json()["error"] == {
+        "code": "InvalidInput",
+        "message": "Accept VPC id or tenant id is incorrect.",
+    }
+    assert api.get(f"{URL}{failed.pk}/").json()["peering_id"] is None
+    assert api.get(f"{URL}{active.pk}/").json()["error"] is None
