@@ -23,10 +23,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
+from django.test.testcases import LiveServerThread
 
 from peerings import cloud as cloud_client
 from peerings.choices import Role
 from peerings.models import Tenant
+from portal.devserver import NoDelayWSGIServer
 from tests.factories import (
     MembershipFactory,
     SimAccountFactory,
@@ -36,6 +38,9 @@ from tests.factories import (
     UserFactory,
 )
 from vpcsim.models import Account, Vpc
+
+# Without TCP_NODELAY every call to the live simulator waits ~40 ms on a delayed ACK.
+LiveServerThread.server_class = NoDelayWSGIServer
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m bench`` prints its figures; the README quotes them."""
