@@ -1,0 +1,69 @@
+"""Settings come from the environment; a missing required one stops the start, naming it."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE_ENV = {
+    "PATH": os.environ.get("PATH", ""),
+    "DJANGO_SETTINGS_MODULE": "portal.settings",
+    "DJANGO_SECRET_KEY": "x" * 60,
+    "PORTAL_ENCRYPTION_KEYS": "dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTE=",
+}
+
+
+def _start(env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Load the settings in a fresh interpreter, as ``manage.py`` does at start."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(settings.VPC_API_ENDPOINT, settings.DATABASES['default']['ENGINE'])",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("name", ["DJANGO_SECRET_KEY", "PORTAL_ENCRYPTION_KEYS"])
+def test_missing_required_setting_is_named(name):
+    env = {k: v for k, v in BASE_ENV.items() if k != name}
+    result = _start(env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert name in result.stderr
+
+
+def test_debug_mode_runs_without_secrets():
+    env = {k: v for k, v in BASE_ENV.items() if not k.startswith(("DJANGO_SECRET", "PORTAL_"))}
+    result = _start({**env, "DJANGO_DEBUG": "true"})
+    assert result.returncode == 0, result.stderr
+
+
+def test_short_secret_key_is_refused():
+    result = _start({**BASE_ENV, "DJANGO_SECRET_KEY": "too-short"})
+    assert result.returncode != 0
+    assert "at least 50 characters" in result.stderr
+
+
+def test_endpoint_and_database_come_from_the_environment():
+    result = _start(
+        {
+            **BASE_ENV,
+            "VPC_API_ENDPOINT": "https://vpc.cn-north-4.myhuaweicloud.com",
+            "DATABASE_URL": "postgres://portal@db.invalid:5432/portal",
+        }
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "https://vpc.cn-north-4.myhuaweicloud.com",
+        "django.db.backends.postgresql",
+    ]
