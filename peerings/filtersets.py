@@ -1,4 +1,4 @@
-"""django-filter FilterSets of the list endpoints; every ordering ends on ``id`` so pages are stable."""
+"""django-filter FilterSets shared by the REST API and the HTML pages; every ordering ends on ``id``."""
 
 from __future__ import annotations
 

@@ -29,11 +29,11 @@ from rest_framework.response import Response
 from peerings import selectors, workflow
 from peerings.api import serializers as s
 from peerings.api.exceptions import error_body
-from peerings.api.filters import PeeringFilterSet, UpstreamCallFilterSet, with_created
 from peerings.api.idempotency import HEADER, KEY_PATTERN, REPLAY_HEADER, IdempotentViewMixin
 from peerings.api.pagination import PortalPagination
 from peerings.api.throttling import UserThrottle, WriteThrottle
 from peerings.choices import ChangeSource
+from peerings.filtersets import PeeringFilterSet, UpstreamCallFilterSet, with_created
 from peerings.models import Membership, Peering, StatusChange, Tenant, UpstreamCall
 
 __all__ = ["PeeringViewSet", "TenantViewSet", "UpstreamCallViewSet", "not_found"]
