@@ -1,4 +1,8 @@
-"""The portal's URLs; the simulator's are mounted at the root, as the cloud serves them."""
+"""The portal's URLs; the simulator's are mounted at the root, as the cloud serves them.
+
+The portal's own pages (``/``, ``/peerings/...``, ``/accounts/...``) come first; none of
+them can be taken for the simulator's ``/v2.0/...`` or ``/v1/...`` paths.
+"""
 
 from django.conf import settings
 from django.contrib import admin
@@ -7,6 +11,8 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("peerings.api.urls", namespace="api")),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("peerings.urls")),
 ]
 
 if settings.VPC_SIMULATOR_ENABLED:

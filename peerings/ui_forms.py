@@ -1,0 +1,129 @@
+"""Forms of the self-service pages. They check shape only; the workflow checks the rules.
+
+Field names match the workflow's ``RequestInvalid`` keys, so a view can put each of
+its messages on the field it concerns (``add_error``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+
+from peerings.models import Tenant
+from peerings.validation import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH, NAME_REQUIRED
+
+__all__ = ["AcceptForm", "PeeringEditForm", "PeeringRequestForm", "RejectForm", "vpc_label"]
+
+REASON_MAX_LENGTH = 1000
+REASON_REQUIRED = "Say why you reject this request: the requester will see it."
+DESCRIPTION_HELP = "Optional; at most 255 characters, without < or >."
+
+
+def vpc_label(vpc: dict) -> str:
+    """How a VPC reads in a select: its name and CIDR block."""
+    return f"{vpc.get('name') or vpc.get('id')} — {vpc.get('cidr') or 'no CIDR'}"
+
+
+def _name_field() -> forms.CharField:
+    return forms.CharField(
+        max_length=NAME_MAX_LENGTH,
+        error_messages={"required": NAME_REQUIRED},
+        help_text=f"At most {NAME_MAX_LENGTH} characters.",
+    )
+
+
+def _description_field() -> forms.CharField:
+    return forms.CharField(
+        required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=DESCRIPTION_HELP,
+    )
+
+
+class PeeringRequestForm(forms.Form):
+    """A new peering from one of the user's tenants' VPCs (chosen from the cloud's list)."""
+
+    tenant = forms.ModelChoiceField(
+        queryset=Tenant.objects.none(),
+        empty_label=None,
+        # portal.js reloads the page with ?tenant=<id> on change, to list that tenant's VPCs.
+        widget=forms.Select(attrs={"data-reload": "tenant"}),
+        help_text="The tenant that requests the peering; choosing another one lists its VPCs.",
+    )
+    request_vpc_id = forms.CharField(
+        label="Your VPC",
+        widget=forms.Select,
+        error_messages={"required": "Choose one of your tenant's VPCs."},
+    )
+    accept_vpc_id = forms.CharField(
+        label="Peer VPC id",
+        max_length=64,
+        widget=forms.TextInput(attrs={"list": "own-vpcs", "autocomplete": "off", "spellcheck": "false"}),
+        help_text="The id (a UUID) of the VPC to peer with: another of your VPCs or another tenant's.",
+    )
+    accept_project_id = forms.CharField(
+        label="Peer project id",
+        required=False,
+        max_length=64,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        help_text="Only when the peer VPC belongs to another tenant's project (32 hexadecimal characters).",
+    )
+    name = _name_field()
+    description = _description_field()
+    confirm_overlap = forms.BooleanField(
+        label="I understand the overlap; request the peering anyway",
+        required=False,
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        tenants: QuerySet[Tenant],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.needs_confirmation = False
+        tenant_field = self.fields["tenant"]
+        tenant_field.queryset = tenants
+        if len(tenant_field.queryset) < 2:
+            tenant_field.widget = forms.HiddenInput()
+        self.set_vpcs(())
+
+    def set_vpcs(self, vpcs: Iterable[dict]) -> None:
+        """Fill the requester VPC select from the cloud's list of the tenant's VPCs."""
+        choices = [(str(vpc.get("id")), vpc_label(vpc)) for vpc in vpcs]
+        self.fields["request_vpc_id"].widget.choices = [("", "Choose a VPC…"), *choices]
+
+    @property
+    def show_confirmation(self) -> bool:
+        """Whether the overlap checkbox is shown: after a warning, or once it was ticked."""
+        return self.needs_confirmation or bool(self.is_bound and self.data.get("confirm_overlap"))
+
+
+class PeeringEditForm(forms.Form):
+    """A new name or description; only the fields the user changed are sent."""
+
+    name = _name_field()
+    description = _description_field()
+
+
+class AcceptForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason (optional)",
+        required=False,
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason",
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": REASON_REQUIRED},
+    )

@@ -1,0 +1,19 @@
+"""The self-service pages (namespace ``peerings``); every change is a POST to its own URL."""
+
+from django.urls import path
+
+from peerings import views
+
+app_name = "peerings"
+
+urlpatterns = [
+    path("", views.DashboardView.as_view(), name="dashboard"),
+    path("peerings/", views.PeeringListView.as_view(), name="list"),
+    path("peerings/new/", views.PeeringRequestView.as_view(), name="request"),
+    path("peerings/<int:pk>/", views.PeeringDetailView.as_view(), name="detail"),
+    path("peerings/<int:pk>/edit/", views.PeeringEditView.as_view(), name="edit"),
+    path("peerings/<int:pk>/accept/", views.PeeringAcceptView.as_view(), name="accept"),
+    path("peerings/<int:pk>/reject/", views.PeeringRejectView.as_view(), name="reject"),
+    path("peerings/<int:pk>/refresh/", views.PeeringRefreshView.as_view(), name="refresh"),
+    path("peerings/<int:pk>/delete/", views.PeeringDeleteView.as_view(), name="delete"),
+]
