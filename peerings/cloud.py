@@ -447,9 +447,9 @@ class VpcApiClient:
     def _record_response(self, call: _Call, response: requests.Response) -> None:
         record = call.record
         record.status_code = response.status_code
-        text = response.text if response.content else ""
+        text = self._redact(response.text if response.content else "")
         try:
-            record.response_body = json.loads(response.content) if response.content else None
+            record.response_body = self._redact(json.loads(response.content) if response.content else None)
         except ValueError:
             record.response_body = _excerpt(text, TEXT_EXCERPT)
         request_id = response.headers.get("X-Request-Id")
@@ -462,6 +462,19 @@ class VpcApiClient:
             )
         else:
             record.error_code = record.error_message = ""
+
+    def _redact(self, value: Any) -> Any:
+        """``value`` with this client's keys masked: the gateway echoes an unknown AK in its message."""
+        if isinstance(value, str):
+            access_key, secret_key = self.credentials.access_key, self.credentials.secret_key.reveal()
+            if access_key:
+                value = value.replace(access_key, _mask_access_key(access_key))
+            return value.replace(secret_key, _MASK) if secret_key else value
+        if isinstance(value, Mapping):
+            return {k: self._redact(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._redact(v) for v in value]
+        return value
 
     def _finish(self, call: _Call) -> None:
         record = call.record

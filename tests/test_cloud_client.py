@@ -923,3 +923,20 @@ def test_simulator_refusals_reach_the_portal_typed(simulated, live_server):
     assert (error.status, error.code) == (401, "APIGW.0301")
     assert error.message == "Incorrect IAM authentication information: verify aksk signature fail"
     assert error.record.cloud_request_id
+
+
+def test_keys_echoed_by_the_cloud_are_masked_in_errors_and_records(stub, make_client):
+    """The gateway names an unknown AK in its message; it must not reach users or history."""
+    stub.script(
+        Reply(
+            401, {"error_msg": f"Get secretKey failed,ak:{AK},err:ak not exist", "error_code": "APIGW.0301"}
+        )
+    )
+    with pytest.raises(CloudRefused) as info:
+        make_client().list_vpcs()
+    error = info.value
+    assert error.code == "APIGW.0301"
+    assert "ak not exist" in error.message
+    for text in (error.message, error.record.error_message, json.dumps(error.record.response_body)):
+        assert AK not in text
+        assert SK not in text
