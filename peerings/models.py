@@ -211,8 +211,9 @@ class UpstreamCall(AppendOnlyModel):
     """One call forwarded to the cloud's VPC API: who, when, what and what came back."""
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # PROTECT: deleting a user must not rewrite history (deactivate users instead).
     acting_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     tenant = models.ForeignKey(
         Tenant,
@@ -257,7 +258,7 @@ class StatusChange(AppendOnlyModel):
     old_status = models.CharField(max_length=32, choices=PeeringStatus.choices, blank=True)
     new_status = models.CharField(max_length=32, choices=PeeringStatus.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     reason = models.TextField(blank=True)
     source = models.CharField(max_length=16, choices=ChangeSource.choices)

@@ -61,6 +61,15 @@ def test_a_peering_with_history_cannot_be_deleted():
         change.peering.delete()
 
 
+def test_deleting_a_user_does_not_rewrite_their_history():
+    call = UpstreamCallFactory(acting_user=UserFactory())
+    change = StatusChangeFactory(actor=call.acting_user)
+    with pytest.raises(ProtectedError):
+        call.acting_user.delete()
+    assert UpstreamCall.objects.get(pk=call.pk).acting_user_id == call.acting_user_id
+    assert StatusChange.objects.get(pk=change.pk).actor_id == call.acting_user_id
+
+
 # --- Secrets at rest ----------------------------------------------------------------------------------
 
 
