@@ -8,6 +8,7 @@ from django import forms
 
 from peerings.models import Tenant
 from peerings.secrets import Secret
+from peerings.validation import validate_project_id
 
 __all__ = ["PeeringActionForm", "TenantAdminForm", "WriteOnlySecretField"]
 
@@ -43,6 +44,9 @@ class TenantAdminForm(forms.ModelForm):
             self.initial.pop(name, None)  # never carry the stored secret into the form
             self.fields[name].required = adding
             self.fields[name].help_text = NEW_HELP if adding else KEEP_HELP
+
+    def clean_project_id(self) -> str:
+        return validate_project_id(self.cleaned_data.get("project_id"))
 
     def _secret(self, name: str) -> Secret:
         value = self.cleaned_data.get(name, "")

@@ -20,6 +20,7 @@ from peerings.choices import CallOperation, ChangeSource, PeeringStatus, Role
 from peerings.exceptions import CloudRefused, InvalidState, NotPermitted
 from peerings.models import Membership, Peering, StatusChange, Tenant, UpstreamCall
 from peerings.secrets import fernet
+from peerings.validation import PROJECT_ID_INVALID
 from tests.factories import (
     MembershipFactory,
     PeeringFactory,
@@ -321,6 +322,14 @@ def test_tenant_add_requires_the_keys(admin_client):
     assert "access_key" not in errors
     assert not Tenant.objects.filter(name="new-tenant").exists()
     assert b"AK1" not in response.content  # a rejected form does not echo the typed key either
+
+
+def test_tenant_add_refuses_a_malformed_project_id(admin_client):
+    data = {**TENANT_ADD_BASE, "project_id": "bad id!", "access_key": "AK1", "secret_key": "SK1"}
+    response = admin_client.post(reverse("admin:peerings_tenant_add"), data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["project_id"] == [PROJECT_ID_INVALID]
+    assert not Tenant.objects.filter(name="new-tenant").exists()
 
 
 def test_tenant_change_with_blank_keys_keeps_them(admin_client):
