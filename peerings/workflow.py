@@ -96,6 +96,7 @@ NOT_AN_APPROVER = "Only an approver of the accepter tenant may accept or reject 
 NOT_PENDING = "Only a peering pending acceptance can be {action}ed; this one is {status}."
 GONE = "This peering is {status}: there is nothing more to do with it."
 NOT_CREATED_YET = "The cloud has not confirmed this peering yet; refresh it first."
+NOT_REQUESTER = "Only the requester's members can complete a request the cloud has not confirmed yet."
 
 
 # --- Checks ---------------------------------------------------------------------------------------
@@ -419,7 +420,22 @@ def _decide(
             return client.accept_peering(peering.upstream_id)
         return client.reject_peering(peering.upstream_id)
 
-    response = _send(peering, call, tenant=tenant, acting_user=acting_user)
+    try:
+        response = _send(peering, call, tenant=tenant, acting_user=acting_user)
+    except CloudRefused as exc:
+        if exc.record is None or exc.record.attempts < 2:
+            raise
+        # A retry was refused: an earlier attempt may have been carried out before its answer
+        # was lost. The cloud's own view decides whether the decision happened.
+        response = _send(
+            peering,
+            lambda client: client.show_peering(peering.upstream_id),
+            tenant=tenant,
+            acting_user=acting_user,
+        )
+        if response.data.get("status") != new_status:
+            _commit(peering, response.record, tenant=tenant, acting_user=acting_user, change=lambda p: None)
+            raise
 
     def decided(p: Peering) -> None:
         text = reason or f"{action.capitalize()}ed."
@@ -542,6 +558,8 @@ def peering_refresh(*, peering: Peering, acting_user: Any = None, source: str = 
     _recheck(peering, _not_gone, GONE)
     if not peering.upstream_id:
         tenant = peering.requester_tenant
+        if acting_user is not None and membership_role(acting_user, tenant) is None:
+            raise NotPermitted(NOT_REQUESTER)
         record, found = _lookup(peering, tenant=tenant, acting_user=acting_user)
         _adopt_or_note(peering, record, found, tenant=tenant, acting_user=acting_user, source=source)
         if found is not None:

@@ -169,13 +169,15 @@ class CloudProxy:
 
     ``modes`` maps ``"METHOD /path"`` (path without query) or just ``"METHOD"`` to one of
     ``pass`` (relay, the default), ``forward-then-drop`` (the cloud carries the call out, the
-    caller gets no answer), ``drop`` (no answer, nothing forwarded) or ``503``. Requests are
-    relayed byte for byte, signed headers (``Host`` included) intact.
+    caller gets no answer), ``drop`` (no answer, nothing forwarded) or ``503``. A key also in
+    ``once`` misbehaves for its next request only. Requests are relayed byte for byte, signed
+    headers (``Host`` included) intact.
     """
 
     def __init__(self, upstream: str) -> None:
         self.upstream = urlsplit(upstream)
         self.modes: dict[str, str] = {}
+        self.once: set[str] = set()
         self.seen: list[tuple[str, str, str]] = []  # (method, path, mode)
         proxy = self
 
@@ -189,7 +191,11 @@ class CloudProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 route = f"{self.command} {self.path.split('?')[0]}"
-                mode = proxy.modes.get(route, proxy.modes.get(self.command, "pass"))
+                key = route if route in proxy.modes else self.command
+                mode = proxy.modes.get(key, "pass")
+                if key in proxy.once:
+                    proxy.once.discard(key)
+                    proxy.modes.pop(key, None)
                 proxy.seen.append((self.command, self.path, mode))
                 self.close_connection = True
                 if mode == "503":

@@ -697,6 +697,59 @@ def test_accept_refused_by_the_cloud_is_recorded(pending, globex_main, globex_ap
     assert calls(pending)[-1] == ("accept", "globex-main", 409)
 
 
+def test_accepter_cannot_complete_the_requesters_unconfirmed_request(
+    cloud_proxy, acme_prod, globex_main, acme_member, globex_member, prod_web, globex_app
+):
+    cloud_proxy.modes["POST"] = "503"
+    with pytest.raises(CloudUnavailable):
+        _request_through(cloud_proxy, acme_prod, globex_main, acme_member, prod_web, globex_app)
+    peering = Peering.objects.get()
+    sent = len(cloud_proxy.seen)
+
+    with pytest.raises(NotPermitted):
+        peering_refresh(peering=peering, acting_user=globex_member)
+
+    assert len(cloud_proxy.seen) == sent
+    assert Peering.objects.get().status == S.SUBMITTING
+
+
+@pytest.mark.parametrize(("decide", "expected"), [(peering_accept, S.ACTIVE), (peering_reject, S.REJECTED)])
+def test_decision_whose_answer_was_lost_is_confirmed_from_the_cloud(
+    decide, expected, pending, globex_main, globex_approver, cloud_proxy
+):
+    """The first attempt is carried out but its answer lost; the retry is refused (not pending)."""
+    point_at(globex_main, cloud_proxy.url)
+    cloud_proxy.modes["PUT"] = "forward-then-drop"
+    cloud_proxy.once.add("PUT")
+
+    peering = decide(peering=pending, acting_user=globex_approver, reason="ticket 7")
+
+    assert (peering.status, peering.decided_by, peering.error_code) == (expected, globex_approver, "")
+    assert sim_status(peering) == expected
+    operation = "accept" if expected == S.ACTIVE else "reject"
+    assert calls(peering)[-2:] == [(operation, "globex-main", 409), ("show", "globex-main", 200)]
+    assert history(peering)[-1] == (S.PENDING_ACCEPTANCE, expected)
+
+
+def test_refused_retry_of_a_decision_that_did_not_happen_is_still_refused(
+    pending, globex_main, globex_approver, acme_prod, cloud_proxy
+):
+    """The cloud refuses a retried accept and shows the peering was not accepted: the refusal stands."""
+    VpcApiClient.for_tenant(acme_prod).delete_peering(pending.upstream_id)  # gone behind the portal's back
+    point_at(globex_main, cloud_proxy.url)
+    cloud_proxy.modes["PUT"] = "503"
+    cloud_proxy.once.add("PUT")
+
+    with pytest.raises(CloudRefused) as caught:
+        peering_accept(peering=pending, acting_user=globex_approver)
+
+    assert caught.value.status == 404
+    pending.refresh_from_db()
+    assert pending.status == S.PENDING_ACCEPTANCE
+    assert pending.decided_by is None
+    assert [c[0] for c in calls(pending)[-2:]] == ["accept", "show"]
+
+
 def test_refresh_with_the_cloud_down_records_the_failed_call(active, acme_prod, closed_port):
     point_at(acme_prod, f"http://127.0.0.1:{closed_port}")
     with pytest.raises(CloudUnavailable):
