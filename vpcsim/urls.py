@@ -1,6 +1,6 @@
 """The simulator's paths, exactly the cloud's (mounted at the site root)."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from vpcsim import views
 
@@ -18,4 +18,6 @@ urlpatterns = [
     path("v2.0/vpc/routes", views.RouteCollectionView.as_view(), name="route-list"),
     path("v2.0/vpc/routes/<str:route_id>", views.RouteDetailView.as_view(), name="route-detail"),
     path("v1/<str:project_id>/vpcs", views.VpcCollectionView.as_view(), name="vpc-list"),
+    re_path(r"^v2\.0/", views.UnknownPathView.as_view(), name="unknown-v2"),
+    re_path(r"^v1/", views.UnknownPathView.as_view(envelope="v1"), name="unknown-v1"),
 ]

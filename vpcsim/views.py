@@ -18,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from vpcsim import selectors, services
 from vpcsim.auth import Caller, authenticate
-from vpcsim.errors import ApiError, method_not_allowed
+from vpcsim.errors import ApiError, method_not_allowed, not_found
 from vpcsim.pagination import paginate
 from vpcsim.serializers import peering_to_wire, route_to_wire, vpc_to_wire
 from vpcsim.validation import parse_json, peering_create_input, peering_update_input, route_create_input
@@ -30,6 +30,7 @@ __all__ = [
     "PeeringRejectView",
     "RouteCollectionView",
     "RouteDetailView",
+    "UnknownPathView",
     "VpcCollectionView",
 ]
 
@@ -162,3 +163,12 @@ class VpcCollectionView(SimulatorView):
             collection="vpcs",
         )
         return JsonResponse({"vpcs": [vpc_to_wire(v) for v in page.items]})
+
+
+class UnknownPathView(SimulatorView):
+    """Any other path under ``/v2.0/`` or ``/v1/``: 404 in the path's envelope, as the cloud answers."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        raise not_found("HTTPNotFound", "The resource could not be found.")
+
+    post = put = delete = get

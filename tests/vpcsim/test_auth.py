@@ -204,3 +204,44 @@ def test_v1_unserved_method_uses_the_v1_envelope(api, alpha):
 
     assert response.status_code == 405
     assert set(response.json()) == {"code", "message"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        (
+            "get",
+            "/v2.0/vpc/peerings/",
+            {
+                "NeutronError": {
+                    "message": "The resource could not be found.",
+                    "type": "HTTPNotFound",
+                    "detail": "",
+                }
+            },
+        ),
+        (
+            "delete",
+            "/v2.0/vpc/nothing",
+            {
+                "NeutronError": {
+                    "message": "The resource could not be found.",
+                    "type": "HTTPNotFound",
+                    "detail": "",
+                }
+            },
+        ),
+        ("get", "/v1/x/subnets", {"code": "VPC.0003", "message": "The resource could not be found."}),
+    ],
+)
+def test_unknown_paths_are_404_in_the_paths_envelope(api, alpha, method, path, body):
+    response = getattr(api(alpha), method)(path)
+    assert response.status_code == 404
+    assert response.json() == body
+    assert response["X-Request-Id"]
+
+
+def test_unknown_paths_still_need_a_signature(client):
+    response = client.get("/v2.0/vpc/nothing")
+    assert response.status_code == 401
+    assert response.json()["error_code"] == "APIGW.0301"
