@@ -35,16 +35,21 @@ def schema(django_db_blocker) -> dict:
     return yaml.safe_load(out.getvalue())
 
 
-def test_the_schema_is_served(anon, db):
-    response = anon.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+@pytest.mark.parametrize("path", ["/api/v1/schema/", "/api/v1/docs/"])
+def test_schema_and_docs_need_credentials(anon, db, path):
+    assert anon.get(path).status_code == 401
+
+
+def test_the_schema_is_served(acme_api):
+    response = acme_api.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
 
     assert response.status_code == 200
     assert response.json()["openapi"].startswith("3.")
     assert "/api/v1/peerings/" in response.json()["paths"]
 
 
-def test_the_docs_page_uses_the_projects_own_static_files(anon, db):
-    response = anon.get("/api/v1/docs/")
+def test_the_docs_page_uses_the_projects_own_static_files(acme_api):
+    response = acme_api.get("/api/v1/docs/")
 
     assert response.status_code == 200
     page = response.content.decode()
