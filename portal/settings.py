@@ -54,6 +54,8 @@ VPCSIM_CLOCK_SKEW_SECONDS = env.int("VPCSIM_CLOCK_SKEW_SECONDS", default=15 * 60
 
 # --- Django ----------------------------------------------------------------------
 INSTALLED_APPS = [
+    # First, so that its runserver (Nagle off, see portal/devserver.py) wins over staticfiles'.
+    "demo",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -66,7 +68,6 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "peerings",
-    "demo",
 ]
 if VPC_SIMULATOR_ENABLED:
     INSTALLED_APPS.append("vpcsim")
