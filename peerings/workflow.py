@@ -517,6 +517,30 @@ def _mark_deleted(reason: str, *, actor: Any, source: str) -> Callable[[Peering]
     return deleted
 
 
+def _send_unless_gone(
+    peering: Peering,
+    call: Callable[[VpcApiClient], CloudResponse],
+    *,
+    tenant: Tenant,
+    acting_user: Any,
+    source: str,
+    gone_reason: str,
+) -> CloudResponse | None:
+    """Like :func:`_send`, but the cloud's 404 commits the peering as ``DELETED`` and returns None."""
+    try:
+        return call(VpcApiClient.for_tenant(tenant))
+    except CloudRefused as exc:
+        if exc.status == 404 and exc.record is not None:
+            gone = _mark_deleted(gone_reason, actor=acting_user, source=source)
+            _commit(peering, exc.record, tenant=tenant, acting_user=acting_user, change=gone)
+            return None
+        _commit_failure(peering, exc, tenant=tenant, acting_user=acting_user)
+        raise
+    except CloudError as exc:
+        _commit_failure(peering, exc, tenant=tenant, acting_user=acting_user)
+        raise
+
+
 def peering_delete(*, peering: Peering, acting_user: Any, source: str = ChangeSource.USER) -> Peering:
     """Delete a peering from the cloud; a member of either side may, in any live status."""
     tenant = _acting_tenant(acting_user, peering)
@@ -531,17 +555,16 @@ def peering_delete(*, peering: Peering, acting_user: Any, source: str = ChangeSo
         _adopt_or_note(peering, record, found, tenant=tenant, acting_user=acting_user, source=source)
         if peering.status == S.DELETED:
             return peering
-    try:
-        response = VpcApiClient.for_tenant(tenant).delete_peering(peering.upstream_id)
-    except CloudRefused as exc:
-        if exc.status != 404 or exc.record is None:
-            _commit_failure(peering, exc, tenant=tenant, acting_user=acting_user)
-            raise
-        gone = _mark_deleted("Already gone from the cloud.", actor=acting_user, source=source)
-        return _commit(peering, exc.record, tenant=tenant, acting_user=acting_user, change=gone)
-    except CloudError as exc:
-        _commit_failure(peering, exc, tenant=tenant, acting_user=acting_user)
-        raise
+    response = _send_unless_gone(
+        peering,
+        lambda client: client.delete_peering(peering.upstream_id),
+        tenant=tenant,
+        acting_user=acting_user,
+        source=source,
+        gone_reason="Already gone from the cloud.",
+    )
+    if response is None:
+        return peering
     deleted = _mark_deleted("Deleted.", actor=acting_user, source=source)
     return _commit(peering, response.record, tenant=tenant, acting_user=acting_user, change=deleted)
 
@@ -565,17 +588,16 @@ def peering_refresh(*, peering: Peering, acting_user: Any = None, source: str = 
         if found is not None:
             return peering
         return _create(peering, acting_user=acting_user, source=source)
-    try:
-        response = VpcApiClient.for_tenant(tenant).show_peering(peering.upstream_id)
-    except CloudRefused as exc:
-        if exc.status != 404 or exc.record is None:
-            _commit_failure(peering, exc, tenant=tenant, acting_user=acting_user)
-            raise
-        gone = _mark_deleted("The cloud no longer has this peering.", actor=acting_user, source=source)
-        return _commit(peering, exc.record, tenant=tenant, acting_user=acting_user, change=gone)
-    except CloudError as exc:
-        _commit_failure(peering, exc, tenant=tenant, acting_user=acting_user)
-        raise
+    response = _send_unless_gone(
+        peering,
+        lambda client: client.show_peering(peering.upstream_id),
+        tenant=tenant,
+        acting_user=acting_user,
+        source=source,
+        gone_reason="The cloud no longer has this peering.",
+    )
+    if response is None:
+        return peering
 
     def refreshed(p: Peering) -> None:
         _apply(p, response.data, actor=acting_user, reason="Reported by the cloud.", source=source)
