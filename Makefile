@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test install lint bench clean
+.PHONY: run test install browser lint bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,13 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 
 install: $(BIN)/.installed
 
+## Debian's Chromium for the browser tests (Playwright drives it; it cannot download its own here)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "The browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
+
 ## Set everything up, seed the demo and serve the portal with its simulator on http://$(HOST)
 run: install
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input
@@ -21,7 +28,7 @@ run: install
 	DJANGO_DEBUG=1 VPC_API_ENDPOINT=http://$(HOST) $(BIN)/python manage.py runserver $(HOST)
 
 ## Set everything up and run the whole test suite (SQLite unless DATABASE_URL is set)
-test: install
+test: install browser
 	$(BIN)/python -m pytest
 
 lint: install
