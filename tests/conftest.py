@@ -27,7 +27,8 @@ from django.test.testcases import LiveServerThread
 
 from peerings import cloud as cloud_client
 from peerings.choices import Role
-from peerings.models import Tenant
+from peerings.models import Peering, Tenant
+from peerings.workflow import peering_request
 from portal.devserver import NoDelayWSGIServer
 from tests.factories import (
     MembershipFactory,
@@ -248,3 +249,32 @@ def cloud_proxy(cloud) -> Iterator[CloudProxy]:
     proxy = CloudProxy(cloud.url)
     yield proxy
     proxy.close()
+
+
+# --- Peerings made through the workflow against the live simulator -------------------------------------
+
+
+@pytest.fixture
+def pending(cloud, acme_prod, globex_main, acme_member, prod_web, globex_app) -> Peering:
+    """acme-prod's prod-web -> globex-main's globex-app: cross account, pending acceptance."""
+    return peering_request(
+        tenant=acme_prod,
+        acting_user=acme_member,
+        name="web-to-globex",
+        description="web to globex",
+        request_vpc_id=prod_web.vpc_id,
+        accept_vpc_id=globex_app.vpc_id,
+        accept_project_id=globex_main.project_id,
+    )
+
+
+@pytest.fixture
+def active(cloud, acme_prod, acme_member, prod_web, prod_db) -> Peering:
+    """prod-web -> prod-db, both acme-prod's: active at once."""
+    return peering_request(
+        tenant=acme_prod,
+        acting_user=acme_member,
+        name="web-to-db",
+        request_vpc_id=prod_web.vpc_id,
+        accept_vpc_id=prod_db.vpc_id,
+    )

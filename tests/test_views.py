@@ -33,7 +33,7 @@ from peerings.validation import (
     UPDATE_NOTHING,
     VPC_ID_INVALID,
 )
-from peerings.workflow import NOT_AN_APPROVER, peering_request
+from peerings.workflow import NOT_AN_APPROVER
 from tests.factories import (
     MembershipFactory,
     PeeringFactory,
@@ -107,31 +107,6 @@ def nothing_saved() -> None:
     assert not UpstreamCall.objects.exclude(operation=CallOperation.LIST_VPCS).exists()
     assert not UpstreamCall.objects.filter(peering__isnull=False).exists()
     assert not SimPeering.objects.exists()
-
-
-@pytest.fixture
-def pending(cloud, acme_prod, globex_main, acme_member, prod_web, globex_app) -> Peering:
-    """acme-prod's prod-web -> globex-main's globex-app, requested by alice: pending acceptance."""
-    return peering_request(
-        tenant=acme_prod,
-        acting_user=acme_member,
-        name="web-to-globex",
-        request_vpc_id=prod_web.vpc_id,
-        accept_vpc_id=globex_app.vpc_id,
-        accept_project_id=globex_main.project_id,
-    )
-
-
-@pytest.fixture
-def active(cloud, acme_prod, acme_member, prod_web, prod_db) -> Peering:
-    """prod-web -> prod-db inside acme-prod: active at once."""
-    return peering_request(
-        tenant=acme_prod,
-        acting_user=acme_member,
-        name="web-to-db",
-        request_vpc_id=prod_web.vpc_id,
-        accept_vpc_id=prod_db.vpc_id,
-    )
 
 
 @pytest.fixture
@@ -667,7 +642,7 @@ def test_accepting_an_active_peering_is_refused(as_user, active, acme_approver):
 def test_rename_and_describe(as_user, pending, globex_member):
     client = as_user(globex_member)
     form = client.get(action("edit", pending)).context["form"]
-    assert form.initial == {"name": "web-to-globex", "description": ""}
+    assert form.initial == {"name": "web-to-globex", "description": "web to globex"}
     response = client.post(action("edit", pending), {"name": "web-to-app", "description": "For the app"})
     assert response.url == detail(pending)
     assert messages_of(response) == [("success", "Peering “web-to-app” updated.")]
@@ -682,7 +657,7 @@ def test_rename_and_describe(as_user, pending, globex_member):
 @pytest.mark.parametrize(
     ("data", "errors"),
     [
-        ({"name": "web-to-globex", "description": ""}, {"__all__": [UPDATE_NOTHING]}),
+        ({"name": "web-to-globex", "description": "web to globex"}, {"__all__": [UPDATE_NOTHING]}),
         (
             {"name": "web-to-globex", "description": "a <b>"},
             {"description": [DESCRIPTION_FORBIDDEN_CHARACTERS]},

@@ -71,32 +71,6 @@ def point_at(tenant: Tenant, url: str) -> None:
     tenant.save()
 
 
-@pytest.fixture
-def pending(cloud, acme_prod, globex_main, acme_member, prod_web, globex_app) -> Peering:
-    """acme-prod's prod-web -> globex-main's globex-app: cross account, pending acceptance."""
-    return peering_request(
-        tenant=acme_prod,
-        acting_user=acme_member,
-        name="web-to-globex",
-        description="web to globex",
-        request_vpc_id=prod_web.vpc_id,
-        accept_vpc_id=globex_app.vpc_id,
-        accept_project_id=globex_main.project_id,
-    )
-
-
-@pytest.fixture
-def active(cloud, acme_prod, acme_member, prod_web, prod_db) -> Peering:
-    """prod-web -> prod-db, both acme-prod's: active at once."""
-    return peering_request(
-        tenant=acme_prod,
-        acting_user=acme_member,
-        name="web-to-db",
-        request_vpc_id=prod_web.vpc_id,
-        accept_vpc_id=prod_db.vpc_id,
-    )
-
-
 # --- Requesting ------------------------------------------------------------------------------------
 
 
