@@ -80,9 +80,11 @@ class Replay(Exception):
         super().__init__(record.key)
 
     def response(self) -> Response:
-        return Response(
-            self.record.response_body, status=self.record.response_status, headers={REPLAY_HEADER: "true"}
-        )
+        body, status_code = self.record.response_body, self.record.response_status
+        headers = {REPLAY_HEADER: "true"}
+        if status_code == status.HTTP_201_CREATED and isinstance(body, dict) and body.get("url"):
+            headers["Location"] = str(body["url"])  # as the first answer said
+        return Response(body, status=status_code, headers=headers)
 
 
 def _fingerprint(request: Request) -> str:

@@ -26,6 +26,7 @@ def test_a_replayed_create_returns_the_first_answer_and_the_cloud_sees_one_creat
     assert replay.json() == first.json()
     assert replay["Idempotent-Replayed"] == "true"
     assert "Idempotent-Replayed" not in first
+    assert replay["Location"] == first["Location"]
     assert SimPeering.objects.count() == 1
     assert Peering.objects.count() == 1
     assert UpstreamCall.objects.filter(operation=CallOperation.CREATE).count() == 1
