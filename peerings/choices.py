@@ -34,10 +34,6 @@ class PeeringStatus(models.TextChoices):
     EXPIRED = "EXPIRED", "Expired"
     DELETED = "DELETED", "Deleted"
 
-    @classmethod
-    def cloud_values(cls) -> frozenset[str]:
-        return frozenset({cls.PENDING_ACCEPTANCE, cls.ACTIVE, cls.REJECTED, cls.EXPIRED, cls.DELETED})
-
 
 #: Statuses in which a VPC pair is taken: the cloud allows one live peering per pair.
 OPEN_STATUSES = frozenset({PeeringStatus.SUBMITTING, PeeringStatus.PENDING_ACCEPTANCE, PeeringStatus.ACTIVE})

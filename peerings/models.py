@@ -171,10 +171,6 @@ class Peering(models.Model):
         return self.name
 
     @property
-    def is_cross_tenant(self) -> bool:
-        return self.requester_project_id != self.accepter_project_id
-
-    @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 

@@ -52,7 +52,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from peerings.choices import ChangeSource, PeeringStatus, Role
+from peerings.choices import TERMINAL_STATUSES, ChangeSource, PeeringStatus, Role
 from peerings.cloud import CallRecord, CloudResponse, VpcApiClient
 from peerings.exceptions import (
     CloudError,
@@ -89,7 +89,6 @@ logger = logging.getLogger("peerings.workflow")
 STATUS_CONFLICT = "STATUS_CONFLICT"
 
 S = PeeringStatus
-_GONE = frozenset({S.DELETED, S.FAILED})
 
 NOT_A_MEMBER = "You are not a member of a tenant of this peering."
 NOT_AN_APPROVER = "Only an approver of the accepter tenant may accept or reject this peering."
@@ -128,7 +127,7 @@ def _recheck(peering: Peering, allowed: Callable[[Peering], bool], message: str)
 
 
 def _not_gone(peering: Peering) -> bool:
-    return peering.status not in _GONE
+    return peering.status not in TERMINAL_STATUSES
 
 
 # --- Mirror updates (always inside the step-3 transaction) ---------------------------------------
