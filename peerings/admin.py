@@ -19,9 +19,9 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from peerings import workflow
+from peerings.admin_forms import PeeringActionForm, TenantAdminForm
 from peerings.choices import TERMINAL_STATUSES, ChangeSource, PeeringStatus
 from peerings.exceptions import NotPermitted, PortalError
-from peerings.forms import PeeringActionForm, TenantAdminForm
 from peerings.models import Membership, Peering, StatusChange, Tenant, UpstreamCall
 
 __all__ = ["MembershipAdmin", "PeeringAdmin", "StatusChangeAdmin", "TenantAdmin", "UpstreamCallAdmin"]

@@ -7,10 +7,10 @@ from typing import Any
 from django.db.models import QuerySet
 
 from peerings.choices import Role
-from peerings.cloud import VpcApiClient
 from peerings.exceptions import CloudError, NotPermitted
 from peerings.history import record_call
 from peerings.models import Membership, Tenant
+from peerings.upstream import tenant_client
 
 __all__ = ["fetch_tenant_vpcs", "membership_role", "tenant_vpcs", "user_tenants"]
 
@@ -48,7 +48,7 @@ def fetch_tenant_vpcs(*, tenant: Tenant, acting_user: Any = None) -> list[dict]:
     requester who is not a member of it. Fronts use :func:`tenant_vpcs`.
     """
     try:
-        response = VpcApiClient.for_tenant(tenant).list_vpcs()
+        response = tenant_client(tenant).list_vpcs()
     except CloudError as exc:
         if exc.record is not None:
             record_call(exc.record, tenant=tenant, acting_user=acting_user)

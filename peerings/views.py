@@ -29,7 +29,7 @@ from peerings.choices import ChangeSource, PeeringStatus, Role
 from peerings.exceptions import CloudError, CloudUnavailable, PortalError, RequestInvalid
 from peerings.filtersets import PeeringFilterSet, with_created
 from peerings.models import Membership, Peering, StatusChange, Tenant, UpstreamCall
-from peerings.ui_forms import AcceptForm, PeeringEditForm, PeeringRequestForm, RejectForm
+from peerings.page_forms import AcceptForm, PeeringEditForm, PeeringRequestForm, RejectForm
 
 __all__ = [
     "DashboardView",

@@ -65,6 +65,7 @@ from peerings.exceptions import (
 from peerings.history import record_call, record_status_change
 from peerings.models import Peering, Tenant
 from peerings.selectors import membership_role
+from peerings.upstream import tenant_client
 from peerings.validation import (
     PAIR_ALREADY_OPEN,
     UPDATE_NOTHING,
@@ -243,7 +244,7 @@ def _send(
 ) -> CloudResponse:
     """Step 2: one call with ``tenant``'s keys; a failure is recorded, then re-raised."""
     try:
-        return call(VpcApiClient.for_tenant(tenant))
+        return call(tenant_client(tenant))
     except CloudError as exc:
         _commit_failure(peering, exc, tenant=tenant, acting_user=acting_user, store_error=store_error)
         raise
@@ -308,7 +309,7 @@ def _create(peering: Peering, *, acting_user: Any, source: str) -> Peering:
     """Send the create of a ``SUBMITTING`` peering with the requester's keys (steps 2 and 3)."""
     tenant = peering.requester_tenant
     try:
-        response = VpcApiClient.for_tenant(tenant).create_peering(
+        response = tenant_client(tenant).create_peering(
             name=peering.name,
             description=peering.description,
             request_vpc_id=str(peering.requester_vpc_id),
@@ -527,7 +528,7 @@ def _send_unless_gone(
 ) -> CloudResponse | None:
     """Like :func:`_send`, but the cloud's 404 commits the peering as ``DELETED`` and returns None."""
     try:
-        return call(VpcApiClient.for_tenant(tenant))
+        return call(tenant_client(tenant))
     except CloudRefused as exc:
         if exc.status == 404 and exc.record is not None:
             gone = _mark_deleted(gone_reason, actor=acting_user, source=source)

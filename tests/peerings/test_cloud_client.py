@@ -32,7 +32,7 @@ from peerings.exceptions import CloudRefused, CloudUnavailable
 from peerings.secrets import Secret
 from tests.factories import TenantFactory
 
-FIXTURES = Path(__file__).parent / "fixtures" / "cloud"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "cloud"
 AK = "EXAMPLEAK0000000000"
 SK = "EXAMPLESK00000000000000000000000000000000"
 PROJECT_ID = "0123456789abcdef0123456789abcdef"

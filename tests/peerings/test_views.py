@@ -20,7 +20,7 @@ from django.utils.html import escape
 
 from peerings.choices import CallOperation, ChangeSource, PeeringStatus, Role
 from peerings.models import Peering, StatusChange, Tenant, UpstreamCall
-from peerings.ui_forms import REASON_REQUIRED
+from peerings.page_forms import REASON_REQUIRED
 from peerings.validation import (
     ACCEPT_PROJECT_REQUIRED,
     CIDR_PARTIAL_OVERLAP,

@@ -6,7 +6,7 @@ import pytest
 import requests
 from rest_framework.authtoken.models import Token
 
-from tests.api.conftest import create_body
+from tests.peerings.api.conftest import create_body
 from vpcsim.models import Peering as SimPeering
 
 
