@@ -18,11 +18,12 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
-from peerings import workflow
+from peerings import permissions, workflow
 from peerings.admin_forms import PeeringActionForm, TenantAdminForm
-from peerings.choices import TERMINAL_STATUSES, ChangeSource, PeeringStatus
+from peerings.choices import ChangeSource
 from peerings.exceptions import NotPermitted, PortalError
 from peerings.models import Membership, Peering, StatusChange, Tenant, UpstreamCall
+from peerings.permissions import Action
 
 __all__ = ["MembershipAdmin", "PeeringAdmin", "StatusChangeAdmin", "TenantAdmin", "UpstreamCallAdmin"]
 
@@ -30,7 +31,6 @@ admin.site.site_header = "VPC peering portal"
 admin.site.site_title = "VPC peering portal"
 admin.site.index_title = "Administration"
 
-LIVE_STATUSES = frozenset(PeeringStatus.values) - TERMINAL_STATUSES
 APPROVER_HINT = "Roles apply to superusers too: to decide, be an approver of the tenant it is addressed to."
 MEMBER_HINT = "Roles apply to superusers too: be a member of the requester or the accepter tenant."
 
@@ -39,8 +39,8 @@ MEMBER_HINT = "Roles apply to superusers too: be a member of the requester or th
 class Operation:
     """A workflow operation offered as an admin action on the selected peerings."""
 
+    kind: Action  # what it does (peerings/permissions.py decides who may, and when)
     action: str  # the admin action's name
-    function: str  # the name of the workflow function, looked up when it runs
     title: str
     button: str  # its label on the peering's page
     verb: str
@@ -48,35 +48,32 @@ class Operation:
     role_hint: str  # added to a NotPermitted error: the workflow applies tenant roles to superusers too
     confirm: bool = True  # show an intermediate page first
     reason: str | None = None  # the reason box on that page: None, "optional" or "required"
-    #: Statuses in which the peering's page offers it as a button (the workflow has the last word).
-    statuses: frozenset[str] = LIVE_STATUSES
+
+    def run(self, peering: Peering, user: Any, **kwargs: Any) -> Peering:
+        """Call the workflow's ``peering_<kind>`` for one peering, as ``user``."""
+        function = getattr(workflow, f"peering_{self.kind}")
+        return function(peering=peering, acting_user=user, source=ChangeSource.ADMIN, **kwargs)
 
 
-ACCEPT = Operation(
-    action="accept_selected",
-    function="peering_accept",
-    title="Accept peerings",
-    button="Accept",
-    verb="accept",
-    done="Accepted",
-    role_hint=APPROVER_HINT,
-    reason="optional",
-    statuses=frozenset({PeeringStatus.PENDING_ACCEPTANCE}),
-)
-REJECT = Operation(
-    action="reject_selected",
-    function="peering_reject",
-    title="Reject peerings",
-    button="Reject",
-    verb="reject",
-    done="Rejected",
-    role_hint=APPROVER_HINT,
-    reason="required",
-    statuses=frozenset({PeeringStatus.PENDING_ACCEPTANCE}),
-)
+def _decision(kind: Action, reason: str) -> Operation:
+    verb = str(kind)
+    return Operation(
+        kind=kind,
+        action=f"{verb}_selected",
+        title=f"{verb.capitalize()} peerings",
+        button=verb.capitalize(),
+        verb=verb,
+        done=kind.past.capitalize(),
+        role_hint=APPROVER_HINT,
+        reason=reason,
+    )
+
+
+ACCEPT = _decision(Action.ACCEPT, "optional")
+REJECT = _decision(Action.REJECT, "required")
 REFRESH = Operation(
+    kind=Action.REFRESH,
     action="refresh_selected",
-    function="peering_refresh",
     title="Refresh peerings from the cloud",
     button="Refresh from the cloud",
     verb="refresh",
@@ -85,8 +82,8 @@ REFRESH = Operation(
     confirm=False,
 )
 DELETE = Operation(
+    kind=Action.DELETE,
     action="delete_selected_in_cloud",
-    function="peering_delete",
     title="Delete peerings in the cloud",
     button="Delete in the cloud",
     verb="delete",
@@ -94,6 +91,22 @@ DELETE = Operation(
     role_hint=MEMBER_HINT,
 )
 OPERATIONS = (ACCEPT, REJECT, REFRESH, DELETE)
+DESCRIPTIONS = {
+    ACCEPT: "Accept selected peerings",
+    REJECT: "Reject selected peerings",
+    REFRESH: "Refresh selected peerings from the cloud",
+    DELETE: "Delete selected peerings in the cloud",
+}
+
+
+def _admin_action(op: Operation) -> Any:
+    """The admin action that runs ``op`` on the selected peerings."""
+
+    def action(modeladmin: PeeringAdmin, request: HttpRequest, queryset: QuerySet[Peering]) -> Any:
+        return modeladmin.operate(request, queryset, op)
+
+    action.__name__ = op.action
+    return admin.action(description=DESCRIPTIONS[op], permissions=["operate"])(action)
 
 
 class ReadOnlyMixin:
@@ -243,7 +256,7 @@ class PeeringAdmin(admin.ModelAdmin):
     ]
     readonly_fields = [name for _, options in fieldsets for name in options["fields"]]
     inlines = [StatusChangeInline, UpstreamCallInline]
-    actions = ["accept_selected", "reject_selected", "refresh_selected", "delete_selected_in_cloud"]
+    actions = [_admin_action(op) for op in OPERATIONS]
 
     # The mirror is read-only here: peerings are requested in the portal or the API,
     # and changed only through the actions below.
@@ -263,14 +276,13 @@ class PeeringAdmin(admin.ModelAdmin):
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
     ) -> HttpResponse:
-        """The peering's page, with a button for each action its status allows."""
+        """The peering's page, with a button for each action the user may take on it now."""
         peering = self.get_object(request, object_id)
-        allowed = self.get_actions(request)
-        operations = [
-            op
-            for op in OPERATIONS
-            if op.action in allowed and peering is not None and peering.status in op.statuses
-        ]
+        operations = []
+        if peering is not None:
+            offered = permissions.allowed_actions(peering, permissions.roles_for(request.user, peering))
+            available = self.get_actions(request)
+            operations = [op for op in OPERATIONS if op.action in available and op.kind in offered]
         return super().change_view(
             request, object_id, form_url, {**(extra_context or {}), "operations": operations}
         )
@@ -284,27 +296,7 @@ class PeeringAdmin(admin.ModelAdmin):
         tenant = obj.accepter_tenant or f"project {obj.accepter_project_id}"
         return format_html("{}<br><code>{}</code>", tenant, obj.accepter_vpc_id)
 
-    # --- actions: each one runs a workflow operation per selected peering ---
-
-    @admin.action(description="Accept selected peerings", permissions=["operate"])
-    def accept_selected(self, request: HttpRequest, queryset: QuerySet[Peering]) -> HttpResponse | None:
-        return self._operate(request, queryset, ACCEPT)
-
-    @admin.action(description="Reject selected peerings", permissions=["operate"])
-    def reject_selected(self, request: HttpRequest, queryset: QuerySet[Peering]) -> HttpResponse | None:
-        return self._operate(request, queryset, REJECT)
-
-    @admin.action(description="Refresh selected peerings from the cloud", permissions=["operate"])
-    def refresh_selected(self, request: HttpRequest, queryset: QuerySet[Peering]) -> HttpResponse | None:
-        return self._operate(request, queryset, REFRESH)
-
-    @admin.action(description="Delete selected peerings in the cloud", permissions=["operate"])
-    def delete_selected_in_cloud(
-        self, request: HttpRequest, queryset: QuerySet[Peering]
-    ) -> HttpResponse | None:
-        return self._operate(request, queryset, DELETE)
-
-    def _operate(
+    def operate(
         self, request: HttpRequest, queryset: QuerySet[Peering], op: Operation
     ) -> HttpResponse | None:
         """Run ``op`` at once, or after an intermediate page (with its reason box) is confirmed."""
@@ -335,12 +327,9 @@ class PeeringAdmin(admin.ModelAdmin):
 
     def _run(self, request: HttpRequest, queryset: QuerySet[Peering], op: Operation, **kwargs: Any) -> None:
         """Call the workflow for each peering and report each outcome; its errors become messages."""
-        function = getattr(workflow, op.function)
         for peering in queryset.order_by("pk"):
             try:
-                result = function(
-                    peering=peering, acting_user=request.user, source=ChangeSource.ADMIN, **kwargs
-                )
+                result = op.run(peering, request.user, **kwargs)
             except NotPermitted as exc:
                 self.message_user(
                     request, f"Could not {op.verb} “{peering}”: {exc.message} {op.role_hint}", messages.ERROR

@@ -8,7 +8,7 @@ from django import forms
 
 from peerings.models import Tenant
 from peerings.secrets import Secret
-from peerings.validation import validate_project_id
+from peerings.validation import REASON_MAX_LENGTH, validate_project_id
 
 __all__ = ["PeeringActionForm", "TenantAdminForm", "WriteOnlySecretField"]
 
@@ -67,7 +67,7 @@ class PeeringActionForm(forms.Form):
     reason = forms.CharField(
         label="Reason",
         required=False,
-        max_length=1000,
+        max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text="Recorded in each peering's status history.",
     )

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from peerings.cloud import CallRecord
+    from peerings.models import Peering
 
 __all__ = [
     "CloudError",
@@ -23,12 +24,18 @@ __all__ = [
 
 
 class PortalError(Exception):
-    """Base of every error a front may show to a user."""
+    """Base of every error a front may show to a user.
+
+    ``peering`` is the peering the workflow kept or found (a request saved but not
+    confirmed by the cloud, a peering whose status another decision moved), so a front
+    can link to it.
+    """
 
     default_message = "The request could not be completed."
 
-    def __init__(self, message: str | None = None) -> None:
+    def __init__(self, message: str | None = None, *, peering: Peering | None = None) -> None:
         self.message = message or self.default_message
+        self.peering = peering
         super().__init__(self.message)
 
 
@@ -77,11 +84,12 @@ class CloudError(PortalError):
         status: int | None = None,
         code: str = "",
         record: CallRecord | None = None,
+        peering: Peering | None = None,
     ) -> None:
         self.status = status
         self.code = code
         self.record = record
-        super().__init__(message)
+        super().__init__(message, peering=peering)
 
     def __str__(self) -> str:
         prefix = f"{self.status} " if self.status else ""

@@ -94,6 +94,10 @@ class PeeringQuerySet(models.QuerySet):
     def open(self) -> PeeringQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
 
+    def in_flight(self, now: Any) -> PeeringQuerySet:
+        """Peerings with an operation in flight at ``now`` (an unexpired lease)."""
+        return self.filter(inflight_until__gt=now).exclude(inflight_token="")
+
     def between(self, vpc_a: Any, vpc_b: Any) -> PeeringQuerySet:
         """Peerings joining these two VPCs, in either direction."""
         return self.filter(
@@ -145,6 +149,13 @@ class Peering(models.Model):
     last_synced_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # One operation in flight per peering: a lease in the database (see peerings/leases.py).
+    inflight_operation = models.CharField(max_length=16, blank=True)
+    inflight_token = models.CharField(max_length=32, blank=True)
+    inflight_until = models.DateTimeField(null=True, blank=True)
+    #: Incremented by every lease: a read that started before it is stale.
+    revision = models.PositiveIntegerField(default=0)
 
     objects = PeeringQuerySet.as_manager()
 
@@ -276,6 +287,8 @@ class IdempotencyKey(models.Model):
     request_fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
     response_status = models.PositiveSmallIntegerField()
     response_body = models.JSONField(null=True, blank=True)
+    # A create the cloud did not confirm: a retry answers with this peering as it is then.
+    peering = models.ForeignKey(Peering, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

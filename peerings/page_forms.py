@@ -13,12 +13,17 @@ from django import forms
 from django.db.models import QuerySet
 
 from peerings.models import Tenant
-from peerings.validation import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH, NAME_REQUIRED
+from peerings.permissions import Action
+from peerings.validation import (
+    DESCRIPTION_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    NAME_REQUIRED,
+    REASON_MAX_LENGTH,
+    REASON_REQUIRED,
+)
 
-__all__ = ["AcceptForm", "PeeringEditForm", "PeeringRequestForm", "RejectForm", "vpc_label"]
+__all__ = ["DecisionForm", "PeeringEditForm", "PeeringRequestForm", "vpc_label"]
 
-REASON_MAX_LENGTH = 1000
-REASON_REQUIRED = "Say why you reject this request: the requester will see it."
 DESCRIPTION_HELP = "Optional; at most 255 characters, without < or >."
 
 
@@ -111,19 +116,14 @@ class PeeringEditForm(forms.Form):
     description = _description_field()
 
 
-class AcceptForm(forms.Form):
-    reason = forms.CharField(
-        label="Reason (optional)",
-        required=False,
-        max_length=REASON_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
+class DecisionForm(forms.Form):
+    """The reason for an accept (optional) or a reject (required: the requester sees it)."""
 
+    reason = forms.CharField(max_length=REASON_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2}))
 
-class RejectForm(forms.Form):
-    reason = forms.CharField(
-        label="Reason",
-        max_length=REASON_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"required": REASON_REQUIRED},
-    )
+    def __init__(self, action: Action, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, prefix=str(action), **kwargs)
+        reason = self.fields["reason"]
+        reason.required = action == Action.REJECT
+        reason.label = "Reason" if reason.required else "Reason (optional)"
+        reason.error_messages["required"] = REASON_REQUIRED

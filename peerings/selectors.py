@@ -1,57 +1,113 @@
-"""Reads: the tenants a user belongs to, their role, and a tenant's VPCs in the cloud."""
+"""Reads of the portal's own tables, scoped to what a user may see; never a call to the cloud.
+
+Every front (pages, REST API, admin, FilterSets) and the permission rules read a user's
+tenants, roles and peerings, and a peering's history, through these functions.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import F, FilteredRelation, Q, QuerySet
 
 from peerings.choices import Role
-from peerings.exceptions import CloudError, NotPermitted
-from peerings.history import record_call
-from peerings.models import Membership, Tenant
-from peerings.upstream import tenant_client
+from peerings.models import Membership, Peering, StatusChange, Tenant, UpstreamCall
 
-__all__ = ["fetch_tenant_vpcs", "membership_role", "tenant_vpcs", "user_tenants"]
+__all__ = [
+    "membership_role",
+    "peering_calls",
+    "peering_status_changes",
+    "user_memberships",
+    "user_roles",
+    "user_tenant_ids",
+    "user_tenants",
+    "user_tenants_with_role",
+    "visible_calls",
+    "visible_peerings",
+]
+
+
+def _signed_in(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False))
+
+
+def user_memberships(user: Any) -> QuerySet[Membership]:
+    """``user``'s memberships with their tenants, by tenant name."""
+    if not _signed_in(user):
+        return Membership.objects.none()
+    return Membership.objects.filter(user=user).select_related("tenant").order_by("tenant__name", "id")
+
+
+def user_tenant_ids(user: Any) -> QuerySet:
+    """The ids of ``user``'s tenants, as a subquery."""
+    if not _signed_in(user):
+        return Membership.objects.none().values("tenant_id")
+    return Membership.objects.filter(user=user).values("tenant_id")
 
 
 def user_tenants(user: Any) -> QuerySet[Tenant]:
-    """The tenants ``user`` is a member of (any role)."""
-    if not getattr(user, "is_authenticated", False):
+    """The tenants ``user`` is a member of (any role), by name."""
+    if not _signed_in(user):
         return Tenant.objects.none()
-    return Tenant.objects.filter(memberships__user=user)
+    return Tenant.objects.filter(pk__in=user_tenant_ids(user)).order_by("name", "id")
+
+
+def user_tenants_with_role(user: Any) -> QuerySet[Tenant]:
+    """``user``'s tenants, each annotated with ``role``, by name."""
+    if not _signed_in(user):
+        return Tenant.objects.none()
+    mine = FilteredRelation("memberships", condition=Q(memberships__user=user))
+    return (
+        Tenant.objects.annotate(mine=mine)
+        .filter(mine__isnull=False)
+        .annotate(role=F("mine__role"))
+        .order_by("name", "id")
+    )
+
+
+def user_roles(user: Any, tenant_ids: Iterable[int | None] | None = None) -> dict[int, Role]:
+    """``{tenant id: role}`` for ``user``'s memberships (only in ``tenant_ids`` when given)."""
+    if not _signed_in(user):
+        return {}
+    memberships = Membership.objects.filter(user=user)
+    if tenant_ids is not None:
+        memberships = memberships.filter(tenant_id__in=[t for t in tenant_ids if t is not None])
+    return {tenant_id: Role(role) for tenant_id, role in memberships.values_list("tenant_id", "role")}
 
 
 def membership_role(user: Any, tenant: Tenant | None) -> Role | None:
     """``user``'s role in ``tenant``, or ``None`` when they are not a member."""
-    if tenant is None or not getattr(user, "is_authenticated", False):
+    if tenant is None:
         return None
-    role = Membership.objects.filter(user=user, tenant=tenant).values_list("role", flat=True).first()
-    return Role(role) if role else None
+    return user_roles(user, [tenant.pk]).get(tenant.pk)
 
 
-def tenant_vpcs(*, tenant: Tenant, acting_user: Any) -> list[dict]:
-    """The tenant's VPCs as the cloud lists them; the user must be a member of the tenant.
-
-    The call is recorded as an ``UpstreamCall`` (operation ``list_vpcs``), failed or not;
-    a failure raises ``CloudRefused`` / ``CloudUnavailable``.
-    """
-    if membership_role(acting_user, tenant) is None:
-        raise NotPermitted("You are not a member of this tenant.")
-    return fetch_tenant_vpcs(tenant=tenant, acting_user=acting_user)
+def visible_peerings(user: Any) -> QuerySet[Peering]:
+    """Peerings requested by, or addressed to, one of ``user``'s tenants, with what lists show."""
+    return Peering.objects.visible_to(user).select_related(
+        "requester_tenant", "accepter_tenant", "requested_by", "decided_by"
+    )
 
 
-def fetch_tenant_vpcs(*, tenant: Tenant, acting_user: Any = None) -> list[dict]:
-    """List the tenant's VPCs with its own keys and record the call; no permission check.
+def peering_status_changes(peering: Peering) -> QuerySet[StatusChange]:
+    """A peering's status changes, newest first."""
+    return StatusChange.objects.filter(peering=peering).select_related("actor").order_by("-created_at", "-id")
 
-    For the workflow, which reads a portal accepter's VPCs (their CIDRs) on behalf of a
-    requester who is not a member of it. Fronts use :func:`tenant_vpcs`.
-    """
-    try:
-        response = tenant_client(tenant).list_vpcs()
-    except CloudError as exc:
-        if exc.record is not None:
-            record_call(exc.record, tenant=tenant, acting_user=acting_user)
-        raise
-    record_call(response.record, tenant=tenant, acting_user=acting_user)
-    return list(response.data)
+
+def peering_calls(peering: Peering) -> QuerySet[UpstreamCall]:
+    """The cloud calls made for a peering, newest first."""
+    calls = UpstreamCall.objects.filter(peering=peering)
+    return calls.select_related("acting_user", "tenant").order_by("-created_at", "-id")
+
+
+def visible_calls(user: Any) -> QuerySet[UpstreamCall]:
+    """Cloud calls signed for one of ``user``'s tenants or made for a peering they see, newest first."""
+    if not _signed_in(user):
+        return UpstreamCall.objects.none()
+    peerings = Peering.objects.visible_to(user).values("pk")
+    return (
+        UpstreamCall.objects.filter(Q(tenant__in=user_tenant_ids(user)) | Q(peering__in=peerings))
+        .select_related("acting_user", "tenant")
+        .order_by("-created_at", "-id")
+    )

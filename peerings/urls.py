@@ -3,6 +3,7 @@
 from django.urls import path
 
 from peerings import views
+from peerings.permissions import Action
 
 app_name = "peerings"
 
@@ -12,8 +13,8 @@ urlpatterns = [
     path("peerings/new/", views.PeeringRequestView.as_view(), name="request"),
     path("peerings/<int:pk>/", views.PeeringDetailView.as_view(), name="detail"),
     path("peerings/<int:pk>/edit/", views.PeeringEditView.as_view(), name="edit"),
-    path("peerings/<int:pk>/accept/", views.PeeringAcceptView.as_view(), name="accept"),
-    path("peerings/<int:pk>/reject/", views.PeeringRejectView.as_view(), name="reject"),
+    path("peerings/<int:pk>/accept/", views.PeeringDecideView.as_view(action=Action.ACCEPT), name="accept"),
+    path("peerings/<int:pk>/reject/", views.PeeringDecideView.as_view(action=Action.REJECT), name="reject"),
     path("peerings/<int:pk>/refresh/", views.PeeringRefreshView.as_view(), name="refresh"),
     path("peerings/<int:pk>/delete/", views.PeeringDeleteView.as_view(), name="delete"),
 ]

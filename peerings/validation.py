@@ -30,6 +30,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,23 +38,34 @@ from django.core.exceptions import ValidationError
 
 from peerings.exceptions import RequestInvalid
 from peerings.models import Peering, Tenant
-from peerings.selectors import fetch_tenant_vpcs
 
 __all__ = [
     "ACCEPT_PROJECT_MISMATCH",
     "ACCEPT_PROJECT_REQUIRED",
     "ACCEPT_VPC_NOT_IN_PROJECT",
+    "ALREADY_DECIDED",
     "CIDR_IDENTICAL",
     "CIDR_PARTIAL_OVERLAP",
     "CIDR_PEER_CONTAINS_LOCAL",
     "DESCRIPTION_FORBIDDEN_CHARACTERS",
     "DESCRIPTION_MAX_LENGTH",
     "DESCRIPTION_TOO_LONG",
+    "GONE",
+    "IN_FLIGHT",
     "NAME_MAX_LENGTH",
     "NAME_REQUIRED",
     "NAME_TOO_LONG",
+    "NOT_AN_APPROVER",
+    "NOT_A_MEMBER",
+    "NOT_A_TENANT_MEMBER",
+    "NOT_CREATED_YET",
+    "NOT_PENDING",
+    "NOT_REQUESTER",
     "PAIR_ALREADY_OPEN",
     "PROJECT_ID_INVALID",
+    "REASON_MAX_LENGTH",
+    "REASON_REQUIRED",
+    "REASON_TOO_LONG",
     "REQUEST_VPC_NOT_OWNED",
     "SAME_VPC",
     "UPDATE_NOTHING",
@@ -92,6 +104,24 @@ CIDR_PARTIAL_OVERLAP = (
     "would be ambiguous. Confirm the overlap to request the peering anyway."
 )
 UPDATE_NOTHING = "Give a new name or a new description."
+
+REASON_MAX_LENGTH = 1000
+REASON_TOO_LONG = f"The reason may have at most {REASON_MAX_LENGTH} characters."
+REASON_REQUIRED = "Say why you reject this request: the requester will see it."
+
+# What a user may do (peerings/permissions.py) and what the workflow says when they may not.
+NOT_A_MEMBER = "You are not a member of a tenant of this peering."
+NOT_A_TENANT_MEMBER = "You are not a member of this tenant."
+NOT_AN_APPROVER = "Only an approver of the accepter tenant may accept or reject this peering."
+NOT_REQUESTER = "Only the requester's members can complete a request the cloud has not confirmed yet."
+NOT_PENDING = "Only a peering pending acceptance can be {verb}; this one is {status}."
+GONE = "This peering is {status}: there is nothing more to do with it."
+NOT_CREATED_YET = "The cloud has not confirmed this peering yet; refresh it first."
+IN_FLIGHT = (
+    "Another operation on this peering ({operation}) is still waiting for the cloud; "
+    "try again when it has finished."
+)
+ALREADY_DECIDED = "The peering is already {status} in the cloud; the portal now shows it so."
 
 _PROJECT_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 
@@ -205,18 +235,18 @@ def _vpcs_by_id(vpcs: list[dict]) -> dict[uuid.UUID, dict]:
 def check_peering_request(
     *,
     tenant: Tenant,
-    acting_user: Any,
     name: str,
     description: str | None = "",
     request_vpc_id: Any,
     accept_vpc_id: Any,
     accept_project_id: str | None = None,
     confirm_overlap: bool = False,
+    list_vpcs: Callable[[Tenant], list[dict]],
 ) -> PeeringPlan:
     """Check a new peering request by ``tenant``; raise ``RequestInvalid`` on any broken rule.
 
-    The caller has checked that ``acting_user`` may act for ``tenant``. The VPC list
-    calls are recorded with ``acting_user``; their failures propagate as ``CloudError``.
+    The caller has checked that the user may act for ``tenant``. ``list_vpcs(tenant)``
+    reads a tenant's VPCs from the cloud (a recorded call); its failures propagate.
     """
     errors: dict[str, list[str]] = {}
     name = _field(errors, "name", validate_name, name)
@@ -234,7 +264,7 @@ def check_peering_request(
         raise RequestInvalid({"accept_vpc_id": [PAIR_ALREADY_OPEN]})
 
     # From here on the cloud is asked: first the tenant's own VPCs.
-    own = _vpcs_by_id(fetch_tenant_vpcs(tenant=tenant, acting_user=acting_user))
+    own = _vpcs_by_id(list_vpcs(tenant))
     if request_vpc not in own:
         errors["request_vpc_id"] = [REQUEST_VPC_NOT_OWNED]
     accepter_tenant: Tenant | None = None
@@ -253,7 +283,7 @@ def check_peering_request(
     if accepter_tenant is None:
         accepter_tenant = Tenant.objects.filter(project_id=project_id).first()
         if accepter_tenant is not None:
-            theirs = _vpcs_by_id(fetch_tenant_vpcs(tenant=accepter_tenant, acting_user=acting_user))
+            theirs = _vpcs_by_id(list_vpcs(accepter_tenant))
             if accept_vpc not in theirs:
                 raise RequestInvalid(
                     {"accept_vpc_id": [ACCEPT_VPC_NOT_IN_PROJECT.format(project_id=project_id)]}

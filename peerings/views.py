@@ -10,7 +10,6 @@ messages. Views never call the cloud client; the VPC select reads through
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -19,27 +18,26 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views import View
 from django.views.generic import ListView, TemplateView
 
-from peerings import selectors, workflow
+from peerings import permissions, selectors, vpcs, workflow
 from peerings.choices import ChangeSource, PeeringStatus, Role
 from peerings.exceptions import CloudError, CloudUnavailable, PortalError, RequestInvalid
 from peerings.filtersets import PeeringFilterSet, with_created
-from peerings.models import Membership, Peering, StatusChange, Tenant, UpstreamCall
-from peerings.page_forms import AcceptForm, PeeringEditForm, PeeringRequestForm, RejectForm
+from peerings.models import Peering, Tenant
+from peerings.page_forms import DecisionForm, PeeringEditForm, PeeringRequestForm
+from peerings.permissions import Action
 
 __all__ = [
     "DashboardView",
-    "PeeringAcceptView",
+    "PeeringDecideView",
     "PeeringDeleteView",
     "PeeringDetailView",
     "PeeringEditView",
     "PeeringListView",
     "PeeringRefreshView",
-    "PeeringRejectView",
     "PeeringRequestView",
     "add_request_errors",
     "describe_cloud_error",
@@ -48,7 +46,6 @@ __all__ = [
 S = PeeringStatus
 PAGE_SIZE = 25
 DASHBOARD_RECENT = 10
-_GONE = frozenset({S.DELETED, S.FAILED})
 
 
 def describe_cloud_error(exc: CloudError) -> str:
@@ -69,13 +66,6 @@ def add_request_errors(form: forms.Form, exc: RequestInvalid) -> None:
             form.add_error(field if field in form.fields else None, error)
 
 
-def _peerings(user: Any) -> QuerySet[Peering]:
-    """The user's tenants' peerings, with what the tables show in the same query."""
-    return Peering.objects.visible_to(user).select_related(
-        "requester_tenant", "accepter_tenant", "requested_by", "decided_by"
-    )
-
-
 # --- Reads -----------------------------------------------------------------------------------------
 
 
@@ -86,12 +76,10 @@ class DashboardView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         user = self.request.user
-        memberships = list(
-            Membership.objects.filter(user=user).select_related("tenant").order_by("tenant__name")
-        )
+        memberships = list(selectors.user_memberships(user))
         approves = [m.tenant_id for m in memberships if m.role == Role.APPROVER]
         waiting = (
-            _peerings(user)
+            selectors.visible_peerings(user)
             .filter(status=S.PENDING_ACCEPTANCE, accepter_tenant_id__in=approves)
             .order_by("created_at", "id")
         )
@@ -99,7 +87,7 @@ class DashboardView(LoginRequiredMixin, TemplateView):
             memberships=memberships,
             is_approver=bool(approves),
             waiting=list(waiting),
-            recent=list(_peerings(user)[:DASHBOARD_RECENT]),
+            recent=list(selectors.visible_peerings(user)[:DASHBOARD_RECENT]),
             **kwargs,
         )
 
@@ -113,7 +101,7 @@ class PeeringListView(LoginRequiredMixin, ListView):
 
     @cached_property
     def filterset(self) -> PeeringFilterSet:
-        queryset = with_created(_peerings(self.request.user)).order_by("-created_at", "-id")
+        queryset = with_created(selectors.visible_peerings(self.request.user)).order_by("-created_at", "-id")
         filterset = PeeringFilterSet(self.request.GET or None, queryset=queryset, request=self.request)
         # The API's filters, presented for people: checkboxes, and a select of the user's tenants.
         fields = filterset.form.fields
@@ -123,7 +111,7 @@ class PeeringListView(LoginRequiredMixin, ListView):
         fields["direction"].label = "Direction"
         fields["direction"].empty_label = "Any direction"
         fields["direction"].widget.choices = list(fields["direction"].choices)
-        tenants = selectors.user_tenants(self.request.user).order_by("name")
+        tenants = selectors.user_tenants(self.request.user)
         fields["tenant"].label = "Tenant"
         fields["tenant"].widget = forms.Select(
             choices=[("", "Any of my tenants"), *((str(t.pk), t.name) for t in tenants)]
@@ -134,7 +122,7 @@ class PeeringListView(LoginRequiredMixin, ListView):
         return self.filterset.qs
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        mine = set(Membership.objects.filter(user=self.request.user).values_list("tenant_id", flat=True))
+        mine = set(selectors.user_roles(self.request.user))
         return super().get_context_data(filter_form=self.filterset.form, my_tenant_ids=mine, **kwargs)
 
 
@@ -148,7 +136,7 @@ class PeeringRequestView(LoginRequiredMixin, View):
 
     @cached_property
     def tenants(self) -> QuerySet[Tenant]:
-        return selectors.user_tenants(self.request.user).order_by("name")
+        return selectors.user_tenants(self.request.user)
 
     def _tenant(self, pk: Any) -> Tenant | None:
         """The chosen tenant among the user's (``?tenant=`` or the posted one), else the first."""
@@ -161,7 +149,7 @@ class PeeringRequestView(LoginRequiredMixin, View):
         if tenant is None:
             return [], ""
         try:
-            return selectors.tenant_vpcs(tenant=tenant, acting_user=self.request.user), ""
+            return vpcs.tenant_vpcs(tenant=tenant, acting_user=self.request.user), ""
         except CloudError as exc:
             return [], f"The VPCs of {tenant.name} could not be listed. {describe_cloud_error(exc)}"
         except PortalError as exc:
@@ -184,7 +172,6 @@ class PeeringRequestView(LoginRequiredMixin, View):
             return self._render(form, self._tenant(request.POST.get("tenant")))
         data = form.cleaned_data
         tenant = data["tenant"]
-        started = timezone.now()
         try:
             peering = workflow.peering_request(
                 tenant=tenant,
@@ -202,17 +189,7 @@ class PeeringRequestView(LoginRequiredMixin, View):
             form.needs_confirmation = exc.needs_confirmation
             return self._render(form, tenant)
         except CloudError as exc:
-            kept = (
-                Peering.objects.filter(
-                    requester_tenant=tenant,
-                    requested_by=request.user,
-                    created_at__gte=started,
-                    name=data["name"],
-                )
-                .order_by("-created_at", "-id")
-                .first()
-            )
-            return self._render(form, tenant, cloud_error=describe_cloud_error(exc), kept=kept)
+            return self._render(form, tenant, cloud_error=describe_cloud_error(exc), kept=exc.peering)
         except PortalError as exc:
             form.add_error(None, exc.message)
             return self._render(form, tenant)
@@ -225,62 +202,27 @@ class PeeringRequestView(LoginRequiredMixin, View):
 # --- One peering ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Allowed:
-    """The actions the page offers, from the user's roles and the status (the workflow decides)."""
-
-    accept: bool
-    reject: bool
-    edit: bool
-    refresh: bool
-    delete: bool
-
-    @property
-    def any(self) -> bool:
-        return self.accept or self.reject or self.edit or self.refresh or self.delete
-
-
-def allowed_actions(peering: Peering, roles: dict[int, str]) -> Allowed:
-    """What a user with ``roles`` (tenant id -> role) may do with ``peering`` now."""
-    member = peering.requester_tenant_id in roles or peering.accepter_tenant_id in roles
-    decides = (
-        roles.get(peering.accepter_tenant_id) == Role.APPROVER
-        and peering.status == S.PENDING_ACCEPTANCE
-        and bool(peering.upstream_id)
-    )
-    live = member and peering.status not in _GONE
-    return Allowed(
-        accept=decides,
-        reject=decides,
-        edit=live and bool(peering.upstream_id),
-        refresh=live,
-        delete=live,
-    )
-
-
 class PeeringMixin(LoginRequiredMixin):
     """Fetches the peering of the URL among the user's tenants' peerings (404 otherwise)."""
 
     request: HttpRequest
 
     def get_peering(self, pk: int) -> Peering:
-        return get_object_or_404(_peerings(self.request.user), pk=pk)
+        return get_object_or_404(selectors.visible_peerings(self.request.user), pk=pk)
 
-    def roles(self, peering: Peering) -> dict[int, str]:
-        tenants = [t for t in (peering.requester_tenant_id, peering.accepter_tenant_id) if t is not None]
-        found = Membership.objects.filter(user=self.request.user, tenant_id__in=tenants)
-        return dict(found.values_list("tenant_id", "role"))
+    def allowed(self, peering: Peering) -> dict[str, bool]:
+        """The actions to offer, as ``{"accept": True, ...}`` for the templates."""
+        roles = permissions.roles_for(self.request.user, peering)
+        return {action.value: True for action in permissions.allowed_actions(peering, roles)}
 
     def render_detail(self, peering: Peering, **forms_: Any) -> HttpResponse:
-        changes = StatusChange.objects.filter(peering=peering).select_related("actor")
-        calls = UpstreamCall.objects.filter(peering=peering).select_related("acting_user", "tenant")
         context = {
             "peering": peering,
-            "allowed": allowed_actions(peering, self.roles(peering)),
-            "status_changes": changes.order_by("-created_at", "-id"),
-            "calls": calls.order_by("-created_at", "-id"),
-            "accept_form": forms_.get("accept_form") or AcceptForm(prefix="accept"),
-            "reject_form": forms_.get("reject_form") or RejectForm(prefix="reject"),
+            "allowed": self.allowed(peering),
+            "status_changes": selectors.peering_status_changes(peering),
+            "calls": selectors.peering_calls(peering),
+            "accept_form": forms_.get("accept_form") or DecisionForm(Action.ACCEPT),
+            "reject_form": forms_.get("reject_form") or DecisionForm(Action.REJECT),
         }
         return render(self.request, "peerings/peering_detail.html", context)
 
@@ -319,29 +261,25 @@ class PeeringActionView(PeeringMixin, View):
         return self.back(peering)
 
 
-class PeeringAcceptView(PeeringActionView):
-    done = "Peering accepted."
+class PeeringDecideView(PeeringActionView):
+    """Accept or reject (``action``), with the reason the decision form asks for."""
+
+    action: Action = Action.ACCEPT
+
+    @property
+    def done(self) -> str:
+        return f"Peering {self.action.past}."
 
     def run(self, peering: Peering) -> Peering | HttpResponse:
-        form = AcceptForm(self.request.POST, prefix="accept")
+        form = DecisionForm(self.action, self.request.POST)
         if not form.is_valid():
-            return self.render_detail(peering, accept_form=form)
-        reason = form.cleaned_data["reason"]
-        return workflow.peering_accept(
-            peering=peering, acting_user=self.request.user, reason=reason, source=ChangeSource.USER
-        )
-
-
-class PeeringRejectView(PeeringActionView):
-    done = "Peering rejected."
-
-    def run(self, peering: Peering) -> Peering | HttpResponse:
-        form = RejectForm(self.request.POST, prefix="reject")
-        if not form.is_valid():
-            return self.render_detail(peering, reject_form=form)
-        reason = form.cleaned_data["reason"]
-        return workflow.peering_reject(
-            peering=peering, acting_user=self.request.user, reason=reason, source=ChangeSource.USER
+            return self.render_detail(peering, **{f"{self.action}_form": form})
+        return workflow.peering_decide(
+            peering=peering,
+            acting_user=self.request.user,
+            action=self.action,
+            reason=form.cleaned_data["reason"],
+            source=ChangeSource.USER,
         )
 
 
@@ -362,10 +300,8 @@ class PeeringDeleteView(PeeringActionView):
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         peering = self.get_peering(pk)
-        allowed = allowed_actions(peering, self.roles(peering))
-        return render(
-            request, "peerings/peering_confirm_delete.html", {"peering": peering, "allowed": allowed}
-        )
+        context = {"peering": peering, "allowed": self.allowed(peering)}
+        return render(request, "peerings/peering_confirm_delete.html", context)
 
     def run(self, peering: Peering) -> Peering:
         return workflow.peering_delete(
@@ -379,8 +315,7 @@ class PeeringEditView(PeeringMixin, View):
     template_name = "peerings/peering_edit.html"
 
     def _render(self, peering: Peering, form: PeeringEditForm, **context: Any) -> HttpResponse:
-        allowed = allowed_actions(peering, self.roles(peering))
-        context = {"peering": peering, "form": form, "allowed": allowed, **context}
+        context = {"peering": peering, "form": form, "allowed": self.allowed(peering), **context}
         return render(self.request, self.template_name, context)
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:

@@ -1,82 +1,88 @@
 """The workflow: the only code that changes a peering.
 
-Every function checks the acting user's membership and the peering's status first and
-raises ``NotPermitted`` / ``InvalidState`` / ``RequestInvalid`` before anything is sent
-to the cloud. Then it works in three steps, and **never holds a transaction (or a row
-lock) open while it waits on the cloud**: the embedded simulator answers from the same
-process and database, which on SQLite would deadlock, and anywhere else would keep
-rows locked for the length of a network call.
+Every operation runs in three steps and **never holds a transaction (or a row lock) open
+while it waits on the cloud**: the embedded simulator may answer from the same database,
+and anywhere else rows would stay locked for the length of a network call.
 
-1. A short transaction locks the row (``select_for_update``) and re-checks its status.
-   A new request is saved here as ``SUBMITTING`` (with a ``'' -> SUBMITTING`` status
-   change), so it is never lost whatever happens next.
-2. The call to the cloud, outside any transaction, with the keys of the right tenant:
-   the requester's to request, update or delete as the requester; the accepter's to
-   accept, reject, or update/delete as the accepter (a member of both sides acts with
-   the requester's keys).
-3. One transaction re-reads the row under lock and writes the ``UpstreamCall`` row,
-   the mirror (from the cloud's answer) and a ``StatusChange`` row if the status moved.
+1. **Begin**: a short transaction locks the row, asks :mod:`peerings.permissions`
+   whether the user may take this action on the peering as it is now, and takes the
+   peering's lease (:mod:`peerings.leases`) for a write. A new request is saved here as
+   ``SUBMITTING`` (with a ``'' -> SUBMITTING`` status change) and its lease, so it is
+   never lost whatever happens next. A refused action has sent nothing.
+2. **Send**: the calls to the cloud, outside any transaction, with the keys of the tenant
+   :func:`peerings.permissions.acting_tenant` names.
+3. **Commit**: one transaction re-reads the row under lock and writes the
+   ``UpstreamCall`` row, the mirror (from the cloud's answer), a ``StatusChange`` row if
+   the status moved, and gives the lease back.
 
-A failed call (``CloudError``) still commits its ``UpstreamCall`` row and the error on
-the peering, then the same exception is raised again. A create the cloud refused
-makes the peering ``FAILED``; a create that could not be sent stays ``SUBMITTING``. A
-create whose outcome is unknown (sent, no answer) is never blindly repeated: the
-requester's peerings are listed at once, and a peering joining the same two VPCs with
-the same name is adopted (the request then returns normally). If that lookup fails or
-finds nothing, the peering stays ``SUBMITTING`` and the error is raised;
-:func:`peering_refresh` looks again later and sends the create again only once the
-cloud positively has no such peering.
+**Failures.** A failed call (``CloudError``) still commits its ``UpstreamCall`` row and
+the error on the peering; the exception is raised again carrying the peering
+(``exc.peering``). When the answer was lost (a timeout, a dropped connection, a gateway
+timeout), the lease is held until the request can no longer land, so nothing concludes
+anything about the peering meanwhile.
 
-Statuses move along ``TRANSITIONS`` only. When the cloud reports a status the mirror
-cannot move to (backwards, e.g. ``ACTIVE`` -> ``PENDING_ACCEPTANCE``), the mirror keeps
-its status, records the call, and stores the conflict on the peering
-(``error_code = STATUS_CONFLICT`` with an explanation) instead of crashing.
+**Creating.** A create the cloud refused makes the peering ``FAILED``; one that was not
+carried out leaves it ``SUBMITTING``. One whose answer was lost is never blindly sent
+again: the requester's peerings are listed at once (every page), and a peering joining
+the same two VPCs with the same name is adopted. Otherwise the peering stays
+``SUBMITTING``; once its lease has expired, a refresh (or the sync job) looks again and
+sends the create again only when the cloud positively has no such peering, and a delete
+withdraws it.
 
-Deleting: any status but ``DELETED`` and ``FAILED``; the cloud's 404 means the peering is
-already gone, so it becomes ``DELETED``. A ``FAILED`` peering never existed upstream and
-holds no VPC pair: it stays as the record of the refusal. A ``SUBMITTING`` peering with
-no cloud id is first looked up in the cloud; if found it is adopted and deleted there,
-if the cloud positively has none it is marked ``DELETED`` locally (withdrawn), and if the
-lookup fails the error is raised and nothing changes.
+**Deciding.** ``decided_by``, ``decision_reason`` and the status change always name the
+same person: the one whose call moved the status. When the cloud refuses a decision
+because the peering already moved (decided outside the portal, or by a call whose answer
+was lost), the mirror takes the cloud's status and the user gets ``InvalidState``, with
+nothing stored as an error; a retried decision the cloud refuses because its own earlier
+attempt was carried out counts as done.
+
+**Reading.** A refresh takes no lease: it is refused while another operation is in
+flight, and its answer is dropped if another operation began before it committed.
+Statuses move along ``TRANSITIONS`` only; a status the mirror cannot move to is stored as
+a conflict (``error_code = STATUS_CONFLICT``) instead of crashing.
 """
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from peerings.choices import TERMINAL_STATUSES, ChangeSource, PeeringStatus, Role
+from peerings import leases, mirror, permissions
+from peerings.choices import ChangeSource, PeeringStatus
 from peerings.cloud import CallRecord, CloudResponse, VpcApiClient
 from peerings.exceptions import (
     CloudError,
     CloudRefused,
     CloudUnavailable,
     InvalidState,
-    NotPermitted,
     RequestInvalid,
 )
 from peerings.history import record_call, record_status_change
+from peerings.mirror import STATUS_CONFLICT
 from peerings.models import Peering, Tenant
-from peerings.selectors import membership_role
+from peerings.permissions import Action
 from peerings.upstream import tenant_client
 from peerings.validation import (
+    ALREADY_DECIDED,
     PAIR_ALREADY_OPEN,
     UPDATE_NOTHING,
     check_peering_request,
     validate_description,
     validate_name,
 )
+from peerings.vpcs import fetch_tenant_vpcs
 
 __all__ = [
     "STATUS_CONFLICT",
     "peering_accept",
+    "peering_decide",
     "peering_delete",
     "peering_refresh",
     "peering_reject",
@@ -84,34 +90,17 @@ __all__ = [
     "peering_update",
 ]
 
-logger = logging.getLogger("peerings.workflow")
-
-#: ``Peering.error_code`` when the cloud reported a status the mirror cannot move to.
-STATUS_CONFLICT = "STATUS_CONFLICT"
-
 S = PeeringStatus
+Change = Callable[[Peering], Any]
 
-NOT_A_MEMBER = "You are not a member of a tenant of this peering."
-NOT_AN_APPROVER = "Only an approver of the accepter tenant may accept or reject this peering."
-NOT_PENDING = "Only a peering pending acceptance can be {action}ed; this one is {status}."
-GONE = "This peering is {status}: there is nothing more to do with it."
-NOT_CREATED_YET = "The cloud has not confirmed this peering yet; refresh it first."
-NOT_REQUESTER = "Only the requester's members can complete a request the cloud has not confirmed yet."
+#: Page size when the requester's peerings are listed to find a create whose answer was lost.
+LOOKUP_PAGE_SIZE = 200
+#: At most this many pages are read in one lookup (a guard against a cloud that loops).
+LOOKUP_MAX_PAGES = 500
 
-
-# --- Checks ---------------------------------------------------------------------------------------
-
-
-def _acting_tenant(user: Any, peering: Peering, *, role: Role | None = None) -> Tenant:
-    """The tenant whose keys the user acts with: the requester's first, else the accepter's."""
-    sides = (peering.requester_tenant, peering.accepter_tenant)
-    if role is not None:
-        sides = (peering.accepter_tenant,)
-    for tenant in sides:
-        held = membership_role(user, tenant)
-        if held is not None and (role is None or held == role):
-            return tenant
-    raise NotPermitted(NOT_AN_APPROVER if role is not None else NOT_A_MEMBER)
+ADOPTED = "Found in the cloud after a create whose outcome was unknown."
+GONE_FROM_CLOUD = "The cloud no longer has this peering."
+DECIDED_ELSEWHERE = "Reported by the cloud when a decision was refused: decided outside this request."
 
 
 def _lock(peering: Peering) -> None:
@@ -119,135 +108,127 @@ def _lock(peering: Peering) -> None:
     peering.refresh_from_db(from_queryset=Peering.objects.select_for_update())
 
 
-def _recheck(peering: Peering, allowed: Callable[[Peering], bool], message: str) -> None:
-    """Step 1: lock the row, re-read it and check its (current) status."""
+def _answer_lost(exc: CloudError) -> bool:
+    """Whether the request may have been carried out, or may still be, without an answer."""
+    return isinstance(exc, CloudUnavailable) and exc.outcome_unknown
+
+
+@dataclass
+class _Run:
+    """One workflow operation on one peering: who acts, with which keys, under which lease."""
+
+    peering: Peering
+    tenant: Tenant
+    acting_user: Any
+    source: str
+    token: str = ""  # the lease, for a write
+    revision: int = 0  # the peering's revision when a read (no lease) began
+    sent: int = 0
+
+    # --- Step 2: sending -------------------------------------------------------------------------
+
+    def send(
+        self,
+        call: Callable[[VpcApiClient], CloudResponse],
+        *,
+        gone: str = "",
+        refused: Callable[[Peering, CloudRefused], Any] | None = None,
+        store_error: bool = True,
+        keep_lease: bool = False,
+    ) -> CloudResponse | None:
+        """One call with the run's keys; the one way the workflow reaches the cloud.
+
+        A failure is committed (its call, the error unless ``store_error`` is false, and
+        ``refused`` for a refusal), then raised again carrying the peering. With ``gone``,
+        the cloud's 404 commits the peering as ``DELETED`` (for that reason) and returns None.
+        """
+        if self.token and self.sent:
+            leases.extend(self.peering, self.token, seconds=leases.call_bound())
+        self.sent += 1
+        try:
+            return call(tenant_client(self.tenant))
+        except CloudRefused as exc:
+            if gone and exc.status == 404 and exc.record is not None:
+                self.commit(exc.record, self.deleted(gone))
+                return None
+            change = None if refused is None else (lambda p, exc=exc: refused(p, exc))
+            self.fail(exc, change=change, store_error=store_error, keep_lease=keep_lease)
+            raise
+        except CloudError as exc:
+            self.fail(exc, store_error=store_error, keep_lease=keep_lease)
+            raise
+
+    # --- Step 3: committing ----------------------------------------------------------------------
+
+    def _stale(self) -> bool:
+        """A read whose peering moved on since it began (a write began, or is in flight)."""
+        return not self.token and (self.peering.revision != self.revision or leases.held(self.peering))
+
+    def commit(self, record: CallRecord | None, change: Change, *, release: bool = True) -> Peering:
+        """In one transaction: re-read the row under lock, record the call, apply ``change``."""
+        with transaction.atomic():
+            _lock(self.peering)
+            if record is not None:
+                record_call(record, tenant=self.tenant, acting_user=self.acting_user, peering=self.peering)
+            if not self._stale():
+                change(self.peering)
+            if release:
+                leases.release(self.peering, self.token)
+            self.peering.save()
+        return self.peering
+
+    def fail(
+        self,
+        exc: CloudError,
+        *,
+        change: Change | None = None,
+        store_error: bool = True,
+        keep_lease: bool = False,
+        recorded: bool = False,
+    ) -> None:
+        """Commit a failed call (unless ``recorded``) and the error on the peering; attach the peering."""
+
+        def failed(peering: Peering) -> None:
+            if store_error:
+                peering.error_code = (exc.code or (str(exc.status) if exc.status else type(exc).__name__))[
+                    :64
+                ]
+                peering.error_message = exc.message
+            if change is not None:
+                change(peering)
+            if _answer_lost(exc) and not keep_lease:
+                leases.hold(peering, self.token, seconds=leases.landing_bound())
+
+        record = None if recorded else exc.record
+        self.commit(record, failed, release=not (keep_lease or _answer_lost(exc)))
+        exc.peering = self.peering
+
+    # --- Changes -------------------------------------------------------------------------------------
+
+    def applied(self, data: dict, reason: str) -> Change:
+        return lambda p: mirror.apply(p, data, actor=self.acting_user, reason=reason, source=self.source)
+
+    def deleted(self, reason: str) -> Change:
+        return lambda p: mirror.mark_deleted(p, actor=self.acting_user, reason=reason, source=self.source)
+
+
+def _begin(peering: Peering, action: Action, *, acting_user: Any, source: str, lease: str = "") -> _Run:
+    """Step 1: lock the row, check the action against its current state, take the lease."""
+    roles = permissions.SYSTEM if acting_user is None else permissions.roles_for(acting_user, peering)
     with transaction.atomic():
         _lock(peering)
-        if not allowed(peering):
-            raise InvalidState(message.format(status=peering.get_status_display()))
-
-
-def _not_gone(peering: Peering) -> bool:
-    return peering.status not in TERMINAL_STATUSES
-
-
-# --- Mirror updates (always inside the step-3 transaction) ---------------------------------------
-
-
-def _parse_time(value: Any) -> datetime | None:
-    """The cloud's ``yyyy-MM-ddTHH:mm:ss`` (UTC, no zone) as an aware datetime."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
-def _move(peering: Peering, new: str, *, actor: Any, reason: str, source: str) -> None:
-    """Move the status along ``TRANSITIONS`` and record it; store a conflict otherwise."""
-    old = peering.status
-    if new == old:
-        return
-    if new not in S.values or not peering.can_transition_to(new):
-        peering.error_code = STATUS_CONFLICT
-        peering.error_message = (
-            f"The cloud reports the status {new}, which cannot follow {old}; the portal keeps {old}."
+        permissions.check(action, peering, roles)
+        run = _Run(
+            peering=peering,
+            tenant=permissions.acting_tenant(action, peering, roles),
+            acting_user=acting_user,
+            source=source,
+            revision=peering.revision,
         )
-        logger.warning("peering %s: %s", peering.pk, peering.error_message)
-        return
-    peering.status = new
-    record_status_change(
-        peering=peering, old_status=old, new_status=new, actor=actor, reason=reason, source=source
-    )
-
-
-def _apply(peering: Peering, data: dict, *, actor: Any, reason: str, source: str) -> None:
-    """Copy the cloud's view of the peering onto the mirror (status last, along TRANSITIONS)."""
-    peering.error_code = peering.error_message = ""
-    if data.get("id"):
-        peering.upstream_id = str(data["id"])
-    if data.get("name") is not None:
-        peering.name = data["name"]
-    if data.get("description") is not None:
-        peering.description = data["description"]
-    request_info = data.get("request_vpc_info") or {}
-    accept_info = data.get("accept_vpc_info") or {}
-    if request_info.get("tenant_id"):
-        peering.requester_project_id = request_info["tenant_id"]
-    if request_info.get("vpc_id"):
-        peering.requester_vpc_id = uuid.UUID(str(request_info["vpc_id"]))
-    if accept_info.get("tenant_id"):
-        peering.accepter_project_id = accept_info["tenant_id"]
-    if accept_info.get("vpc_id"):
-        peering.accepter_vpc_id = uuid.UUID(str(accept_info["vpc_id"]))
-    if peering.accepter_tenant_id is None:
-        peering.accepter_tenant = Tenant.objects.filter(project_id=peering.accepter_project_id).first()
-    peering.upstream_created_at = _parse_time(data.get("created_at")) or peering.upstream_created_at
-    peering.upstream_updated_at = _parse_time(data.get("updated_at")) or peering.upstream_updated_at
-    peering.last_synced_at = timezone.now()
-    if data.get("status"):
-        _move(peering, str(data["status"]), actor=actor, reason=reason, source=source)
-
-
-def _commit(
-    peering: Peering,
-    record: CallRecord,
-    *,
-    tenant: Tenant,
-    acting_user: Any,
-    change: Callable[[Peering], None],
-) -> Peering:
-    """Step 3: in one transaction, re-read the row under lock, record the call, apply ``change``."""
-    with transaction.atomic():
-        _lock(peering)
-        record_call(record, tenant=tenant, acting_user=acting_user, peering=peering)
-        change(peering)
-        peering.save()
-    return peering
-
-
-def _commit_failure(
-    peering: Peering,
-    exc: CloudError,
-    *,
-    tenant: Tenant,
-    acting_user: Any,
-    change: Callable[[Peering], None] | None = None,
-    store_error: bool = True,
-) -> None:
-    """Record a failed call and the error on the peering (then the caller re-raises)."""
-
-    def store(p: Peering) -> None:
-        if store_error:
-            p.error_code = (exc.code or (str(exc.status) if exc.status else type(exc).__name__))[:64]
-            p.error_message = exc.message
-        if change is not None:
-            change(p)
-
-    with transaction.atomic():
-        _lock(peering)
-        if exc.record is not None:
-            record_call(exc.record, tenant=tenant, acting_user=acting_user, peering=peering)
-        store(peering)
-        peering.save()
-
-
-def _send(
-    peering: Peering,
-    call: Callable[[VpcApiClient], CloudResponse],
-    *,
-    tenant: Tenant,
-    acting_user: Any,
-    store_error: bool = True,
-) -> CloudResponse:
-    """Step 2: one call with ``tenant``'s keys; a failure is recorded, then re-raised."""
-    try:
-        return call(tenant_client(tenant))
-    except CloudError as exc:
-        _commit_failure(peering, exc, tenant=tenant, acting_user=acting_user, store_error=store_error)
-        raise
+        if lease:
+            run.token = leases.acquire(peering, lease, seconds=leases.call_bound())
+            peering.save(update_fields=[*leases.LEASE_FIELDS, "updated_at"])
+    return run
 
 
 # --- Creating ---------------------------------------------------------------------------------------
@@ -262,26 +243,46 @@ def _same_pair(peering: Peering, data: dict) -> bool:
     return (request_vpc, accept_vpc) == (peering.requester_vpc_id, peering.accepter_vpc_id)
 
 
-def _lookup(
-    peering: Peering, *, tenant: Tenant, acting_user: Any, store_error: bool = True
-) -> tuple[CallRecord, dict | None]:
-    """Find, with ``tenant``'s keys, the cloud peering this ``SUBMITTING`` row may have created.
+def _next_marker(data: dict, items: list) -> str | None:
+    """The ``marker`` of the next page: from the ``next`` link, else after a full page."""
+    for link in data.get("peerings_links") or []:
+        if isinstance(link, dict) and link.get("rel") == "next":
+            markers = parse_qs(urlsplit(str(link.get("href") or "")).query).get("marker")
+            if markers:
+                return markers[-1]
+    if len(items) >= LOOKUP_PAGE_SIZE and isinstance(items[-1], dict) and items[-1].get("id"):
+        return str(items[-1]["id"])
+    return None
 
-    Matches on name and the two VPCs; prefers a live one, then the newest. Peerings
-    already mirrored by another row are skipped. A failed lookup is recorded and raised.
+
+def _lookup(run: _Run, *, store_error: bool = True) -> dict | None:
+    """Find, with the requester's keys, the cloud peering this ``SUBMITTING`` row may have created.
+
+    Reads every page of the requester's peerings of that VPC and name (each page is a
+    recorded call). Matches on name and the two VPCs; prefers a live one, then the newest.
+    Peerings already mirrored by another row are skipped. A failed page is recorded and raised.
     """
-    response = _send(
-        peering,
-        lambda client: client.list_peerings(vpc_id=str(peering.requester_vpc_id), name=peering.name),
-        tenant=tenant,
-        acting_user=acting_user,
-        store_error=store_error,
-    )
-    candidates = [
-        item
-        for item in response.data.get("peerings", [])
-        if isinstance(item, dict) and item.get("name") == peering.name and _same_pair(peering, item)
-    ]
+    peering = run.peering
+    candidates: list[dict] = []
+    marker: str | None = None
+    for _ in range(LOOKUP_MAX_PAGES):
+        response = run.send(
+            lambda client, marker=marker: client.list_peerings(
+                vpc_id=str(peering.requester_vpc_id), name=peering.name, limit=LOOKUP_PAGE_SIZE, marker=marker
+            ),
+            store_error=store_error,
+            keep_lease=True,
+        )
+        record_call(response.record, tenant=run.tenant, acting_user=run.acting_user, peering=peering)
+        items = response.data.get("peerings", [])
+        candidates += [
+            item
+            for item in items
+            if isinstance(item, dict) and item.get("name") == peering.name and _same_pair(peering, item)
+        ]
+        marker = _next_marker(response.data, items) if items else None
+        if marker is None:
+            break
     taken = set(
         Peering.objects.filter(upstream_id__in=[str(c.get("id")) for c in candidates])
         .exclude(pk=peering.pk)
@@ -289,59 +290,46 @@ def _lookup(
     )
     candidates = [c for c in candidates if str(c.get("id")) not in taken]
     candidates.sort(key=lambda c: (c.get("status") != S.DELETED, str(c.get("created_at") or "")))
-    return response.record, (candidates[-1] if candidates else None)
+    return candidates[-1] if candidates else None
 
 
-def _adopt_or_note(
-    peering: Peering, record: CallRecord, found: dict | None, *, tenant: Tenant, acting_user: Any, source: str
-) -> Peering:
-    """Commit a lookup: adopt the peering it found, or only record the call."""
-
-    def adopt(p: Peering) -> None:
-        if found is not None:
-            reason = "Found in the cloud after a create whose outcome was unknown."
-            _apply(p, found, actor=acting_user, reason=reason, source=source)
-
-    return _commit(peering, record, tenant=tenant, acting_user=acting_user, change=adopt)
+def _adopt(run: _Run, found: dict, *, release: bool = True) -> Peering:
+    return run.commit(None, run.applied(found, ADOPTED), release=release)
 
 
-def _create(peering: Peering, *, acting_user: Any, source: str) -> Peering:
+def _create(run: _Run) -> Peering:
     """Send the create of a ``SUBMITTING`` peering with the requester's keys (steps 2 and 3)."""
-    tenant = peering.requester_tenant
-    try:
-        response = tenant_client(tenant).create_peering(
-            name=peering.name,
-            description=peering.description,
-            request_vpc_id=str(peering.requester_vpc_id),
-            accept_vpc_id=str(peering.accepter_vpc_id),
-            accept_project_id=peering.accepter_project_id,
+    peering = run.peering
+
+    def failed(p: Peering, exc: CloudRefused) -> None:
+        mirror.move(
+            p, S.FAILED, actor=run.acting_user, reason=f"The cloud refused it: {exc}", source=run.source
         )
-    except CloudRefused as exc:
-        refusal = f"The cloud refused it: {exc}"
 
-        def fail(p: Peering) -> None:
-            _move(p, S.FAILED, actor=acting_user, reason=refusal, source=source)
-
-        _commit_failure(peering, exc, tenant=tenant, acting_user=acting_user, change=fail)
-        raise
+    try:
+        response = run.send(
+            lambda client: client.create_peering(
+                name=peering.name,
+                description=peering.description,
+                request_vpc_id=str(peering.requester_vpc_id),
+                accept_vpc_id=str(peering.accepter_vpc_id),
+                accept_project_id=peering.accepter_project_id,
+            ),
+            refused=failed,
+        )
     except CloudUnavailable as exc:
-        _commit_failure(peering, exc, tenant=tenant, acting_user=acting_user)
         if not exc.outcome_unknown:
             raise
         try:
             # The peering keeps the create's error: that is the one raised.
-            record, found = _lookup(peering, tenant=tenant, acting_user=acting_user, store_error=False)
+            found = _lookup(run, store_error=False)
         except CloudError:
             raise exc from None
-        _adopt_or_note(peering, record, found, tenant=tenant, acting_user=acting_user, source=source)
         if found is None:
             raise
+        _adopt(run, found)
         return peering
-
-    def created(p: Peering) -> None:
-        _apply(p, response.data, actor=acting_user, reason="Created in the cloud.", source=source)
-
-    return _commit(peering, response.record, tenant=tenant, acting_user=acting_user, change=created)
+    return run.commit(response.record, run.applied(response.data, "Created in the cloud."))
 
 
 def peering_request(
@@ -361,34 +349,35 @@ def peering_request(
     Returns the peering, ``ACTIVE`` (same account) or ``PENDING_ACCEPTANCE``. See the
     module docstring for what a failure leaves behind.
     """
-    if membership_role(acting_user, tenant) is None:
-        raise NotPermitted("You are not a member of this tenant.")
+    permissions.check_tenant(acting_user, tenant)
     plan = check_peering_request(
         tenant=tenant,
-        acting_user=acting_user,
         name=name,
         description=description,
         request_vpc_id=request_vpc_id,
         accept_vpc_id=accept_vpc_id,
         accept_project_id=accept_project_id,
         confirm_overlap=confirm_overlap,
+        list_vpcs=lambda t: fetch_tenant_vpcs(tenant=t, acting_user=acting_user),
     )
+    peering = Peering(
+        name=plan.name,
+        description=plan.description,
+        status=S.SUBMITTING,
+        requester_tenant=tenant,
+        requester_project_id=tenant.project_id,
+        requester_vpc_id=plan.request_vpc_id,
+        accepter_tenant=plan.accepter_tenant,
+        accepter_project_id=plan.accepter_project_id,
+        accepter_vpc_id=plan.accept_vpc_id,
+        requested_by=acting_user,
+    )
+    token = leases.acquire(peering, "create", seconds=leases.call_bound(retryable=False))
     try:
         with transaction.atomic():
             if Peering.objects.open().between(plan.request_vpc_id, plan.accept_vpc_id).exists():
                 raise RequestInvalid({"accept_vpc_id": [PAIR_ALREADY_OPEN]})
-            peering = Peering.objects.create(
-                name=plan.name,
-                description=plan.description,
-                status=S.SUBMITTING,
-                requester_tenant=tenant,
-                requester_project_id=tenant.project_id,
-                requester_vpc_id=plan.request_vpc_id,
-                accepter_tenant=plan.accepter_tenant,
-                accepter_project_id=plan.accepter_project_id,
-                accepter_vpc_id=plan.accept_vpc_id,
-                requested_by=acting_user,
-            )
+            peering.save()
             record_status_change(
                 peering=peering,
                 old_status="",
@@ -399,60 +388,97 @@ def peering_request(
             )
     except IntegrityError:
         raise RequestInvalid({"accept_vpc_id": [PAIR_ALREADY_OPEN]}) from None
-    return _create(peering, acting_user=acting_user, source=source)
+    run = _Run(peering=peering, tenant=tenant, acting_user=acting_user, source=source, token=token)
+    return _create(run)
 
 
 # --- Deciding -----------------------------------------------------------------------------------------
 
 
-def _decide(
-    peering: Peering, *, acting_user: Any, reason: str, source: str, action: str, new_status: str
+def peering_decide(
+    *, peering: Peering, acting_user: Any, action: Action, reason: str = "", source: str = ChangeSource.USER
 ) -> Peering:
-    tenant = _acting_tenant(acting_user, peering, role=Role.APPROVER)
-    _recheck(
-        peering,
-        lambda p: p.status == S.PENDING_ACCEPTANCE and bool(p.upstream_id),
-        NOT_PENDING.replace("{action}", action),
-    )
+    """Accept or reject a peering addressed to a tenant the user approves for, with its keys."""
+    action = Action(action)
+    if action not in permissions.DECISIONS:
+        raise ValueError(f"not a decision: {action}")
+    target = S.ACTIVE if action == Action.ACCEPT else S.REJECTED
+    run = _begin(peering, action, acting_user=acting_user, source=source, lease=action)
+    upstream_id = peering.upstream_id
+
+    def decided(data: dict) -> Change:
+        def change(p: Peering) -> None:
+            text = reason or f"{action.past.capitalize()}."
+            if mirror.apply(p, data, actor=acting_user, reason=text, source=source) and p.status == target:
+                p.decided_by = acting_user
+                p.decided_at = timezone.now()
+                p.decision_reason = reason
+
+        return change
 
     def call(client: VpcApiClient) -> CloudResponse:
-        if new_status == S.ACTIVE:
-            return client.accept_peering(peering.upstream_id)
-        return client.reject_peering(peering.upstream_id)
+        if action == Action.ACCEPT:
+            return client.accept_peering(upstream_id)
+        return client.reject_peering(upstream_id)
 
     try:
-        response = _send(peering, call, tenant=tenant, acting_user=acting_user)
-    except CloudRefused as exc:
-        if exc.record is None or exc.record.attempts < 2:
-            raise
-        # A retry was refused: an earlier attempt may have been carried out before its answer
-        # was lost. The cloud's own view decides whether the decision happened.
-        response = _send(
-            peering,
-            lambda client: client.show_peering(peering.upstream_id),
-            tenant=tenant,
-            acting_user=acting_user,
+        response = run.send(call, store_error=False, keep_lease=True)
+    except CloudError as exc:
+        return _after_failed_decision(run, exc, target=target, decided=decided)
+    return run.commit(response.record, decided(response.data))
+
+
+def _after_failed_decision(
+    run: _Run, exc: CloudError, *, target: str, decided: Callable[[dict], Change]
+) -> Peering:
+    """Ask the cloud what became of a decision whose call failed, then commit what it says.
+
+    Its status is the target: the decision was carried out (a retry refused after an
+    earlier attempt landed, or an error after it was applied), unless the call was refused
+    at its first attempt (someone else decided). Another status: the peering moved on
+    without this decision (``InvalidState``). Still pending: the call's error stands.
+    A call that could not connect was never carried out: nothing to ask.
+    """
+    if isinstance(exc, CloudUnavailable) and exc.status is None and not exc.outcome_unknown:
+        run.fail(exc, recorded=True)
+        raise exc
+    try:
+        shown = run.send(
+            lambda client: client.show_peering(run.peering.upstream_id),
+            gone=GONE_FROM_CLOUD,
+            store_error=False,
+            keep_lease=True,
         )
-        if response.data.get("status") != new_status:
-            _commit(peering, response.record, tenant=tenant, acting_user=acting_user, change=lambda p: None)
-            raise
+    except CloudError:
+        run.fail(exc, recorded=True)
+        raise exc from None
+    if shown is None:  # the cloud no longer has it: committed as DELETED
+        raise InvalidState(
+            ALREADY_DECIDED.format(status=run.peering.get_status_display()), peering=run.peering
+        )
+    status = shown.data.get("status")
+    ours = isinstance(exc, CloudUnavailable) or (exc.record is not None and exc.record.attempts > 1)
+    if status == target and ours:
+        return run.commit(shown.record, decided(shown.data))
+    if status != S.PENDING_ACCEPTANCE:
+        moved = run.commit(shown.record, _elsewhere(shown.data))
+        raise InvalidState(ALREADY_DECIDED.format(status=moved.get_status_display()), peering=moved)
+    run.commit(shown.record, lambda p: None, release=False)
+    run.fail(exc, recorded=True)
+    raise exc
 
-    def decided(p: Peering) -> None:
-        text = reason or f"{action.capitalize()}ed."
-        _apply(p, response.data, actor=acting_user, reason=text, source=source)
-        p.decided_by = acting_user
-        p.decided_at = timezone.now()
-        p.decision_reason = reason
 
-    return _commit(peering, response.record, tenant=tenant, acting_user=acting_user, change=decided)
+def _elsewhere(data: dict) -> Change:
+    """Apply a status decided outside this request: credited to nobody, as a sync would."""
+    return lambda p: mirror.apply(p, data, actor=None, reason=DECIDED_ELSEWHERE, source=ChangeSource.SYNC)
 
 
 def peering_accept(
     *, peering: Peering, acting_user: Any, reason: str = "", source: str = ChangeSource.USER
 ) -> Peering:
     """Accept a peering addressed to a tenant the user approves for, with that tenant's keys."""
-    return _decide(
-        peering, acting_user=acting_user, reason=reason, source=source, action="accept", new_status=S.ACTIVE
+    return peering_decide(
+        peering=peering, acting_user=acting_user, action=Action.ACCEPT, reason=reason, source=source
     )
 
 
@@ -460,8 +486,8 @@ def peering_reject(
     *, peering: Peering, acting_user: Any, reason: str = "", source: str = ChangeSource.USER
 ) -> Peering:
     """Reject a peering addressed to a tenant the user approves for, with that tenant's keys."""
-    return _decide(
-        peering, acting_user=acting_user, reason=reason, source=source, action="reject", new_status=S.REJECTED
+    return peering_decide(
+        peering=peering, acting_user=acting_user, action=Action.REJECT, reason=reason, source=source
     )
 
 
@@ -477,7 +503,7 @@ def peering_update(
     source: str = ChangeSource.USER,
 ) -> Peering:
     """Rename a peering or change its description; a member of either side may."""
-    tenant = _acting_tenant(acting_user, peering)
+    permissions.check(Action.UPDATE, peering, permissions.roles_for(acting_user, peering))
     errors: dict[str, list[str]] = {}
     if name is None and description is None:
         errors[NON_FIELD_ERRORS] = [UPDATE_NOTHING]
@@ -492,114 +518,76 @@ def peering_update(
                 errors[field] = exc.messages
     if errors:
         raise RequestInvalid(errors)
-    _recheck(peering, _not_gone, GONE)
-    if not peering.upstream_id:
-        raise InvalidState(NOT_CREATED_YET)
-    response = _send(
-        peering,
-        lambda client: client.update_peering(peering.upstream_id, name=name, description=description),
-        tenant=tenant,
-        acting_user=acting_user,
+    run = _begin(peering, Action.UPDATE, acting_user=acting_user, source=source, lease="update")
+    response = run.send(
+        lambda client: client.update_peering(peering.upstream_id, name=name, description=description)
     )
-
-    def updated(p: Peering) -> None:
-        _apply(p, response.data, actor=acting_user, reason="Reported by the cloud on update.", source=source)
-
-    return _commit(peering, response.record, tenant=tenant, acting_user=acting_user, change=updated)
+    return run.commit(response.record, run.applied(response.data, "Reported by the cloud on update."))
 
 
-def _mark_deleted(reason: str, *, actor: Any, source: str) -> Callable[[Peering], None]:
-    def deleted(p: Peering) -> None:
-        p.error_code = p.error_message = ""
-        p.last_synced_at = timezone.now()
-        _move(p, S.DELETED, actor=actor, reason=reason, source=source)
+def _finish_known(
+    run: _Run, call: Callable[[VpcApiClient], CloudResponse], *, done: Callable[[dict], Change], gone: str
+) -> Peering:
+    """Send ``call`` for a peering the cloud knows; its 404 means the peering is gone."""
+    response = run.send(call, gone=gone)
+    if response is None:
+        return run.peering
+    return run.commit(response.record, done(response.data or {}))
 
-    return deleted
 
-
-def _send_unless_gone(
-    peering: Peering,
-    call: Callable[[VpcApiClient], CloudResponse],
-    *,
-    tenant: Tenant,
-    acting_user: Any,
-    source: str,
-    gone_reason: str,
-) -> CloudResponse | None:
-    """Like :func:`_send`, but the cloud's 404 commits the peering as ``DELETED`` and returns None."""
-    try:
-        return call(tenant_client(tenant))
-    except CloudRefused as exc:
-        if exc.status == 404 and exc.record is not None:
-            gone = _mark_deleted(gone_reason, actor=acting_user, source=source)
-            _commit(peering, exc.record, tenant=tenant, acting_user=acting_user, change=gone)
-            return None
-        _commit_failure(peering, exc, tenant=tenant, acting_user=acting_user)
-        raise
-    except CloudError as exc:
-        _commit_failure(peering, exc, tenant=tenant, acting_user=acting_user)
-        raise
+def _unconfirmed(run: _Run) -> dict | None:
+    """Look up a ``SUBMITTING`` peering without a cloud id (its lease has expired): what the cloud has."""
+    found = _lookup(run)
+    if found is not None:
+        _adopt(run, found, release=False)
+    return found
 
 
 def peering_delete(*, peering: Peering, acting_user: Any, source: str = ChangeSource.USER) -> Peering:
-    """Delete a peering from the cloud; a member of either side may, in any live status."""
-    tenant = _acting_tenant(acting_user, peering)
-    _recheck(peering, _not_gone, GONE)
-    if not peering.upstream_id:
-        record, found = _lookup(peering, tenant=tenant, acting_user=acting_user)
-        if found is None:
-            withdrawn = _mark_deleted(
-                "Withdrawn: the cloud has no such peering.", actor=acting_user, source=source
-            )
-            return _commit(peering, record, tenant=tenant, acting_user=acting_user, change=withdrawn)
-        _adopt_or_note(peering, record, found, tenant=tenant, acting_user=acting_user, source=source)
-        if peering.status == S.DELETED:
-            return peering
-    response = _send_unless_gone(
-        peering,
+    """Delete a peering from the cloud; a member of either side may, in any live status.
+
+    A request the cloud never confirmed is looked up first: deleted there if it was
+    created, else withdrawn (``DELETED``) here.
+    """
+    run = _begin(peering, Action.DELETE, acting_user=acting_user, source=source, lease="delete")
+    if not peering.upstream_id and _unconfirmed(run) is None:
+        return run.commit(None, run.deleted("Withdrawn: the cloud has no such peering."))
+    if peering.status == S.DELETED:  # adopted as already deleted in the cloud
+        return run.commit(None, lambda p: None)
+    return _finish_known(
+        run,
         lambda client: client.delete_peering(peering.upstream_id),
-        tenant=tenant,
-        acting_user=acting_user,
-        source=source,
-        gone_reason="Already gone from the cloud.",
+        done=lambda data: run.deleted("Deleted."),
+        gone="Already gone from the cloud.",
     )
-    if response is None:
-        return peering
-    deleted = _mark_deleted("Deleted.", actor=acting_user, source=source)
-    return _commit(peering, response.record, tenant=tenant, acting_user=acting_user, change=deleted)
+
+
+def _complete(peering: Peering, *, acting_user: Any, source: str) -> Peering:
+    """Complete a request the cloud has not confirmed: adopt it if it exists, else send it again."""
+    run = _begin(peering, Action.REFRESH, acting_user=acting_user, source=source, lease="create")
+    if _unconfirmed(run) is not None:
+        return run.commit(None, lambda p: None)
+    return _create(run)
+
+
+def _reread(peering: Peering, *, acting_user: Any, source: str) -> Peering:
+    """Read a peering the cloud knows and bring the mirror up to date (a 404 makes it ``DELETED``)."""
+    run = _begin(peering, Action.REFRESH, acting_user=acting_user, source=source)
+    return _finish_known(
+        run,
+        lambda client: client.show_peering(peering.upstream_id),
+        done=lambda data: run.applied(data, "Reported by the cloud."),
+        gone=GONE_FROM_CLOUD,
+    )
 
 
 def peering_refresh(*, peering: Peering, acting_user: Any = None, source: str = ChangeSource.SYNC) -> Peering:
     """Bring the mirror up to date with the cloud (``acting_user=None`` for the sync job).
 
-    A known peering is read with ``show`` (a 404 makes it ``DELETED``). A ``SUBMITTING``
-    peering without a cloud id is looked up with the requester's keys (it is the
-    requester's own request being completed); it is adopted if found, and its create
-    is sent again only when the cloud positively has no such peering.
+    A known peering is read with ``show``. A ``SUBMITTING`` peering without a cloud id is
+    the requester's unconfirmed request: it is looked up with the requester's keys and
+    adopted if found, or sent again when the cloud positively has no such peering.
     """
-    tenant = peering.requester_tenant if acting_user is None else _acting_tenant(acting_user, peering)
-    _recheck(peering, _not_gone, GONE)
-    if not peering.upstream_id:
-        tenant = peering.requester_tenant
-        if acting_user is not None and membership_role(acting_user, tenant) is None:
-            raise NotPermitted(NOT_REQUESTER)
-        record, found = _lookup(peering, tenant=tenant, acting_user=acting_user)
-        _adopt_or_note(peering, record, found, tenant=tenant, acting_user=acting_user, source=source)
-        if found is not None:
-            return peering
-        return _create(peering, acting_user=acting_user, source=source)
-    response = _send_unless_gone(
-        peering,
-        lambda client: client.show_peering(peering.upstream_id),
-        tenant=tenant,
-        acting_user=acting_user,
-        source=source,
-        gone_reason="The cloud no longer has this peering.",
-    )
-    if response is None:
-        return peering
-
-    def refreshed(p: Peering) -> None:
-        _apply(p, response.data, actor=acting_user, reason="Reported by the cloud.", source=source)
-
-    return _commit(peering, response.record, tenant=tenant, acting_user=acting_user, change=refreshed)
+    if peering.upstream_id:
+        return _reread(peering, acting_user=acting_user, source=source)
+    return _complete(peering, acting_user=acting_user, source=source)

@@ -18,12 +18,14 @@ from __future__ import annotations
 import http.client
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
 from django.test.testcases import LiveServerThread
+from django.utils import timezone
 
 from peerings import cloud as cloud_client
 from peerings.choices import Role
@@ -249,6 +251,18 @@ def cloud_proxy(cloud) -> Iterator[CloudProxy]:
     proxy = CloudProxy(cloud.url)
     yield proxy
     proxy.close()
+
+
+@pytest.fixture
+def expire_leases(db) -> Callable[[], int]:
+    """``expire_leases()``: every peering's in-flight lease runs out, as if its time had passed."""
+
+    def expire() -> int:
+        return Peering.objects.exclude(inflight_token="").update(
+            inflight_until=timezone.now() - timedelta(seconds=1)
+        )
+
+    return expire
 
 
 # --- Peerings made through the workflow against the live simulator -------------------------------------

@@ -14,6 +14,11 @@ CloudUnavailable            503     ``cloud_unavailable`` (+ ``cloud``)
 CloudUnavailable (unknown)  504     ``cloud_timeout`` (+ ``cloud``)
 ==========================  ======  =================================
 
+When the workflow kept a peering (a request saved as ``SUBMITTING`` that the cloud did
+not confirm, a peering whose status another decision moved), the error carries it as
+``peering: {id, url, status}`` and the message says what was kept, so a tool can
+refresh or retry it.
+
 DRF's own exceptions keep their status and code (``not_authenticated`` 401,
 ``not_found`` 404, ``throttled`` 429...); anything unexpected is logged and
 answers 500 ``server_error`` in the same shape.
@@ -29,8 +34,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 from rest_framework.views import set_rollback
 
+from peerings.choices import PeeringStatus
 from peerings.exceptions import (
     CloudError,
     CloudRefused,
@@ -41,7 +48,7 @@ from peerings.exceptions import (
     RequestInvalid,
 )
 
-__all__ = ["FIELD_NAMES", "api_exception_handler", "error_body", "flatten_errors"]
+__all__ = ["FIELD_NAMES", "api_exception_handler", "error_body", "flatten_errors", "peering_ref"]
 
 logger = logging.getLogger(__name__)
 
@@ -64,13 +71,16 @@ def error_body(
     *,
     fields: dict[str, list[str]] | None = None,
     cloud: dict[str, Any] | None = None,
+    peering: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The one error shape: ``{"error": {"code", "message", "fields"?, "cloud"?}}``."""
+    """The one error shape: ``{"error": {"code", "message", "fields"?, "cloud"?, "peering"?}}``."""
     error: dict[str, Any] = {"code": code, "message": message}
     if fields:
         error["fields"] = fields
     if cloud:
         error["cloud"] = cloud
+    if peering:
+        error["peering"] = peering
     return {"error": error}
 
 
@@ -103,7 +113,27 @@ def _cloud(exc: CloudError) -> dict[str, Any]:
     return {"status": exc.status, "code": exc.code, "message": exc.message}
 
 
-def _portal_response(exc: PortalError) -> Response:
+def peering_ref(peering: Any, request: Any) -> dict[str, Any] | None:
+    """A peering in an error body: ``{id, url, status}``."""
+    if peering is None or peering.pk is None:
+        return None
+    url = reverse("api:peering-detail", args=[peering.pk], request=request)
+    return {"id": peering.pk, "url": url, "status": peering.status}
+
+
+def _saved(exc: PortalError) -> str:
+    """What the user should know about a request the cloud did not confirm."""
+    peering = exc.peering
+    if peering is None or peering.status != PeeringStatus.SUBMITTING:
+        return ""
+    return (
+        f"Your request is saved as SUBMITTING (peering {peering.pk}); it will be confirmed or "
+        "withdrawn once the cloud answers: refresh it, or retry with the same Idempotency-Key."
+    )
+
+
+def _portal_response(exc: PortalError, request: Any = None) -> Response:
+    kept = peering_ref(exc.peering, request)
     if isinstance(exc, RequestInvalid):
         fields: dict[str, list[str]] = {}
         for name, messages in exc.errors.items():
@@ -113,19 +143,19 @@ def _portal_response(exc: PortalError) -> Response:
     if isinstance(exc, NotPermitted):
         return Response(error_body("not_permitted", exc.message), status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, InvalidState):
-        return Response(error_body("invalid_state", exc.message), status=status.HTTP_409_CONFLICT)
+        body = error_body("invalid_state", exc.message, peering=kept)
+        return Response(body, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, CloudRefused):
-        body = error_body("cloud_refused", exc.message, cloud=_cloud(exc))
+        body = error_body("cloud_refused", exc.message, cloud=_cloud(exc), peering=kept)
         return Response(body, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
-    if isinstance(exc, CloudUnavailable):
-        if exc.outcome_unknown:
-            message = f"{exc.message} The outcome is unknown: refresh the peering before trying again."
-            body = error_body("cloud_timeout", message, cloud=_cloud(exc))
-            return Response(body, status=status.HTTP_504_GATEWAY_TIMEOUT)
-        body = error_body("cloud_unavailable", exc.message, cloud=_cloud(exc))
-        return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-    if isinstance(exc, CloudError):  # a bare CloudError: treat as unavailable
-        body = error_body("cloud_unavailable", exc.message, cloud=_cloud(exc))
+    if isinstance(exc, CloudUnavailable) and exc.outcome_unknown:
+        saved = _saved(exc) or "Refresh the peering before trying again."
+        message = f"{exc.message} The outcome is unknown: {saved[0].lower()}{saved[1:]}"
+        body = error_body("cloud_timeout", message, cloud=_cloud(exc), peering=kept)
+        return Response(body, status=status.HTTP_504_GATEWAY_TIMEOUT)
+    if isinstance(exc, CloudError):  # unavailable, or a bare CloudError
+        message = f"{exc.message} {_saved(exc) or 'Nothing was changed; retry later.'}"
+        body = error_body("cloud_unavailable", message, cloud=_cloud(exc), peering=kept)
         return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
     return Response(error_body("invalid", exc.message), status=status.HTTP_400_BAD_REQUEST)
 
@@ -157,7 +187,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         exc = exceptions.ValidationError(detail)
 
     if isinstance(exc, PortalError):
-        response = _portal_response(exc)
+        response = _portal_response(exc, context.get("request"))
     elif isinstance(exc, exceptions.APIException):
         response = _api_response(exc)
     else:

@@ -4,7 +4,10 @@ A write carrying the header reserves the key (per user) by inserting an
 ``IdempotencyKey`` row: the table's unique constraint decides which of two
 concurrent duplicates runs. When the view has answered, a final response (2xx
 or 4xx) is stored and replayed for the same key, method, path and body with
-``Idempotent-Replayed: true``; a 5xx is not stored, so the client may retry.
+``Idempotent-Replayed: true``; a 5xx is not stored, so the client may retry, except
+for a create the cloud did not confirm: its key then stands for the peering kept as
+``SUBMITTING``, and a retry answers with that peering as it is then (see
+``PeeringViewSet.replay``), never with a second request.
 The same key with another method, path or body answers 422; a duplicate that
 arrives while the first is still running answers 409.
 """
@@ -39,6 +42,7 @@ __all__ = [
     "Replay",
     "begin",
     "finish",
+    "kept_peering_id",
 ]
 
 HEADER = "Idempotency-Key"
@@ -141,15 +145,28 @@ def begin(request: Request) -> IdempotencyKey | None:
     raise IdempotencyKeyInUse()
 
 
-def finish(record: IdempotencyKey, response: Response) -> None:
-    """Store a final response for ``record``'s key; free the key after a server error."""
+def kept_peering_id(response: Response) -> int | None:
+    """The id of the peering an error answer says was kept (``error.peering.id``)."""
+    data = getattr(response, "data", None)
+    error = data.get("error") if isinstance(data, dict) else None
+    peering = error.get("peering") if isinstance(error, dict) else None
+    return peering.get("id") if isinstance(peering, dict) else None
+
+
+def finish(record: IdempotencyKey, response: Response, *, peering_id: int | None = None) -> None:
+    """Store a final response for ``record``'s key; free the key after a server error.
+
+    With ``peering_id`` (a create kept as ``SUBMITTING``), a server error is stored too,
+    with the peering, so that a retry answers with the peering rather than a new request.
+    """
     rows = IdempotencyKey.objects.filter(pk=record.pk, response_status=IN_PROGRESS)
-    if not status.is_success(response.status_code) and not status.is_client_error(response.status_code):
+    final = status.is_success(response.status_code) or status.is_client_error(response.status_code)
+    if not final and peering_id is None:
         rows.delete()
         return
     data = getattr(response, "data", None)
     body = None if data is None else json.loads(JSONRenderer().render(data))
-    rows.update(response_status=response.status_code, response_body=body)
+    rows.update(response_status=response.status_code, response_body=body, peering_id=peering_id)
 
 
 class IdempotentViewMixin:
@@ -161,14 +178,22 @@ class IdempotentViewMixin:
         super().initial(request, *args, **kwargs)
         self.idempotency_record = begin(request)
 
+    #: View actions whose kept peering a retry answers with (see ``finish``).
+    keeps_peering_on: frozenset[str] = frozenset()
+
+    def replay(self, record: IdempotencyKey) -> Response:
+        """The answer to a retry of an answered request: the stored one."""
+        return Replay(record).response()
+
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, Replay):
-            return exc.response()
+            return self.replay(exc.record)
         return super().handle_exception(exc)
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
         record, self.idempotency_record = self.idempotency_record, None
         if record is not None:
-            finish(record, response)
+            keeps = getattr(self, "action", None) in self.keeps_peering_on
+            finish(record, response, peering_id=kept_peering_id(response) if keeps else None)
         return response

@@ -12,12 +12,15 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from peerings import selectors
+from peerings import leases, permissions, selectors
 from peerings.choices import CallOperation, ChangeSource, PeeringStatus, Role
 from peerings.models import Peering, StatusChange, Tenant, UpstreamCall
+from peerings.permissions import Action
 from peerings.validation import (
     DESCRIPTION_MAX_LENGTH,
     NAME_MAX_LENGTH,
+    NOT_A_TENANT_MEMBER,
+    REASON_MAX_LENGTH,
     validate_description,
     validate_name,
     validate_project_id,
@@ -37,7 +40,6 @@ __all__ = [
 ]
 
 PROJECT_ID_MAX = 64
-REASON_MAX = 1000
 
 
 # --- Errors (documentation only: the exception handler writes them) ---------------------
@@ -47,6 +49,12 @@ class CloudErrorSerializer(serializers.Serializer):
     status = serializers.IntegerField(allow_null=True, help_text="The cloud's HTTP status; null without one.")
     code = serializers.CharField(allow_blank=True, help_text="The cloud's error code, e.g. InvalidInput.")
     message = serializers.CharField(allow_blank=True, help_text="The cloud's error message.")
+
+
+class KeptPeeringSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The peering's portal id.")
+    url = serializers.URLField(help_text="Its URL: GET it, POST …/refresh/ to it.")
+    status = serializers.ChoiceField(choices=PeeringStatus.choices)
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -65,6 +73,11 @@ class ErrorDetailSerializer(serializers.Serializer):
                 help_text='Messages per input field; nested fields are dotted ("accept_vpc_info.vpc_id").',
             ),
             "cloud": CloudErrorSerializer(required=False, help_text="What the cloud answered, when it did."),
+            "peering": KeptPeeringSerializer(
+                required=False,
+                help_text="The peering the portal kept or found: a request saved as SUBMITTING, or the "
+                "status another decision gave it.",
+            ),
         }
 
 
@@ -147,6 +160,13 @@ class PeeringSerializer(serializers.ModelSerializer):
     created = serializers.DateTimeField(source="created_at", read_only=True, help_text="Portal time.")
     updated = serializers.DateTimeField(source="updated_at", read_only=True, help_text="Portal time.")
     history = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField(
+        help_text="What the caller may do to this peering now (POST …/accept/, …/reject/, PATCH, …/refresh/, "
+        "DELETE); empty while another operation is in flight."
+    )
+    operation_in_flight = serializers.SerializerMethodField(
+        help_text="The operation waiting for the cloud (create, accept, reject, update, delete), or null."
+    )
 
     class Meta:
         model = Peering
@@ -169,8 +189,23 @@ class PeeringSerializer(serializers.ModelSerializer):
             "created",
             "updated",
             "history",
+            "allowed_actions",
+            "operation_in_flight",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ChoiceField(choices=[a.value for a in Action]))
+    )
+    def get_allowed_actions(self, peering: Peering) -> list[str]:
+        roles = self.context.get("roles")
+        if roles is None:  # one query per request, shared by every row of a list
+            roles = self.context["roles"] = selectors.user_roles(self.context["request"].user)
+        return sorted(permissions.allowed_actions(peering, roles, now=self.context.get("now")))
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_operation_in_flight(self, peering: Peering) -> str | None:
+        return peering.inflight_operation if leases.held(peering, self.context.get("now")) else None
 
     @extend_schema_field(PeeringErrorSerializer(allow_null=True))
     def get_error(self, peering: Peering) -> dict[str, str] | None:
@@ -242,7 +277,7 @@ class PeeringCreateSerializer(serializers.Serializer):
         if project_id:
             tenant = tenants.filter(project_id=project_id).first()
             if tenant is None:
-                raise serializers.ValidationError({"tenant_id": ["You are not a member of this tenant."]})
+                raise serializers.ValidationError({"tenant_id": [NOT_A_TENANT_MEMBER]})
         else:
             found = list(tenants[:2])
             if not found:
@@ -274,11 +309,11 @@ class PeeringUpdateSerializer(serializers.Serializer):
 
 
 class PeeringAcceptSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=REASON_MAX, required=False, allow_blank=True, default="")
+    reason = serializers.CharField(max_length=REASON_MAX_LENGTH, required=False, allow_blank=True, default="")
 
 
 class PeeringRejectSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=REASON_MAX, help_text="Why the request is rejected.")
+    reason = serializers.CharField(max_length=REASON_MAX_LENGTH, help_text="Why the request is rejected.")
 
 
 # --- History -----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import F, FilteredRelation, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django_filters.rest_framework import DjangoFilterBackend
@@ -26,15 +26,16 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from peerings import selectors, workflow
+from peerings import selectors, vpcs, workflow
 from peerings.api import serializers as s
-from peerings.api.exceptions import error_body
+from peerings.api.exceptions import error_body, peering_ref
 from peerings.api.idempotency import HEADER, KEY_PATTERN, REPLAY_HEADER, IdempotentViewMixin
 from peerings.api.pagination import PortalPagination
 from peerings.api.throttling import UserThrottle, WriteThrottle
-from peerings.choices import ChangeSource
+from peerings.choices import ChangeSource, PeeringStatus
 from peerings.filtersets import PeeringFilterSet, UpstreamCallFilterSet, with_created
-from peerings.models import Membership, Peering, StatusChange, Tenant, UpstreamCall
+from peerings.models import IdempotencyKey, Peering, Tenant, UpstreamCall
+from peerings.permissions import Action
 
 __all__ = ["PeeringViewSet", "TenantViewSet", "UpstreamCallViewSet", "not_found"]
 
@@ -44,11 +45,15 @@ ERROR_DESCRIPTIONS = {
     401: "No valid credentials: send Authorization: Token <key> or a session cookie.",
     403: "Your role does not allow this (not_permitted), or a session write without a CSRF token.",
     404: "Not found, or not visible to your tenants.",
-    409: "The peering's status does not allow this (invalid_state), or the Idempotency-Key is in use.",
+    409: "The peering's status does not allow this, or another operation on it is in flight, or the cloud "
+    "shows another decision won (invalid_state; error.peering has its status), or the Idempotency-Key is "
+    "in use.",
     422: "The cloud refused the request (error.cloud), or the Idempotency-Key was used for another request.",
     429: "Too many requests; see Retry-After.",
-    503: "The cloud could not be reached; nothing was changed. Retry later.",
-    504: "The cloud did not answer in time; the outcome is unknown. Refresh before retrying.",
+    503: "The cloud could not be reached or failed. A new request is kept as SUBMITTING (error.peering) "
+    "and will be confirmed or withdrawn; anything else was not changed. Retry later.",
+    504: "The cloud did not answer in time; the outcome is unknown. A new request is kept as SUBMITTING "
+    "(error.peering); retry with the same Idempotency-Key, or refresh the peering.",
 }
 
 
@@ -118,16 +123,9 @@ class TenantViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
     filter_backends: list[Any] = []
 
     def get_queryset(self) -> QuerySet[Tenant]:
-        user = self.request.user
-        if self.fake or not user.is_authenticated:
+        if self.fake:
             return Tenant.objects.none()
-        mine = FilteredRelation("memberships", condition=Q(memberships__user=user))
-        return (
-            Tenant.objects.annotate(mine=mine)
-            .filter(mine__isnull=False)
-            .annotate(role=F("mine__role"))
-            .order_by("name", "id")
-        )
+        return selectors.user_tenants_with_role(self.request.user)
 
     @extend_schema(
         operation_id="tenants_vpcs",
@@ -137,8 +135,8 @@ class TenantViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def vpcs(self, request: Request, pk: str | None = None) -> Response:
         tenant = self.get_object()
-        vpcs = selectors.tenant_vpcs(tenant=tenant, acting_user=request.user)
-        return Response(s.VpcSerializer(vpcs, many=True).data)
+        found = vpcs.tenant_vpcs(tenant=tenant, acting_user=request.user)
+        return Response(s.VpcSerializer(found, many=True).data)
 
 
 # --- Peerings ------------------------------------------------------------------------------
@@ -179,9 +177,33 @@ class PeeringViewSet(
         "reject": s.PeeringRejectSerializer,
     }
 
+    keeps_peering_on = frozenset({"create"})
+
     def get_queryset(self) -> QuerySet[Peering]:
-        peerings = Peering.objects.visible_to(self.request.user).select_related("requested_by", "decided_by")
-        return with_created(peerings).order_by("-created_at", "-id")
+        return with_created(selectors.visible_peerings(self.request.user)).order_by("-created_at", "-id")
+
+    def replay(self, record: IdempotencyKey) -> Response:
+        """A retried create the cloud had not confirmed answers with its peering as it is now.
+
+        202 while it is still ``SUBMITTING``, 422 if the cloud refused it, else 201.
+        """
+        if record.peering_id is None:
+            return super().replay(record)
+        peering = self.get_queryset().get(pk=record.peering_id)
+        if peering.status == PeeringStatus.FAILED:
+            message = f"The cloud refused this request ({peering.error_code}): {peering.error_message}"
+            body = error_body("cloud_refused", message, peering=peering_ref(peering, self.request))
+            return Response(
+                body, status=status.HTTP_422_UNPROCESSABLE_ENTITY, headers={REPLAY_HEADER: "true"}
+            )
+        code = (
+            status.HTTP_202_ACCEPTED
+            if peering.status == PeeringStatus.SUBMITTING
+            else status.HTTP_201_CREATED
+        )
+        response = self._answer(peering, code, headers={REPLAY_HEADER: "true"})
+        response["Location"] = str(response.data["url"])
+        return response
 
     def get_serializer_class(self) -> type:
         """Input serializers for writes (the browsable API's forms); output is ``PeeringSerializer``."""
@@ -258,6 +280,18 @@ class PeeringViewSet(
         )
         return self._answer(peering)
 
+    def _decide(self, request: Request, action: Action) -> Response:
+        peering = self.get_object()
+        data = self._input(request)
+        peering = workflow.peering_decide(
+            peering=peering,
+            acting_user=request.user,
+            action=action,
+            reason=data["reason"],
+            source=ChangeSource.API,
+        )
+        return self._answer(peering)
+
     @extend_schema(
         operation_id="peerings_accept",
         summary="Accept a peering addressed to your tenant (approvers)",
@@ -267,12 +301,7 @@ class PeeringViewSet(
     )
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, pk: str | None = None) -> Response:
-        peering = self.get_object()
-        data = self._input(request)
-        peering = workflow.peering_accept(
-            peering=peering, acting_user=request.user, reason=data["reason"], source=ChangeSource.API
-        )
-        return self._answer(peering)
+        return self._decide(request, Action.ACCEPT)
 
     @extend_schema(
         operation_id="peerings_reject",
@@ -283,12 +312,7 @@ class PeeringViewSet(
     )
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str | None = None) -> Response:
-        peering = self.get_object()
-        data = self._input(request)
-        peering = workflow.peering_reject(
-            peering=peering, acting_user=request.user, reason=data["reason"], source=ChangeSource.API
-        )
-        return self._answer(peering)
+        return self._decide(request, Action.REJECT)
 
     @extend_schema(
         operation_id="peerings_refresh",
@@ -312,9 +336,7 @@ class PeeringViewSet(
     )
     @action(detail=True, methods=["get"], filter_backends=[])
     def calls(self, request: Request, pk: str | None = None) -> Response:
-        peering = self.get_object()
-        calls = UpstreamCall.objects.filter(peering=peering).select_related("acting_user", "tenant")
-        return self._page(calls.order_by("-created_at", "-id"), s.UpstreamCallSerializer)
+        return self._page(selectors.peering_calls(self.get_object()), s.UpstreamCallSerializer)
 
     @extend_schema(
         operation_id="peerings_status_changes",
@@ -324,9 +346,7 @@ class PeeringViewSet(
     )
     @action(detail=True, methods=["get"], url_path="status-changes", filter_backends=[])
     def status_changes(self, request: Request, pk: str | None = None) -> Response:
-        peering = self.get_object()
-        changes = StatusChange.objects.filter(peering=peering).select_related("actor")
-        return self._page(changes.order_by("-created_at", "-id"), s.StatusChangeSerializer)
+        return self._page(selectors.peering_status_changes(self.get_object()), s.StatusChangeSerializer)
 
     def _page(self, queryset: QuerySet, serializer_class: type) -> Response:
         page = self.paginate_queryset(queryset)
@@ -357,16 +377,9 @@ class UpstreamCallViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self) -> QuerySet[UpstreamCall]:
-        user = self.request.user
-        if self.fake or not user.is_authenticated:
+        if self.fake:
             return UpstreamCall.objects.none()
-        tenants = Membership.objects.filter(user=user).values("tenant_id")
-        peerings = Peering.objects.visible_to(user).values("pk")
-        return (
-            UpstreamCall.objects.filter(Q(tenant__in=tenants) | Q(peering__in=peerings))
-            .select_related("acting_user", "tenant")
-            .order_by("-created_at", "-id")
-        )
+        return selectors.visible_calls(self.request.user)
 
 
 @csrf_exempt

@@ -20,7 +20,7 @@ from peerings.choices import CallOperation, ChangeSource, PeeringStatus, Role
 from peerings.exceptions import CloudRefused, InvalidState, NotPermitted
 from peerings.models import Membership, Peering, StatusChange, Tenant, UpstreamCall
 from peerings.secrets import fernet
-from peerings.validation import PROJECT_ID_INVALID
+from peerings.validation import ALREADY_DECIDED, PROJECT_ID_INVALID
 from tests.factories import (
     MembershipFactory,
     PeeringFactory,
@@ -135,8 +135,17 @@ def page_buttons(client, peering: Peering) -> list[str]:
         (PeeringStatus.FAILED, []),
     ],
 )
-def test_peering_page_offers_the_actions_its_status_allows(admin_client, status, expected):
-    assert page_buttons(admin_client, PeeringFactory(status=status)) == expected
+def test_peering_page_offers_the_actions_its_status_allows(admin_client, admin_user, status, expected):
+    peering = PeeringFactory(status=status)
+    MembershipFactory(user=admin_user, tenant=peering.accepter_tenant, role=Role.APPROVER)
+    assert page_buttons(admin_client, peering) == expected
+
+
+def test_peering_page_offers_a_superuser_only_what_their_roles_allow(admin_client, admin_user):
+    peering = PeeringFactory(status=PeeringStatus.PENDING_ACCEPTANCE)
+    assert page_buttons(admin_client, peering) == []
+    MembershipFactory(user=admin_user, tenant=peering.requester_tenant, role=Role.APPROVER)
+    assert page_buttons(admin_client, peering) == ["refresh_selected", "delete_selected_in_cloud"]
 
 
 def test_peering_page_offers_no_actions_without_the_change_permission(client):
@@ -744,8 +753,9 @@ def test_e2e_cloud_refusal_is_reported(admin_client, admin_user, pending):
     response = run_action(admin_client, "accept_selected", [peering], post="yes", reason="")
     [(level, text)] = messages_of(response)
     assert level == "error"
-    assert text.startswith("Could not accept “acme-to-globex”: 409")
+    # The cloud's decision won: the mirror now says so, and the refusal is not left as an error.
+    assert text == "Could not accept “acme-to-globex”: " + ALREADY_DECIDED.format(status="Rejected")
     failed = UpstreamCall.objects.get(peering=peering, operation=CallOperation.ACCEPT)
     assert (failed.status_code, failed.acting_user) == (409, admin_user)
     peering.refresh_from_db()
-    assert peering.status == PeeringStatus.PENDING_ACCEPTANCE
+    assert (peering.status, peering.error_code, peering.decided_by) == (PeeringStatus.REJECTED, "", None)

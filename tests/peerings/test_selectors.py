@@ -8,7 +8,8 @@ from django.contrib.auth.models import AnonymousUser
 from peerings.choices import Role
 from peerings.exceptions import CloudRefused, CloudUnavailable, NotPermitted
 from peerings.models import UpstreamCall
-from peerings.selectors import membership_role, tenant_vpcs, user_tenants
+from peerings.selectors import membership_role, user_tenants
+from peerings.vpcs import tenant_vpcs
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
 
 

@@ -33,6 +33,7 @@ from peerings.validation import (
     validate_project_id,
     validate_vpc_id,
 )
+from peerings.vpcs import fetch_tenant_vpcs
 from peerings.workflow import peering_request
 from tests.factories import PeeringFactory, SimProjectFactory, SimVpcFactory, TenantFactory
 from vpcsim.models import Project
@@ -151,7 +152,7 @@ def test_a_peer_range_inside_the_local_range_is_a_warning():
 def _check(tenant, **overrides):
     data = {
         "tenant": tenant,
-        "acting_user": None,
+        "list_vpcs": lambda t: fetch_tenant_vpcs(tenant=t),
         "name": "web-to-db",
         "description": "",
         "request_vpc_id": uuid.uuid4(),
@@ -214,7 +215,7 @@ def test_an_open_peering_between_the_same_vpcs_is_refused_either_way(db, status,
 def _request(tenant, user, request_vpc, accept_vpc, project_id=None, **kwargs):
     return check_peering_request(
         tenant=tenant,
-        acting_user=user,
+        list_vpcs=lambda t: fetch_tenant_vpcs(tenant=t, acting_user=user),
         name="check",
         request_vpc_id=request_vpc.vpc_id if hasattr(request_vpc, "vpc_id") else request_vpc,
         accept_vpc_id=accept_vpc.vpc_id if hasattr(accept_vpc, "vpc_id") else accept_vpc,

@@ -20,20 +20,20 @@ from django.utils.html import escape
 
 from peerings.choices import CallOperation, ChangeSource, PeeringStatus, Role
 from peerings.models import Peering, StatusChange, Tenant, UpstreamCall
-from peerings.page_forms import REASON_REQUIRED
 from peerings.validation import (
     ACCEPT_PROJECT_REQUIRED,
     CIDR_PARTIAL_OVERLAP,
     DESCRIPTION_FORBIDDEN_CHARACTERS,
     NAME_REQUIRED,
+    NOT_AN_APPROVER,
     PAIR_ALREADY_OPEN,
     PROJECT_ID_INVALID,
+    REASON_REQUIRED,
     REQUEST_VPC_NOT_OWNED,
     SAME_VPC,
     UPDATE_NOTHING,
     VPC_ID_INVALID,
 )
-from peerings.workflow import NOT_AN_APPROVER
 from tests.factories import (
     MembershipFactory,
     PeeringFactory,

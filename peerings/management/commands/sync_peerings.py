@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q
 
 from peerings.choices import ChangeSource
-from peerings.exceptions import PortalError
+from peerings.exceptions import InvalidState, PortalError
 from peerings.models import Peering, Tenant
 from peerings.workflow import peering_refresh
 
@@ -41,6 +41,10 @@ class Command(BaseCommand):
             before = peering.status
             try:
                 peering = peering_refresh(peering=peering, acting_user=None, source=ChangeSource.SYNC)
+            except InvalidState as exc:  # an operation is in flight, or it closed meanwhile: next run
+                counts["skipped"] += 1
+                self.stdout.write(f"{peering.name}: skipped, {exc}")
+                continue
             except PortalError as exc:
                 counts["failed"] += 1
                 self.stderr.write(f"{peering.name} ({peering.upstream_id or 'no cloud id'}): {exc}")
@@ -57,10 +61,12 @@ class Command(BaseCommand):
                 counts["unchanged"] += 1
 
         total = sum(counts.values())
+        skipped = f" {counts['skipped']} skipped: an operation was in flight." if counts["skipped"] else ""
         summary = (
             f"Refreshed {total} peering(s): {counts['changed']} changed, "
             f"{counts['unchanged']} unchanged, {counts['failed']} failed."
         )
+        summary += skipped
         if counts["failed"]:
             self.stderr.write(summary)
             raise CommandError(f"{counts['failed']} peering(s) could not be refreshed.")

@@ -83,25 +83,50 @@ def test_a_cloud_outage_answers_503_and_is_not_stored(acme_api, acme_prod, prod_
     assert IdempotencyKey.objects.get().response_status == 201
 
 
-def test_an_unknown_outcome_answers_504(
-    acme_api, globex_main, globex_approver_api, prod_web, globex_app, cloud_proxy
+def test_a_decision_whose_answer_was_lost_is_confirmed_from_the_cloud(
+    acme_api, globex_main, globex_approver, globex_approver_api, prod_web, globex_app, cloud_proxy
+):
+    created = acme_api.post(URL, create_body(prod_web, globex_app), format="json").json()
+    globex_main.endpoint = cloud_proxy.url
+    globex_main.save()
+    cloud_proxy.modes["PUT"] = "forward-then-drop"  # every attempt is carried out, no answer comes back
+
+    response = globex_approver_api.post(f"{URL}{created['id']}/accept/", {}, format="json")
+
+    assert response.status_code == 200, response.json()
+    assert (response.json()["status"], response.json()["decided_by"]) == (
+        PeeringStatus.ACTIVE,
+        globex_approver.username,
+    )
+    assert SimPeering.objects.get().status == PeeringStatus.ACTIVE
+
+
+def test_an_unknown_outcome_answers_504_and_holds_the_peering_until_it_can_no_longer_land(
+    acme_api, globex_main, globex_approver_api, prod_web, globex_app, cloud_proxy, expire_leases
 ):
     created = acme_api.post(URL, create_body(prod_web, globex_app), format="json").json()
     globex_main.endpoint = cloud_proxy.url
     globex_main.save()
     cloud_proxy.modes["PUT"] = "forward-then-drop"
+    cloud_proxy.modes["GET"] = "503"  # nor can the portal ask the cloud what became of it
 
     response = globex_approver_api.post(f"{URL}{created['id']}/accept/", {}, format="json")
 
     assert response.status_code == 504
-    assert response.json()["error"]["code"] == "cloud_timeout"
+    error = response.json()["error"]
+    assert error["code"] == "cloud_timeout"
+    assert error["peering"]["id"] == created["id"]
     assert SimPeering.objects.get().status == PeeringStatus.ACTIVE  # the cloud did carry it out
     cloud_proxy.modes.clear()
+    held = globex_approver_api.post(f"{URL}{created['id']}/reject/", {"reason": "no"}, format="json")
+    assert held.status_code == 409
+    assert acme_api.get(f"{URL}{created['id']}/").json()["operation_in_flight"] == "accept"
+    expire_leases()
     refreshed = acme_api.post(f"{URL}{created['id']}/refresh/")
     assert refreshed.json()["status"] == PeeringStatus.ACTIVE
 
 
-def test_a_cloud_refusal_answers_422_with_the_cloud_error(
+def test_a_decision_the_cloud_refuses_because_the_peering_is_gone_answers_409(
     acme_api, globex_approver_api, prod_web, globex_app
 ):
     created = acme_api.post(URL, create_body(prod_web, globex_app), format="json").json()
@@ -111,15 +136,14 @@ def test_a_cloud_refusal_answers_422_with_the_cloud_error(
         f"{URL}{created['id']}/reject/", {"reason": "no"}, format="json", HTTP_IDEMPOTENCY_KEY="r1"
     )
 
-    assert response.status_code == 422
+    assert response.status_code == 409
     error = response.json()["error"]
-    assert error["code"] == "cloud_refused"
-    assert error["cloud"]["status"] == 404
-    assert error["cloud"]["message"]
+    assert error["code"] == "invalid_state"
+    assert error["peering"]["status"] == PeeringStatus.DELETED
     # A refusal is final: the same request gets the same answer without a second call.
     replay = globex_approver_api.post(
         f"{URL}{created['id']}/reject/", {"reason": "no"}, format="json", HTTP_IDEMPOTENCY_KEY="r1"
     )
-    assert replay.status_code == 422
+    assert replay.status_code == 409
     assert replay.json() == response.json()
     assert UpstreamCall.objects.filter(operation=CallOperation.REJECT).count() == 1

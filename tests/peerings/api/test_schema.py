@@ -98,4 +98,4 @@ def test_writes_use_explicit_request_components(schema):
     create = schema["components"]["schemas"]["PeeringCreateRequest"]
     assert create["required"] == ["accept_vpc_info", "name", "request_vpc_info"]
     error = schema["components"]["schemas"]["ErrorDetail"]["properties"]
-    assert set(error) == {"code", "message", "fields", "cloud"}
+    assert set(error) == {"code", "message", "fields", "cloud", "peering"}

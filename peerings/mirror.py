@@ -1,0 +1,90 @@
+"""Copying the cloud's view of a peering onto the portal's mirror (inside a workflow transaction)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from django.utils import timezone
+
+from peerings.choices import PeeringStatus
+from peerings.history import record_status_change
+from peerings.models import Peering, Tenant
+
+__all__ = ["STATUS_CONFLICT", "apply", "mark_deleted", "move", "parse_time"]
+
+logger = logging.getLogger("peerings.workflow")
+
+#: ``Peering.error_code`` when the cloud reported a status the mirror cannot move to.
+STATUS_CONFLICT = "STATUS_CONFLICT"
+
+
+def parse_time(value: Any) -> datetime | None:
+    """The cloud's ``yyyy-MM-ddTHH:mm:ss`` (UTC, no zone) as an aware datetime."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def move(peering: Peering, new: str, *, actor: Any, reason: str, source: str) -> bool:
+    """Move the status along ``TRANSITIONS`` and record it; store a conflict otherwise.
+
+    Returns whether the status moved.
+    """
+    old = peering.status
+    if new == old:
+        return False
+    if new not in PeeringStatus.values or not peering.can_transition_to(new):
+        peering.error_code = STATUS_CONFLICT
+        peering.error_message = (
+            f"The cloud reports the status {new}, which cannot follow {old}; the portal keeps {old}."
+        )
+        logger.warning("peering %s: %s", peering.pk, peering.error_message)
+        return False
+    peering.status = new
+    record_status_change(
+        peering=peering, old_status=old, new_status=new, actor=actor, reason=reason, source=source
+    )
+    return True
+
+
+def apply(peering: Peering, data: dict, *, actor: Any, reason: str, source: str) -> bool:
+    """Copy the cloud's view of the peering onto the mirror (status last); returns whether it moved."""
+    peering.error_code = peering.error_message = ""
+    if data.get("id"):
+        peering.upstream_id = str(data["id"])
+    if data.get("name") is not None:
+        peering.name = data["name"]
+    if data.get("description") is not None:
+        peering.description = data["description"]
+    request_info = data.get("request_vpc_info") or {}
+    accept_info = data.get("accept_vpc_info") or {}
+    if request_info.get("tenant_id"):
+        peering.requester_project_id = request_info["tenant_id"]
+    if request_info.get("vpc_id"):
+        peering.requester_vpc_id = uuid.UUID(str(request_info["vpc_id"]))
+    if accept_info.get("tenant_id"):
+        peering.accepter_project_id = accept_info["tenant_id"]
+    if accept_info.get("vpc_id"):
+        peering.accepter_vpc_id = uuid.UUID(str(accept_info["vpc_id"]))
+    if peering.accepter_tenant_id is None:
+        peering.accepter_tenant = Tenant.objects.filter(project_id=peering.accepter_project_id).first()
+    peering.upstream_created_at = parse_time(data.get("created_at")) or peering.upstream_created_at
+    peering.upstream_updated_at = parse_time(data.get("updated_at")) or peering.upstream_updated_at
+    peering.last_synced_at = timezone.now()
+    if data.get("status"):
+        return move(peering, str(data["status"]), actor=actor, reason=reason, source=source)
+    return False
+
+
+def mark_deleted(peering: Peering, *, actor: Any, reason: str, source: str) -> None:
+    """The cloud has no such peering (any more): it is ``DELETED``."""
+    peering.error_code = peering.error_message = ""
+    peering.last_synced_at = timezone.now()
+    move(peering, PeeringStatus.DELETED, actor=actor, reason=reason, source=source)

@@ -1,0 +1,141 @@
+"""What a user may do to a peering or a tenant: the one source of these rules.
+
+The workflow asks :func:`check` before it sends anything; the pages and the admin show
+the buttons of :func:`allowed_actions`, and the REST API lists them on each peering, so
+what is offered is exactly what the workflow would accept. Roles are passed in as
+``{tenant id: role}`` (:func:`peerings.selectors.user_roles`), so a list of peerings
+costs one query for the user's roles, not one per row.
+
+The rules:
+
+* **accept, reject**: an approver of the accepter tenant, on a peering pending
+  acceptance that the cloud has confirmed;
+* **update**: a member of either side, on a live peering the cloud has confirmed;
+* **refresh, delete**: a member of either side, on a live peering; while the cloud has
+  not confirmed the request (no cloud id), only the requester's members, whose request
+  it is and whose keys complete or withdraw it;
+* and none of them while another operation on the peering is in flight (a lease).
+
+Membership is checked before the status, so an outsider learns nothing about a
+peering's state. Superusers have no tenant roles of their own: they act as members.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
+
+from django.utils import timezone
+
+from peerings import leases, selectors
+from peerings.choices import TERMINAL_STATUSES, PeeringStatus, Role
+from peerings.exceptions import InvalidState, NotPermitted, PortalError
+from peerings.models import Peering, Tenant
+from peerings.validation import (
+    GONE,
+    IN_FLIGHT,
+    NOT_A_MEMBER,
+    NOT_A_TENANT_MEMBER,
+    NOT_AN_APPROVER,
+    NOT_CREATED_YET,
+    NOT_PENDING,
+    NOT_REQUESTER,
+)
+
+__all__ = [
+    "DECISIONS",
+    "SYSTEM",
+    "Action",
+    "acting_tenant",
+    "allowed_actions",
+    "check",
+    "check_tenant",
+    "denial",
+    "roles_for",
+]
+
+Roles = Mapping[int, str]
+
+#: ``roles`` of the portal itself (the sync job): no membership needed, status rules apply.
+SYSTEM: Roles | None = None
+
+
+class Action(StrEnum):
+    """What can be done to an existing peering."""
+
+    ACCEPT = "accept"
+    REJECT = "reject"
+    UPDATE = "update"
+    REFRESH = "refresh"
+    DELETE = "delete"
+
+    @property
+    def past(self) -> str:
+        return {"accept": "accepted", "reject": "rejected", "update": "updated"}.get(self.value, self.value)
+
+
+DECISIONS = frozenset({Action.ACCEPT, Action.REJECT})
+
+
+def roles_for(user: Any, peering: Peering) -> dict[int, Role]:
+    """``user``'s roles in the two tenants of ``peering``."""
+    return selectors.user_roles(user, [peering.requester_tenant_id, peering.accepter_tenant_id])
+
+
+def denial(action: Action, peering: Peering, roles: Roles | None, *, now: Any = None) -> PortalError | None:
+    """Why ``action`` is not allowed on ``peering`` for a user with ``roles``, or ``None``."""
+    system = roles is None
+    requester = None if system else roles.get(peering.requester_tenant_id)
+    accepter = None if system or peering.accepter_tenant_id is None else roles.get(peering.accepter_tenant_id)
+    if action in DECISIONS:
+        if not system and accepter != Role.APPROVER:
+            return NotPermitted(NOT_AN_APPROVER)
+        if peering.status != PeeringStatus.PENDING_ACCEPTANCE or not peering.upstream_id:
+            return InvalidState(NOT_PENDING.format(verb=action.past, status=peering.get_status_display()))
+    else:
+        if not system and requester is None and accepter is None:
+            return NotPermitted(NOT_A_MEMBER)
+        if peering.status in TERMINAL_STATUSES:
+            return InvalidState(GONE.format(status=peering.get_status_display()))
+        if not peering.upstream_id:
+            if action == Action.UPDATE:
+                return InvalidState(NOT_CREATED_YET)
+            if not system and requester is None:
+                return NotPermitted(NOT_REQUESTER)
+    if leases.held(peering, now):
+        return InvalidState(IN_FLIGHT.format(operation=peering.inflight_operation))
+    return None
+
+
+def check(action: Action, peering: Peering, roles: Roles | None) -> None:
+    """Raise ``NotPermitted`` / ``InvalidState`` unless ``action`` is allowed now."""
+    refusal = denial(action, peering, roles)
+    if refusal is not None:
+        raise refusal
+
+
+def allowed_actions(peering: Peering, roles: Roles, *, now: Any = None) -> frozenset[Action]:
+    """The actions a user with ``roles`` may take on ``peering`` now (what the fronts offer)."""
+    now = now or timezone.now()
+    return frozenset(action for action in Action if denial(action, peering, roles, now=now) is None)
+
+
+def acting_tenant(action: Action, peering: Peering, roles: Roles | None) -> Tenant:
+    """The tenant whose keys carry ``action`` out (call after :func:`check`).
+
+    Decisions: the accepter's. A request the cloud has not confirmed, and the portal's own
+    reads: the requester's. Otherwise the requester's if the user is a member of it, else
+    the accepter's.
+    """
+    if action in DECISIONS:
+        return peering.accepter_tenant
+    if roles is None or not peering.upstream_id or peering.requester_tenant_id in roles:
+        return peering.requester_tenant
+    return peering.accepter_tenant
+
+
+def check_tenant(user: Any, tenant: Tenant) -> None:
+    """Raise ``NotPermitted`` unless ``user`` is a member of ``tenant`` (to request, to list its VPCs)."""
+    if selectors.membership_role(user, tenant) is None:
+        raise NotPermitted(NOT_A_TENANT_MEMBER)
