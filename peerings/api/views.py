@@ -146,6 +146,23 @@ def _peering_response(status_code: int, *extra: int) -> dict[int, Any]:
     return {status_code: s.PeeringSerializer, **errors(*WRITE_ERRORS, *extra)}
 
 
+def _decision_action(kind: Action, summary: str, request_serializer: type) -> Any:
+    """``POST …/accept/`` or ``…/reject/``: one implementation, ``PeeringViewSet._decide``."""
+
+    def decide(self: PeeringViewSet, request: Request, pk: str | None = None) -> Response:
+        return self._decide(request, kind)
+
+    decide.__name__ = str(kind)  # the action's name, before @action reads it
+    decide = action(detail=True, methods=["post"])(decide)
+    return extend_schema(
+        operation_id=f"peerings_{kind}",
+        summary=summary,
+        request=request_serializer,
+        responses=_peering_response(200),
+        parameters=IDEMPOTENCY_PARAMETERS,
+    )(decide)
+
+
 @extend_schema_view(
     list=extend_schema(
         operation_id="peerings_list",
@@ -292,27 +309,14 @@ class PeeringViewSet(
         )
         return self._answer(peering)
 
-    @extend_schema(
-        operation_id="peerings_accept",
-        summary="Accept a peering addressed to your tenant (approvers)",
-        request=s.PeeringAcceptSerializer,
-        responses=_peering_response(200),
-        parameters=IDEMPOTENCY_PARAMETERS,
+    accept = _decision_action(
+        Action.ACCEPT, "Accept a peering addressed to your tenant (approvers)", s.PeeringAcceptSerializer
     )
-    @action(detail=True, methods=["post"])
-    def accept(self, request: Request, pk: str | None = None) -> Response:
-        return self._decide(request, Action.ACCEPT)
-
-    @extend_schema(
-        operation_id="peerings_reject",
-        summary="Reject a peering addressed to your tenant, with a reason (approvers)",
-        request=s.PeeringRejectSerializer,
-        responses=_peering_response(200),
-        parameters=IDEMPOTENCY_PARAMETERS,
+    reject = _decision_action(
+        Action.REJECT,
+        "Reject a peering addressed to your tenant, with a reason (approvers)",
+        s.PeeringRejectSerializer,
     )
-    @action(detail=True, methods=["post"])
-    def reject(self, request: Request, pk: str | None = None) -> Response:
-        return self._decide(request, Action.REJECT)
 
     @extend_schema(
         operation_id="peerings_refresh",

@@ -1,0 +1,165 @@
+"""The one permission source, walked cell by cell: role, status, confirmed, in flight, action.
+
+In every cell, what the pages, the admin and the REST API offer is exactly what the workflow
+lets through: an offered action reaches the point of calling the cloud, and one not offered
+is refused before anything is sent.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from peerings import permissions, workflow
+from peerings.choices import PeeringStatus, Role
+from peerings.exceptions import InvalidState, NotPermitted
+from peerings.models import Peering
+from peerings.permissions import Action
+from tests.factories import MembershipFactory, PeeringFactory, UserFactory
+
+ROLES: dict[str, list[tuple[str, Role]]] = {
+    "requester member": [("requester", Role.MEMBER)],
+    "requester approver": [("requester", Role.APPROVER)],
+    "accepter member": [("accepter", Role.MEMBER)],
+    "accepter approver": [("accepter", Role.APPROVER)],
+    "member of both": [("requester", Role.MEMBER), ("accepter", Role.APPROVER)],
+    "outsider": [],
+}
+CELLS = list(itertools.product(ROLES, PeeringStatus.values, [True, False], [False, True]))
+
+
+class Sent(Exception):
+    """Raised instead of calling the cloud: the workflow let the action through."""
+
+
+class NoCloud:
+    def __getattr__(self, name: str):
+        def call(*args, **kwargs):
+            raise Sent(name)
+
+        return call
+
+
+@pytest.fixture
+def no_cloud(monkeypatch):
+    monkeypatch.setattr(workflow, "tenant_client", lambda tenant, **options: NoCloud())
+
+
+LEASE = ("inflight_operation", "inflight_token", "inflight_until")
+
+
+def workflow_allows(action: Action, peering: Peering, user) -> bool:
+    """Whether the workflow gets as far as calling the cloud for ``action`` (the row is put back after)."""
+    copy = Peering.objects.get(pk=peering.pk)
+    calls = {
+        Action.ACCEPT: lambda: workflow.peering_accept(peering=copy, acting_user=user),
+        Action.REJECT: lambda: workflow.peering_reject(peering=copy, acting_user=user, reason="no"),
+        Action.UPDATE: lambda: workflow.peering_update(peering=copy, acting_user=user, name="renamed"),
+        Action.REFRESH: lambda: workflow.peering_refresh(peering=copy, acting_user=user),
+        Action.DELETE: lambda: workflow.peering_delete(peering=copy, acting_user=user),
+    }
+    try:
+        calls[action]()
+    except Sent:
+        return True
+    except (NotPermitted, InvalidState):
+        return False
+    finally:  # undo the lease the action took
+        Peering.objects.filter(pk=peering.pk).update(**{name: getattr(peering, name) for name in LEASE})
+    raise AssertionError(f"{action} neither sent nor refused")
+
+
+PAGE_LINK = re.compile(r'(?:href|action)="/peerings/\d+/(accept|reject|edit|refresh|delete)/"')
+ADMIN_BUTTON = re.compile(
+    r'<form method="post" action="[^"]+" class="peering-operation">.*?name="action" value="(\w+)"', re.S
+)
+ADMIN_KINDS = {
+    "accept_selected": "accept",
+    "reject_selected": "reject",
+    "refresh_selected": "refresh",
+    "delete_selected_in_cloud": "delete",
+}
+
+
+def page_offers(client: Client, peering: Peering) -> set[str] | None:
+    response = client.get(reverse("peerings:detail", args=[peering.pk]))
+    if response.status_code == 404:
+        return None
+    found = set(PAGE_LINK.findall(response.content.decode()))
+    return {"update" if name == "edit" else name for name in found}
+
+
+def admin_offers(client: Client, peering: Peering) -> set[str]:
+    html = client.get(reverse("admin:peerings_peering_change", args=[peering.pk])).content.decode()
+    return {ADMIN_KINDS[name] for name in ADMIN_BUTTON.findall(html)}
+
+
+def api_offers(client: APIClient, peering: Peering) -> set[str] | None:
+    response = client.get(reverse("api:peering-detail", args=[peering.pk]))
+    if response.status_code == 404:
+        return None
+    return set(response.json()["allowed_actions"])
+
+
+@pytest.mark.parametrize(("role", "status", "confirmed", "in_flight"), CELLS)
+def test_every_front_offers_exactly_what_the_workflow_accepts(
+    db, no_cloud, role, status, confirmed, in_flight
+):
+    peering = PeeringFactory(
+        status=status,
+        upstream_id=None if not confirmed else PeeringFactory.upstream_id.function(),
+        inflight_operation="delete" if in_flight else "",
+        inflight_token="t" * 32 if in_flight else "",
+        inflight_until=timezone.now() + timedelta(minutes=5) if in_flight else None,
+    )
+    user = UserFactory(is_staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            codename__in=["view_peering", "change_peering"], content_type__app_label="peerings"
+        )
+    )
+    for side, tenant_role in ROLES[role]:
+        MembershipFactory(user=user, tenant=getattr(peering, f"{side}_tenant"), role=tenant_role)
+
+    offered = {str(a) for a in permissions.allowed_actions(peering, permissions.roles_for(user, peering))}
+    accepted = {str(a) for a in Action if workflow_allows(a, peering, user)}
+    assert offered == accepted
+
+    browser = Client()
+    browser.force_login(user)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    if not ROLES[role]:
+        assert (page_offers(browser, peering), api_offers(api, peering)) == (None, None)
+    else:
+        assert page_offers(browser, peering) == offered
+        assert api_offers(api, peering) == offered
+    assert admin_offers(browser, peering) == offered - {"update"}  # the admin does not rename
+
+
+def test_the_matrix_has_cells_that_allow_and_cells_that_refuse_each_action(db):
+    """Guard against a matrix that passes because nothing is ever allowed (or refused)."""
+    seen: dict[Action, set[bool]] = {action: set() for action in Action}
+    for role, status, confirmed, in_flight in CELLS:
+        peering = PeeringFactory.build(
+            status=status,
+            upstream_id="x" if confirmed else None,
+            requester_tenant_id=1,
+            accepter_tenant_id=2,
+            inflight_token="t" if in_flight else "",
+            inflight_until=timezone.now() + timedelta(minutes=5) if in_flight else None,
+        )
+        roles = {1 if side == "requester" else 2: r for side, r in ROLES[role]}
+        allowed = permissions.allowed_actions(peering, roles)
+        for action in Action:
+            seen[action].add(action in allowed)
+    assert all(values == {True, False} for values in seen.values())
