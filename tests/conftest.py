@@ -18,6 +18,7 @@ from __future__ import annotations
 import http.client
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -172,9 +173,10 @@ class CloudProxy:
 
     ``modes`` maps ``"METHOD /path"`` (path without query) or just ``"METHOD"`` to one of
     ``pass`` (relay, the default), ``forward-then-drop`` (the cloud carries the call out, the
-    caller gets no answer), ``drop`` (no answer, nothing forwarded) or ``503``. A key also in
-    ``once`` misbehaves for its next request only. Requests are relayed byte for byte, signed
-    headers (``Host`` included) intact.
+    caller gets no answer), ``drop`` (no answer, nothing forwarded), ``503``,
+    ``forward-then-503`` (carried out, then a 503) or ``delay`` (relayed after ``delay``
+    seconds: a request still on its way). A key also in ``once`` misbehaves for its next
+    request only. Requests are relayed byte for byte, signed headers (``Host`` included) intact.
     """
 
     def __init__(self, upstream: str) -> None:
@@ -182,6 +184,8 @@ class CloudProxy:
         self.modes: dict[str, str] = {}
         self.once: set[str] = set()
         self.seen: list[tuple[str, str, str]] = []  # (method, path, mode)
+        self.delay = 1.0
+        self.lock = threading.Lock()
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -194,14 +198,19 @@ class CloudProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 route = f"{self.command} {self.path.split('?')[0]}"
-                key = route if route in proxy.modes else self.command
-                mode = proxy.modes.get(key, "pass")
-                if key in proxy.once:
-                    proxy.once.discard(key)
-                    proxy.modes.pop(key, None)
-                proxy.seen.append((self.command, self.path, mode))
+                with proxy.lock:
+                    key = route if route in proxy.modes else self.command
+                    mode = proxy.modes.get(key, "pass")
+                    if key in proxy.once:
+                        proxy.once.discard(key)
+                        proxy.modes.pop(key, None)
+                    proxy.seen.append((self.command, self.path, mode))
                 self.close_connection = True
-                if mode == "503":
+                if mode == "delay":
+                    time.sleep(proxy.delay)
+                if mode in ("503", "forward-then-503"):
+                    if mode == "forward-then-503":
+                        proxy.forward(self.command, self.path, self.headers.items(), body)
                     payload = b'{"code": "VPC.0500", "message": "Service unavailable"}'
                     self.send_response(503)
                     self.send_header("Content-Type", "application/json")
