@@ -147,3 +147,41 @@ def test_a_decision_the_cloud_refuses_because_the_peering_is_gone_answers_409(
     assert replay.status_code == 409
     assert replay.json() == response.json()
     assert UpstreamCall.objects.filter(operation=CallOperation.REJECT).count() == 1
+
+
+def test_a_create_the_cloud_failed_says_it_was_kept_and_a_retry_answers_with_that_peering(
+    acme_api, acme_prod, globex_main, prod_web, globex_app, cloud_proxy
+):
+    """Defect 4: after a 503 the answer names the SUBMITTING peering; a retry never gets a 400."""
+    acme_prod.endpoint = cloud_proxy.url
+    acme_prod.save()
+    cloud_proxy.modes["POST"] = "503"
+    body = create_body(prod_web, globex_app)
+
+    down = acme_api.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="req-1")
+
+    assert down.status_code == 503
+    error = down.json()["error"]
+    kept = Peering.objects.get()
+    assert error["peering"] == {
+        "id": kept.pk,
+        "url": f"http://testserver{URL}{kept.pk}/",
+        "status": PeeringStatus.SUBMITTING,
+    }
+    assert "saved as SUBMITTING" in error["message"]
+    assert "Nothing was changed" not in error["message"]
+
+    # The same request again: the peering as it is now, and no second create.
+    retried = acme_api.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="req-1")
+    assert retried.status_code == 202
+    assert retried.json()["id"] == kept.pk
+    assert retried["Location"] == error["peering"]["url"]
+    assert [m for m, _, _ in cloud_proxy.seen].count("POST") == 1
+
+    # Once the cloud has it (here through a refresh), the same retry answers 201.
+    cloud_proxy.modes.clear()
+    assert acme_api.post(f"{URL}{kept.pk}/refresh/").json()["status"] == PeeringStatus.PENDING_ACCEPTANCE
+    confirmed = acme_api.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="req-1")
+    assert confirmed.status_code == 201
+    assert (confirmed.json()["id"], confirmed.json()["status"]) == (kept.pk, PeeringStatus.PENDING_ACCEPTANCE)
+    assert SimPeering.objects.count() == 1
