@@ -10,8 +10,9 @@ import django_filters as filters
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
 
+from peerings import selectors
 from peerings.choices import CallOperation, PeeringStatus
-from peerings.models import Membership, Peering, UpstreamCall
+from peerings.models import Peering, UpstreamCall
 
 __all__ = [
     "CREATED_ALIAS",
@@ -108,7 +109,7 @@ class PeeringFilterSet(filters.FilterSet):
         )
 
     def filter_direction(self, queryset: QuerySet[Peering], name: str, value: str) -> QuerySet[Peering]:
-        mine = Membership.objects.filter(user=self.request.user).values("tenant_id")
+        mine = selectors.user_tenant_ids(self.request.user)
         side = "requester_tenant__in" if value == "outgoing" else "accepter_tenant__in"
         return queryset.filter(**{side: mine})
 

@@ -57,11 +57,6 @@ class Tenant(models.Model):
         return settings.VPC_API_ENDPOINT.rstrip("/")
 
 
-class MembershipQuerySet(models.QuerySet):
-    def for_user(self, user: Any) -> MembershipQuerySet:
-        return self.filter(user=user) if user.is_authenticated else self.none()
-
-
 class Membership(models.Model):
     """A user's role in a tenant. A user may belong to several tenants."""
 
@@ -69,8 +64,6 @@ class Membership(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
     created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         ordering = ["tenant__name", "user__username"]
@@ -84,11 +77,8 @@ class Membership(models.Model):
 
 
 class PeeringQuerySet(models.QuerySet):
-    def visible_to(self, user: Any) -> PeeringQuerySet:
-        """Peerings requested by, or addressed to, a tenant the user belongs to."""
-        if not user.is_authenticated:
-            return self.none()
-        tenant_ids = Membership.objects.filter(user=user).values("tenant_id")
+    def on_either_side(self, tenant_ids: Any) -> PeeringQuerySet:
+        """Peerings requested by, or addressed to, one of ``tenant_ids`` (a list or a subquery)."""
         return self.filter(Q(requester_tenant__in=tenant_ids) | Q(accepter_tenant__in=tenant_ids))
 
     def open(self) -> PeeringQuerySet:

@@ -85,7 +85,9 @@ def membership_role(user: Any, tenant: Tenant | None) -> Role | None:
 
 def visible_peerings(user: Any) -> QuerySet[Peering]:
     """Peerings requested by, or addressed to, one of ``user``'s tenants, with what lists show."""
-    return Peering.objects.visible_to(user).select_related(
+    if not _signed_in(user):
+        return Peering.objects.none()
+    return Peering.objects.on_either_side(user_tenant_ids(user)).select_related(
         "requester_tenant", "accepter_tenant", "requested_by", "decided_by"
     )
 
@@ -105,7 +107,7 @@ def visible_calls(user: Any) -> QuerySet[UpstreamCall]:
     """Cloud calls signed for one of ``user``'s tenants or made for a peering they see, newest first."""
     if not _signed_in(user):
         return UpstreamCall.objects.none()
-    peerings = Peering.objects.visible_to(user).values("pk")
+    peerings = Peering.objects.on_either_side(user_tenant_ids(user)).values("pk")
     return (
         UpstreamCall.objects.filter(Q(tenant__in=user_tenant_ids(user)) | Q(peering__in=peerings))
         .select_related("acting_user", "tenant")

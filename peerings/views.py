@@ -1,7 +1,7 @@
 """The self-service pages: thin views over tenant-scoped reads and the workflow.
 
 Every page needs a signed-in user. Peerings are fetched through
-``Peering.objects.visible_to(user)``, so another tenant's peering answers 404 on every
+``selectors.visible_peerings(user)``, so another tenant's peering answers 404 on every
 URL. A change is a POST that calls :mod:`peerings.workflow` with
 ``source=ChangeSource.USER``; its exceptions become form errors (``RequestInvalid``) or
 messages. Views never call the cloud client; the VPC select reads through

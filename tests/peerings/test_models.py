@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import AnonymousUser
 from django.core import serializers
 from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
@@ -169,17 +168,6 @@ def test_can_transition_to_follows_the_map(old):
 def test_terminal_statuses_lead_nowhere_and_nothing_goes_back_to_submitting():
     assert TRANSITIONS[S.DELETED] == TRANSITIONS[S.FAILED] == frozenset()
     assert all(S.SUBMITTING not in targets for targets in TRANSITIONS.values())
-
-
-def test_visible_to_shows_both_sides_of_a_users_tenants():
-    mine, addressed, other = PeeringFactory(), PeeringFactory(), PeeringFactory()
-    user = UserFactory()
-    MembershipFactory(user=user, tenant=mine.requester_tenant)
-    MembershipFactory(user=user, tenant=addressed.accepter_tenant)
-
-    assert set(Peering.objects.visible_to(user)) == {mine, addressed}
-    assert not Peering.objects.visible_to(AnonymousUser()).exists()
-    assert other not in Peering.objects.visible_to(user)
 
 
 def test_history_rows_print_readably():

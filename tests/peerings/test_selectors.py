@@ -8,9 +8,9 @@ from django.contrib.auth.models import AnonymousUser
 from peerings.choices import Role
 from peerings.exceptions import CloudRefused, CloudUnavailable, NotPermitted
 from peerings.models import UpstreamCall
-from peerings.selectors import membership_role, user_tenants
+from peerings.selectors import membership_role, user_tenants, visible_peerings
 from peerings.vpcs import tenant_vpcs
-from tests.factories import MembershipFactory, TenantFactory, UserFactory
+from tests.factories import MembershipFactory, PeeringFactory, TenantFactory, UserFactory
 
 
 @pytest.mark.django_db
@@ -72,3 +72,15 @@ def test_tenant_vpcs_with_wrong_keys_is_refused_and_recorded(cloud, acme_prod, a
     assert caught.value.status == 401
     call = UpstreamCall.objects.get()
     assert (call.status_code, call.error_code) == (401, caught.value.code)
+
+
+@pytest.mark.django_db
+def test_visible_peerings_are_both_sides_of_a_users_tenants():
+    mine, addressed, other = PeeringFactory(), PeeringFactory(), PeeringFactory()
+    user = UserFactory()
+    MembershipFactory(user=user, tenant=mine.requester_tenant)
+    MembershipFactory(user=user, tenant=addressed.accepter_tenant)
+
+    assert set(visible_peerings(user)) == {mine, addressed}
+    assert not visible_peerings(AnonymousUser()).exists()
+    assert other not in visible_peerings(user)
