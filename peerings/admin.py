@@ -150,7 +150,7 @@ class TenantAdmin(admin.ModelAdmin):
     search_fields = ["name", "project_id"]
     readonly_fields = ["endpoint_display", "created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["name", "project_id"]}),
+        (None, {"fields": ["name", "project_id", "separate_duties"]}),
         ("Cloud API", {"fields": ["region", "endpoint", "endpoint_display"]}),
         (
             "Keys",
@@ -280,7 +280,7 @@ class PeeringAdmin(admin.ModelAdmin):
         peering = self.get_object(request, object_id)
         operations = []
         if peering is not None:
-            offered = permissions.allowed_actions(peering, permissions.roles_for(request.user, peering))
+            offered = permissions.allowed_actions(peering, permissions.actor_for(request.user, peering))
             available = self.get_actions(request)
             operations = [op for op in OPERATIONS if op.action in available and op.kind in offered]
         return super().change_view(

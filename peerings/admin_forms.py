@@ -35,7 +35,7 @@ class TenantAdminForm(forms.ModelForm):
 
     class Meta:
         model = Tenant
-        fields = ["name", "project_id", "region", "endpoint", "access_key", "secret_key"]
+        fields = ["name", "project_id", "region", "endpoint", "separate_duties", "access_key", "secret_key"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -35,6 +35,11 @@ class Tenant(models.Model):
         max_length=64, blank=True, help_text="Cloud region, e.g. cn-north-4; used when no endpoint is set."
     )
     endpoint = models.URLField(blank=True, help_text="Overrides the VPC API endpoint for this tenant only.")
+    separate_duties = models.BooleanField(
+        "separate duties",
+        default=True,
+        help_text="The person who requested a peering addressed to this tenant may not also accept it.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -2,18 +2,21 @@
 
 The workflow asks :func:`check` before it sends anything; the pages and the admin show
 the buttons of :func:`allowed_actions`, and the REST API lists them on each peering, so
-what is offered is exactly what the workflow would accept. Roles are passed in as
-``{tenant id: role}`` (:func:`peerings.selectors.user_roles`), so a list of peerings
-costs one query for the user's roles, not one per row.
+what is offered is exactly what the workflow would accept. The acting user is passed in
+as an :class:`Actor` (their id and ``{tenant id: role}``, :func:`actor_for`), so a list
+of peerings costs one query for the user's roles, not one per row.
 
 The rules:
 
 * **accept, reject**: an approver of the accepter tenant, on a peering pending
-  acceptance that the cloud has confirmed;
+  acceptance that the cloud has confirmed; where the accepter tenant separates duties
+  (the default), not the person who requested it;
 * **update**: a member of either side, on a live peering the cloud has confirmed;
 * **refresh, delete**: a member of either side, on a live peering; while the cloud has
   not confirmed the request (no cloud id), only the requester's members, whose request
-  it is and whose keys complete or withdraw it;
+  it is and whose keys complete or withdraw it; a request pending acceptance may be
+  deleted by the requester's members (a withdrawal) or the accepter's approvers (deleting
+  it is a rejection without a reason, so plain members of the accepter may not);
 * and none of them while another operation on the peering is in flight (a lease).
 
 Membership is checked before the status, so an outsider learns nothing about a
@@ -23,6 +26,7 @@ peering's state. Superusers have no tenant roles of their own: they act as membe
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -38,27 +42,42 @@ from peerings.validation import (
     NOT_A_MEMBER,
     NOT_A_TENANT_MEMBER,
     NOT_AN_APPROVER,
+    NOT_AN_APPROVER_TO_DELETE,
     NOT_CREATED_YET,
     NOT_PENDING,
     NOT_REQUESTER,
+    NOT_THE_REQUESTER_TOO,
 )
 
 __all__ = [
     "DECISIONS",
     "SYSTEM",
     "Action",
+    "Actor",
     "acting_tenant",
+    "actor_for",
     "allowed_actions",
     "check",
     "check_tenant",
     "denial",
-    "roles_for",
 ]
 
-Roles = Mapping[int, str]
 
-#: ``roles`` of the portal itself (the sync job): no membership needed, status rules apply.
-SYSTEM: Roles | None = None
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a user's id and their roles (``{tenant id: role}``)."""
+
+    user_id: int | None
+    roles: Mapping[int, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, user: Any, tenant_ids: Any = None) -> Actor:
+        """``user`` with their roles (only in ``tenant_ids`` when given)."""
+        return cls(getattr(user, "pk", None), selectors.user_roles(user, tenant_ids))
+
+
+#: The portal itself (the sync job): no membership needed, status rules apply.
+SYSTEM: Actor | None = None
 
 
 class Action(StrEnum):
@@ -78,20 +97,31 @@ class Action(StrEnum):
 DECISIONS = frozenset({Action.ACCEPT, Action.REJECT})
 
 
-def roles_for(user: Any, peering: Peering) -> dict[int, Role]:
-    """``user``'s roles in the two tenants of ``peering``."""
-    return selectors.user_roles(user, [peering.requester_tenant_id, peering.accepter_tenant_id])
+def actor_for(user: Any, peering: Peering) -> Actor:
+    """``user`` with their roles in the two tenants of ``peering``."""
+    return Actor.of(user, [peering.requester_tenant_id, peering.accepter_tenant_id])
 
 
-def denial(action: Action, peering: Peering, roles: Roles | None, *, now: Any = None) -> PortalError | None:
-    """Why ``action`` is not allowed on ``peering`` for a user with ``roles``, or ``None``."""
-    system = roles is None
-    requester = None if system else roles.get(peering.requester_tenant_id)
-    accepter = None if system or peering.accepter_tenant_id is None else roles.get(peering.accepter_tenant_id)
+def denial(action: Action, peering: Peering, actor: Actor | None, *, now: Any = None) -> PortalError | None:
+    """Why ``actor`` may not take ``action`` on ``peering`` now, or ``None``."""
+    system = actor is None
+    requester = None if system else actor.roles.get(peering.requester_tenant_id)
+    accepter = None
+    if not system and peering.accepter_tenant_id is not None:
+        accepter = actor.roles.get(peering.accepter_tenant_id)
+    pending = peering.status == PeeringStatus.PENDING_ACCEPTANCE
     if action in DECISIONS:
         if not system and accepter != Role.APPROVER:
             return NotPermitted(NOT_AN_APPROVER)
-        if peering.status != PeeringStatus.PENDING_ACCEPTANCE or not peering.upstream_id:
+        if (
+            not system
+            and action == Action.ACCEPT
+            and peering.requested_by_id is not None
+            and peering.requested_by_id == actor.user_id
+            and peering.accepter_tenant.separate_duties
+        ):
+            return NotPermitted(NOT_THE_REQUESTER_TOO)
+        if not pending or not peering.upstream_id:
             return InvalidState(NOT_PENDING.format(verb=action.past, status=peering.get_status_display()))
     else:
         if not system and requester is None and accepter is None:
@@ -103,25 +133,33 @@ def denial(action: Action, peering: Peering, roles: Roles | None, *, now: Any = 
                 return InvalidState(NOT_CREATED_YET)
             if not system and requester is None:
                 return NotPermitted(NOT_REQUESTER)
+        if (
+            action == Action.DELETE
+            and pending
+            and not system
+            and requester is None
+            and accepter != Role.APPROVER
+        ):
+            return NotPermitted(NOT_AN_APPROVER_TO_DELETE)
     if leases.held(peering, now):
         return InvalidState(IN_FLIGHT.format(operation=peering.inflight_operation))
     return None
 
 
-def check(action: Action, peering: Peering, roles: Roles | None) -> None:
+def check(action: Action, peering: Peering, actor: Actor | None) -> None:
     """Raise ``NotPermitted`` / ``InvalidState`` unless ``action`` is allowed now."""
-    refusal = denial(action, peering, roles)
+    refusal = denial(action, peering, actor)
     if refusal is not None:
         raise refusal
 
 
-def allowed_actions(peering: Peering, roles: Roles, *, now: Any = None) -> frozenset[Action]:
-    """The actions a user with ``roles`` may take on ``peering`` now (what the fronts offer)."""
+def allowed_actions(peering: Peering, actor: Actor, *, now: Any = None) -> frozenset[Action]:
+    """The actions ``actor`` may take on ``peering`` now (what the fronts offer)."""
     now = now or timezone.now()
-    return frozenset(action for action in Action if denial(action, peering, roles, now=now) is None)
+    return frozenset(action for action in Action if denial(action, peering, actor, now=now) is None)
 
 
-def acting_tenant(action: Action, peering: Peering, roles: Roles | None) -> Tenant:
+def acting_tenant(action: Action, peering: Peering, actor: Actor | None) -> Tenant:
     """The tenant whose keys carry ``action`` out (call after :func:`check`).
 
     Decisions: the accepter's. A request the cloud has not confirmed, and the portal's own
@@ -130,7 +168,7 @@ def acting_tenant(action: Action, peering: Peering, roles: Roles | None) -> Tena
     """
     if action in DECISIONS:
         return peering.accepter_tenant
-    if roles is None or not peering.upstream_id or peering.requester_tenant_id in roles:
+    if actor is None or not peering.upstream_id or peering.requester_tenant_id in actor.roles:
         return peering.requester_tenant
     return peering.accepter_tenant
 

@@ -9,20 +9,20 @@ shape rules, then the local mirror, then the tenant's VPC list (one recorded cal
 when the accepter is a portal tenant, the accepter's VPC list (a second call).
 
 **Overlapping CIDR blocks.** Two CIDR blocks are either disjoint, identical, or one
-strictly contains the other: there is no "partial" overlap between two blocks. The
-rule therefore measures the overlap from the requester's side, i.e. how much of the
-requester's own network would become ambiguous:
+strictly contains the other. The rule is symmetric: the same two VPCs get the same
+answer whichever side asks.
 
-* identical blocks, or a peer block that contains the requester's whole block: every
-  local address is also a peer address, so no route can tell them apart. Refused.
-* a peer block strictly inside the requester's block: only part of the local network
-  (the peer's block) overlaps; hosts outside it are unaffected. A warning the user must
-  confirm (``confirm_overlap``); otherwise ``RequestInvalid(needs_confirmation=True)``.
+* identical blocks: no route can tell the two networks apart. Refused.
+* one block inside the other (either way round): routes through the peering can reach
+  only the subnets that do not overlap on either side. A warning the user must confirm
+  (``confirm_overlap``); otherwise ``RequestInvalid(needs_confirmation=True)``.
 
 The peer block is known only when the peer VPC is one of the tenant's own VPCs or the
 accepter project is a portal tenant (its VPCs are listed with its keys). For a peer
 outside the portal the overlap check is skipped: the cloud itself does not refuse
-overlapping peerings.
+overlapping peerings. **Need to know**: a requester who is not a member of the peer
+tenant is told that the ranges overlap, never the peer's range, and a peer VPC that is
+not in the peer project is reported without naming what the project holds.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,10 +43,12 @@ __all__ = [
     "ACCEPT_PROJECT_MISMATCH",
     "ACCEPT_PROJECT_REQUIRED",
     "ACCEPT_VPC_NOT_IN_PROJECT",
+    "ACCEPT_VPC_NOT_REACHABLE",
     "ALREADY_DECIDED",
     "CIDR_IDENTICAL",
-    "CIDR_PARTIAL_OVERLAP",
-    "CIDR_PEER_CONTAINS_LOCAL",
+    "CIDR_IDENTICAL_HIDDEN",
+    "CIDR_NESTED",
+    "CIDR_NESTED_HIDDEN",
     "DESCRIPTION_FORBIDDEN_CHARACTERS",
     "DESCRIPTION_MAX_LENGTH",
     "DESCRIPTION_TOO_LONG",
@@ -56,11 +58,13 @@ __all__ = [
     "NAME_REQUIRED",
     "NAME_TOO_LONG",
     "NOT_AN_APPROVER",
+    "NOT_AN_APPROVER_TO_DELETE",
     "NOT_A_MEMBER",
     "NOT_A_TENANT_MEMBER",
     "NOT_CREATED_YET",
     "NOT_PENDING",
     "NOT_REQUESTER",
+    "NOT_THE_REQUESTER_TOO",
     "PAIR_ALREADY_OPEN",
     "PROJECT_ID_INVALID",
     "REASON_MAX_LENGTH",
@@ -96,12 +100,19 @@ ACCEPT_PROJECT_REQUIRED = "Enter the peer's project id: the peer VPC is not one 
 ACCEPT_PROJECT_MISMATCH = "The peer VPC belongs to this tenant's own project {project_id}."
 ACCEPT_VPC_NOT_IN_PROJECT = "The peer VPC is not one of the VPCs of project {project_id}."
 CIDR_IDENTICAL = "Both VPCs use the range {local}: identical ranges cannot be peered."
-CIDR_PEER_CONTAINS_LOCAL = (
-    "The peer VPC's range {peer} contains this VPC's whole range {local}: it cannot be peered."
+CIDR_IDENTICAL_HIDDEN = (
+    "This VPC's range {local} overlaps the peer VPC's range entirely: they cannot be peered."
 )
-CIDR_PARTIAL_OVERLAP = (
-    "The peer VPC's range {peer} overlaps part of this VPC's range {local}; addresses in {peer} "
-    "would be ambiguous. Confirm the overlap to request the peering anyway."
+CIDR_NESTED = (
+    "The ranges overlap: {outer} contains {inner}. Routes through the peering can then reach only "
+    "subnets that do not overlap on either side. Confirm the overlap to request the peering anyway."
+)
+CIDR_NESTED_HIDDEN = (
+    "This VPC's range {local} overlaps the peer VPC's range. Routes through the peering can then reach "
+    "only subnets that do not overlap on either side. Confirm the overlap to request the peering anyway."
+)
+ACCEPT_VPC_NOT_REACHABLE = (
+    "Check the peer VPC id and project id: project {project_id} has no such VPC the portal can peer with."
 )
 UPDATE_NOTHING = "Give a new name or a new description."
 
@@ -113,6 +124,14 @@ REASON_REQUIRED = "Say why you reject this request: the requester will see it."
 NOT_A_MEMBER = "You are not a member of a tenant of this peering."
 NOT_A_TENANT_MEMBER = "You are not a member of this tenant."
 NOT_AN_APPROVER = "Only an approver of the accepter tenant may accept or reject this peering."
+NOT_AN_APPROVER_TO_DELETE = (
+    "Only the requester's members or an approver of the accepter tenant may delete a request pending "
+    "acceptance (deleting it rejects it without a reason)."
+)
+NOT_THE_REQUESTER_TOO = (
+    "You requested this peering: another approver of the accepter tenant must accept it (the tenant "
+    "separates duties)."
+)
 NOT_REQUESTER = "Only the requester's members can complete a request the cloud has not confirmed yet."
 NOT_PENDING = "Only a peering pending acceptance can be {verb}; this one is {status}."
 GONE = "This peering is {status}: there is nothing more to do with it."
@@ -182,8 +201,12 @@ class Overlap:
     message: str
 
 
-def check_cidr_overlap(local: str, peer: str) -> Overlap | None:
-    """``None`` when the blocks are disjoint (or unknown); else the refusal or the warning."""
+def check_cidr_overlap(local: str, peer: str, *, show_peer: bool = True) -> Overlap | None:
+    """``None`` when the blocks are disjoint (or unknown); else the refusal or the warning.
+
+    Symmetric in ``local`` and ``peer``; with ``show_peer`` false the message never shows the
+    peer's block (the requester is not a member of the peer tenant).
+    """
     try:
         local_net = ipaddress.ip_network(local, strict=False)
         peer_net = ipaddress.ip_network(peer, strict=False)
@@ -191,12 +214,13 @@ def check_cidr_overlap(local: str, peer: str) -> Overlap | None:
         return None
     if local_net.version != peer_net.version or not local_net.overlaps(peer_net):
         return None
-    names = {"local": str(local_net), "peer": str(peer_net)}
     if local_net == peer_net:
-        return Overlap(refused=True, message=CIDR_IDENTICAL.format(**names))
-    if local_net.subnet_of(peer_net):
-        return Overlap(refused=True, message=CIDR_PEER_CONTAINS_LOCAL.format(**names))
-    return Overlap(refused=False, message=CIDR_PARTIAL_OVERLAP.format(**names))
+        message = CIDR_IDENTICAL if show_peer else CIDR_IDENTICAL_HIDDEN
+        return Overlap(refused=True, message=message.format(local=local_net))
+    if not show_peer:
+        return Overlap(refused=False, message=CIDR_NESTED_HIDDEN.format(local=local_net))
+    outer, inner = (peer_net, local_net) if local_net.subnet_of(peer_net) else (local_net, peer_net)
+    return Overlap(refused=False, message=CIDR_NESTED.format(outer=outer, inner=inner))
 
 
 # --- The whole request ----------------------------------------------------------------------------
@@ -242,11 +266,13 @@ def check_peering_request(
     accept_project_id: str | None = None,
     confirm_overlap: bool = False,
     list_vpcs: Callable[[Tenant], list[dict]],
+    member_of: Collection[int] = (),
 ) -> PeeringPlan:
     """Check a new peering request by ``tenant``; raise ``RequestInvalid`` on any broken rule.
 
     The caller has checked that the user may act for ``tenant``. ``list_vpcs(tenant)``
     reads a tenant's VPCs from the cloud (a recorded call); its failures propagate.
+    ``member_of``: the user's tenant ids, which decide what they may learn of the peer's VPCs.
     """
     errors: dict[str, list[str]] = {}
     name = _field(errors, "name", validate_name, name)
@@ -285,12 +311,15 @@ def check_peering_request(
         if accepter_tenant is not None:
             theirs = _vpcs_by_id(list_vpcs(accepter_tenant))
             if accept_vpc not in theirs:
-                raise RequestInvalid(
-                    {"accept_vpc_id": [ACCEPT_VPC_NOT_IN_PROJECT.format(project_id=project_id)]}
+                message = (
+                    ACCEPT_VPC_NOT_IN_PROJECT if accepter_tenant.pk in member_of else ACCEPT_VPC_NOT_REACHABLE
                 )
+                raise RequestInvalid({"accept_vpc_id": [message.format(project_id=project_id)]})
             peer_cidr = theirs[accept_vpc].get("cidr", "")
 
-    overlap = check_cidr_overlap(own[request_vpc].get("cidr", ""), peer_cidr) if peer_cidr else None
+    show_peer = accepter_tenant is not None and (accepter_tenant == tenant or accepter_tenant.pk in member_of)
+    local_cidr = own[request_vpc].get("cidr", "")
+    overlap = check_cidr_overlap(local_cidr, peer_cidr, show_peer=show_peer) if peer_cidr else None
     if overlap is not None and overlap.refused:
         raise RequestInvalid({"accept_vpc_id": [overlap.message]})
     if overlap is not None and not confirm_overlap:

@@ -212,8 +212,8 @@ class PeeringMixin(LoginRequiredMixin):
 
     def allowed(self, peering: Peering) -> dict[str, bool]:
         """The actions to offer, as ``{"accept": True, ...}`` for the templates."""
-        roles = permissions.roles_for(self.request.user, peering)
-        return {action.value: True for action in permissions.allowed_actions(peering, roles)}
+        actor = permissions.actor_for(self.request.user, peering)
+        return {action.value: True for action in permissions.allowed_actions(peering, actor)}
 
     def render_detail(self, peering: Peering, **forms_: Any) -> HttpResponse:
         context = {

@@ -54,7 +54,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from peerings import leases, mirror, permissions
+from peerings import leases, mirror, permissions, selectors
 from peerings.choices import ChangeSource, PeeringStatus
 from peerings.cloud import CallRecord, CloudResponse, VpcApiClient
 from peerings.exceptions import (
@@ -214,13 +214,13 @@ class _Run:
 
 def _begin(peering: Peering, action: Action, *, acting_user: Any, source: str, lease: str = "") -> _Run:
     """Step 1: lock the row, check the action against its current state, take the lease."""
-    roles = permissions.SYSTEM if acting_user is None else permissions.roles_for(acting_user, peering)
+    actor = permissions.SYSTEM if acting_user is None else permissions.actor_for(acting_user, peering)
     with transaction.atomic():
         _lock(peering)
-        permissions.check(action, peering, roles)
+        permissions.check(action, peering, actor)
         run = _Run(
             peering=peering,
-            tenant=permissions.acting_tenant(action, peering, roles),
+            tenant=permissions.acting_tenant(action, peering, actor),
             acting_user=acting_user,
             source=source,
             revision=peering.revision,
@@ -359,6 +359,7 @@ def peering_request(
         accept_project_id=accept_project_id,
         confirm_overlap=confirm_overlap,
         list_vpcs=lambda t: fetch_tenant_vpcs(tenant=t, acting_user=acting_user),
+        member_of=set(selectors.user_roles(acting_user)),
     )
     peering = Peering(
         name=plan.name,
@@ -503,7 +504,7 @@ def peering_update(
     source: str = ChangeSource.USER,
 ) -> Peering:
     """Rename a peering or change its description; a member of either side may."""
-    permissions.check(Action.UPDATE, peering, permissions.roles_for(acting_user, peering))
+    permissions.check(Action.UPDATE, peering, permissions.actor_for(acting_user, peering))
     errors: dict[str, list[str]] = {}
     if name is None and description is None:
         errors[NON_FIELD_ERRORS] = [UPDATE_NOTHING]

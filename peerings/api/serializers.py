@@ -198,10 +198,10 @@ class PeeringSerializer(serializers.ModelSerializer):
         serializers.ListField(child=serializers.ChoiceField(choices=[a.value for a in Action]))
     )
     def get_allowed_actions(self, peering: Peering) -> list[str]:
-        roles = self.context.get("roles")
-        if roles is None:  # one query per request, shared by every row of a list
-            roles = self.context["roles"] = selectors.user_roles(self.context["request"].user)
-        return sorted(permissions.allowed_actions(peering, roles, now=self.context.get("now")))
+        actor = self.context.get("actor")
+        if actor is None:  # one query per request, shared by every row of a list
+            actor = self.context["actor"] = permissions.Actor.of(self.context["request"].user)
+        return sorted(permissions.allowed_actions(peering, actor, now=self.context.get("now")))
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_operation_in_flight(self, peering: Peering) -> str | None:

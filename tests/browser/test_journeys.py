@@ -113,9 +113,7 @@ def test_overlap_warning_then_confirm(sign_in, acme_member, globex_main, prod_we
         name="web-to-inner",
     )
     expect(alice.get_by_role("heading", name="The address ranges overlap")).to_be_visible()
-    expect(
-        alice.get_by_text(re.compile(r"10\.1\.128\.0/17 overlaps part of this VPC's range"))
-    ).to_be_visible()
+    expect(alice.get_by_text(re.compile(r"10\.1\.0\.0/16 overlaps the peer VPC's range"))).to_be_visible()
     assert not Peering.objects.exists()
 
     alice.get_by_label("I understand the overlap; request the peering anyway").check()

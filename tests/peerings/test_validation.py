@@ -10,13 +10,16 @@ from django.core.exceptions import ValidationError
 from peerings.choices import PeeringStatus
 from peerings.exceptions import RequestInvalid
 from peerings.models import Peering, UpstreamCall
+from peerings.selectors import user_roles
 from peerings.validation import (
     ACCEPT_PROJECT_MISMATCH,
     ACCEPT_PROJECT_REQUIRED,
     ACCEPT_VPC_NOT_IN_PROJECT,
+    ACCEPT_VPC_NOT_REACHABLE,
     CIDR_IDENTICAL,
-    CIDR_PARTIAL_OVERLAP,
-    CIDR_PEER_CONTAINS_LOCAL,
+    CIDR_IDENTICAL_HIDDEN,
+    CIDR_NESTED,
+    CIDR_NESTED_HIDDEN,
     DESCRIPTION_FORBIDDEN_CHARACTERS,
     DESCRIPTION_TOO_LONG,
     NAME_REQUIRED,
@@ -35,7 +38,7 @@ from peerings.validation import (
 )
 from peerings.vpcs import fetch_tenant_vpcs
 from peerings.workflow import peering_request
-from tests.factories import PeeringFactory, SimProjectFactory, SimVpcFactory, TenantFactory
+from tests.factories import MembershipFactory, PeeringFactory, SimProjectFactory, SimVpcFactory, TenantFactory
 from vpcsim.models import Project
 
 S = PeeringStatus
@@ -132,18 +135,22 @@ def test_identical_ranges_are_refused():
     assert overlap.message == CIDR_IDENTICAL.format(local="10.1.0.0/16")
 
 
-def test_a_peer_range_containing_the_local_range_is_refused():
-    overlap = check_cidr_overlap("10.1.0.0/16", "10.0.0.0/8")
-    assert overlap.refused
-    assert overlap.message == CIDR_PEER_CONTAINS_LOCAL.format(local="10.1.0.0/16", peer="10.0.0.0/8")
-
-
-def test_a_peer_range_inside_the_local_range_is_a_warning():
-    overlap = check_cidr_overlap("10.1.0.0/16", "10.1.5.0/24")
+@pytest.mark.parametrize(("local", "peer"), [("10.1.0.0/16", "10.1.5.0/24"), ("10.1.5.0/24", "10.1.0.0/16")])
+def test_one_range_inside_the_other_is_a_warning_whichever_side_asks(local, peer):
+    overlap = check_cidr_overlap(local, peer)
     assert not overlap.refused
-    assert overlap.message == CIDR_PARTIAL_OVERLAP.format(local="10.1.0.0/16", peer="10.1.5.0/24")
-    assert "10.1.0.0/16" in overlap.message
-    assert "10.1.5.0/24" in overlap.message
+    assert overlap.message == CIDR_NESTED.format(outer="10.1.0.0/16", inner="10.1.5.0/24")
+    assert "subnets that do not overlap on either side" in overlap.message
+
+
+@pytest.mark.parametrize(("local", "peer"), [("10.1.0.0/16", "10.1.5.0/24"), ("10.1.5.0/24", "10.1.0.0/16")])
+def test_a_non_member_of_the_peer_learns_only_that_the_ranges_overlap(local, peer):
+    overlap = check_cidr_overlap(local, peer, show_peer=False)
+    assert overlap.message == CIDR_NESTED_HIDDEN.format(local=local)
+    assert peer not in overlap.message
+    identical = check_cidr_overlap(local, local, show_peer=False)
+    assert identical.refused
+    assert identical.message == CIDR_IDENTICAL_HIDDEN.format(local=local)
 
 
 # --- The whole request: rules checked before anything is sent ------------------------------------------
@@ -216,6 +223,7 @@ def _request(tenant, user, request_vpc, accept_vpc, project_id=None, **kwargs):
     return check_peering_request(
         tenant=tenant,
         list_vpcs=lambda t: fetch_tenant_vpcs(tenant=t, acting_user=user),
+        member_of=set(user_roles(user)),
         name="check",
         request_vpc_id=request_vpc.vpc_id if hasattr(request_vpc, "vpc_id") else request_vpc,
         accept_vpc_id=accept_vpc.vpc_id if hasattr(accept_vpc, "vpc_id") else accept_vpc,
@@ -283,8 +291,9 @@ def test_a_portal_accepter_is_checked_with_its_own_keys(
 ):
     with pytest.raises(RequestInvalid) as caught:
         _request(acme_prod, acme_member, prod_web, dev_app, project_id=globex_main.project_id)
+    # alice is not a member of globex-main: she is not told what the project holds
     assert caught.value.errors == {
-        "accept_vpc_id": [ACCEPT_VPC_NOT_IN_PROJECT.format(project_id=globex_main.project_id)]
+        "accept_vpc_id": [ACCEPT_VPC_NOT_REACHABLE.format(project_id=globex_main.project_id)]
     }
     assert [(c.operation, c.tenant) for c in UpstreamCall.objects.order_by("id")] == [
         ("list_vpcs", acme_prod),
@@ -303,17 +312,11 @@ def test_an_external_accepter_is_not_checked(cloud, acme_prod, acme_member, prod
     assert UpstreamCall.objects.count() == 1
 
 
-@pytest.mark.parametrize(
-    ("cidr", "message"),
-    [
-        ("10.1.0.0/16", CIDR_IDENTICAL.format(local="10.1.0.0/16")),
-        ("10.0.0.0/8", CIDR_PEER_CONTAINS_LOCAL.format(local="10.1.0.0/16", peer="10.0.0.0/8")),
-    ],
-)
-def test_overlapping_peer_ranges_are_refused(
-    cloud, acme_prod, acme_member, prod_web, globex_main, cidr, message
-):
-    vpc = SimVpcFactory(project=Project.objects.get(name="globex-main"), name="globex-overlap", cidr=cidr)
+def test_identical_peer_ranges_are_refused(cloud, acme_prod, acme_member, prod_web, globex_main):
+    vpc = SimVpcFactory(
+        project=Project.objects.get(name="globex-main"), name="globex-overlap", cidr="10.1.0.0/16"
+    )
+    message = CIDR_IDENTICAL_HIDDEN.format(local="10.1.0.0/16")  # alice is not a member of globex-main
     for confirm in (False, True):  # confirming does not lift a refusal
         with pytest.raises(RequestInvalid) as caught:
             peering_request(
@@ -346,26 +349,33 @@ def test_a_partial_overlap_needs_confirmation(cloud, acme_prod, acme_member, pro
     with pytest.raises(RequestInvalid) as caught:
         peering_request(**data)
     assert caught.value.needs_confirmation
-    assert caught.value.errors == {
-        "confirm_overlap": [CIDR_PARTIAL_OVERLAP.format(local="10.1.0.0/16", peer="10.1.5.0/24")]
-    }
+    assert caught.value.errors == {"confirm_overlap": [CIDR_NESTED_HIDDEN.format(local="10.1.0.0/16")]}
     assert not Peering.objects.exists()
 
     peering = peering_request(**data, confirm_overlap=True)
     assert peering.status == S.PENDING_ACCEPTANCE
 
 
+def test_a_member_of_both_tenants_sees_both_ranges(cloud, acme_prod, acme_member, prod_web, globex_main):
+    MembershipFactory(user=acme_member, tenant=globex_main)
+    vpc = SimVpcFactory(project=Project.objects.get(name="globex-main"), name="globex-big", cidr="10.0.0.0/8")
+    with pytest.raises(RequestInvalid) as caught:
+        _request(acme_prod, acme_member, prod_web, vpc, project_id=globex_main.project_id)
+    assert caught.value.errors == {
+        "confirm_overlap": [CIDR_NESTED.format(outer="10.0.0.0/8", inner="10.1.0.0/16")]
+    }
+
+
 def test_overlap_between_the_tenants_own_vpcs_is_checked(cloud, acme_prod, acme_member, prod_web):
     inner = SimVpcFactory(
         project=Project.objects.get(name="acme-prod"), name="prod-inner", cidr="10.1.1.0/24"
     )
-    with pytest.raises(RequestInvalid) as caught:
-        _request(acme_prod, acme_member, prod_web, inner)
-    assert caught.value.needs_confirmation
-    with pytest.raises(RequestInvalid) as caught:
-        _request(acme_prod, acme_member, inner, prod_web)
-    assert caught.value.errors == {
-        "accept_vpc_id": [CIDR_PEER_CONTAINS_LOCAL.format(local="10.1.1.0/24", peer="10.1.0.0/16")]
-    }
+    # Its own VPCs: the ranges are shown, and the answer is the same whichever way round.
+    message = CIDR_NESTED.format(outer="10.1.0.0/16", inner="10.1.1.0/24")
+    for local, peer in ((prod_web, inner), (inner, prod_web)):
+        with pytest.raises(RequestInvalid) as caught:
+            _request(acme_prod, acme_member, local, peer)
+        assert caught.value.needs_confirmation
+        assert caught.value.errors == {"confirm_overlap": [message]}
     plan = _request(acme_prod, acme_member, prod_web, inner, confirm_overlap=True)
     assert plan.accepter_tenant == acme_prod

@@ -290,8 +290,8 @@ def test_delete_by_the_requester(active, acme_member):
     assert (change.old_status, change.new_status, change.actor) == (S.ACTIVE, S.DELETED, acme_member)
 
 
-def test_delete_by_the_accepter_uses_the_accepters_keys(pending, globex_member):
-    peering = peering_delete(peering=pending, acting_user=globex_member, source=ChangeSource.API)
+def test_delete_by_the_accepter_uses_the_accepters_keys(pending, globex_approver):
+    peering = peering_delete(peering=pending, acting_user=globex_approver, source=ChangeSource.API)
 
     assert peering.status == S.DELETED
     assert sim_peerings() == []
@@ -322,13 +322,43 @@ def test_delete_refused_to_outsiders(active, outsider):
     assert (calls(), sim_peerings()) == before
 
 
-def test_delete_refused_by_the_cloud_keeps_the_peering(pending, globex_member, acme_member):
+def test_a_plain_member_of_the_accepter_may_not_delete_a_pending_request(pending, globex_member):
+    """Deleting a request addressed to the tenant would reject it without a reason: approvers only."""
+    with pytest.raises(NotPermitted):
+        peering_delete(peering=pending, acting_user=globex_member)
+    assert calls(pending)[-1][0] == "create"  # nothing sent
+    assert sim_status(pending) == S.PENDING_ACCEPTANCE
+
+
+def test_the_requester_may_not_accept_their_own_request_where_duties_are_separated(
+    cloud, acme_prod, globex_main, prod_web, globex_app
+):
+    both = MembershipFactory(tenant=acme_prod).user
+    MembershipFactory(user=both, tenant=globex_main, role=Role.APPROVER)
+    peering = peering_request(
+        tenant=acme_prod,
+        acting_user=both,
+        name="mine",
+        request_vpc_id=prod_web.vpc_id,
+        accept_vpc_id=globex_app.vpc_id,
+        accept_project_id=globex_main.project_id,
+    )
+    with pytest.raises(NotPermitted):
+        peering_accept(peering=peering, acting_user=both)
+    assert sim_status(peering) == S.PENDING_ACCEPTANCE
+
+    globex_main.separate_duties = False
+    globex_main.save()
+    assert peering_accept(peering=Peering.objects.get(pk=peering.pk), acting_user=both).status == S.ACTIVE
+
+
+def test_delete_refused_by_the_cloud_keeps_the_peering(pending, globex_approver, acme_member):
     # Any refusal but 404 leaves the peering as it was; here the accepter's keys were revoked.
     from vpcsim.models import AccessKey
 
     AccessKey.objects.filter(account__name="globex").delete()
     with pytest.raises(CloudRefused) as caught:
-        peering_delete(peering=pending, acting_user=globex_member)
+        peering_delete(peering=pending, acting_user=globex_approver)
     pending.refresh_from_db()
     assert caught.value.status == 401
     assert pending.status == S.PENDING_ACCEPTANCE

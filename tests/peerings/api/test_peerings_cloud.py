@@ -117,10 +117,14 @@ def test_patch_checks_its_input_before_the_cloud(acme_api, prod_web, prod_db, bo
     assert UpstreamCall.objects.count() == calls
 
 
-def test_delete_answers_the_deleted_peering_from_either_side(acme_api, globex_api, prod_web, globex_app):
+def test_delete_answers_the_deleted_peering_from_either_side(
+    acme_api, globex_api, globex_approver_api, prod_web, globex_app
+):
     created = _request_cross(acme_api, prod_web, globex_app)
+    # A plain member of the accepter may not delete a request addressed to it (a silent rejection).
+    assert globex_api.delete(f"{URL}{created['id']}/").status_code == 403
 
-    response = globex_api.delete(f"{URL}{created['id']}/")
+    response = globex_approver_api.delete(f"{URL}{created['id']}/")
 
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == PeeringStatus.DELETED
