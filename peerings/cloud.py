@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http.cookiejar import DefaultCookiePolicy
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import requests
@@ -33,9 +33,6 @@ import aksk
 from peerings.choices import CallOperation
 from peerings.exceptions import CloudRefused, CloudUnavailable
 from peerings.secrets import Secret
-
-if TYPE_CHECKING:
-    from peerings.models import Tenant
 
 __all__ = ["CallRecord", "CloudResponse", "Credentials", "VpcApiClient", "get_session", "set_session"]
 
@@ -73,7 +70,7 @@ def _new_session() -> requests.Session:
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
-    # Calls for different tenants share the session: never carry cookies between them.
+    # Calls with different keys share the session: never carry cookies between them.
     session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
     return session
 
@@ -105,11 +102,6 @@ def _sleep(seconds: float) -> None:
 
 
 # --- Values ---------------------------------------------------------------------------
-
-
-def _reveal(value: Secret | str) -> str:
-    """A model field's value as a string, whether it was loaded (a ``Secret``) or just assigned."""
-    return value.reveal() if isinstance(value, Secret) else str(value)
 
 
 def _mask_access_key(value: str) -> str:
@@ -263,16 +255,6 @@ class VpcApiClient:
         self.read_timeout = settings.VPC_API_READ_TIMEOUT if read_timeout is None else read_timeout
         self.retries = max(0, settings.VPC_API_RETRIES if retries is None else retries)
         self.backoff = max(0.0, settings.VPC_API_BACKOFF if backoff is None else backoff)
-
-    @classmethod
-    def for_tenant(cls, tenant: Tenant, **kwargs: Any) -> VpcApiClient:
-        """A client with the tenant's endpoint, keys and project."""
-        credentials = Credentials(
-            access_key=_reveal(tenant.access_key),
-            secret_key=tenant.secret_key,
-            project_id=tenant.project_id,
-        )
-        return cls(endpoint=tenant.api_endpoint, credentials=credentials, **kwargs)
 
     def __repr__(self) -> str:
         return (

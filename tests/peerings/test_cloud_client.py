@@ -30,6 +30,7 @@ from peerings import cloud
 from peerings.cloud import CallRecord, Credentials, VpcApiClient, scrub
 from peerings.exceptions import CloudRefused, CloudUnavailable
 from peerings.secrets import Secret
+from peerings.upstream import tenant_client
 from tests.factories import TenantFactory
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "cloud"
@@ -668,18 +669,18 @@ def test_cookies_are_not_carried_between_calls(stub, make_client):
 
 
 @pytest.mark.django_db
-def test_for_tenant_uses_the_tenant_endpoint_keys_and_project():
+def test_tenant_client_uses_the_tenant_endpoint_keys_and_project():
     tenant = TenantFactory(
         endpoint="http://127.0.0.1:9/", access_key="AKTENANT000000000001", secret_key="tenant-sk"
     )
-    client = VpcApiClient.for_tenant(tenant, retries=0)
+    client = tenant_client(tenant, retries=0)
 
     assert client.endpoint == "http://127.0.0.1:9"
     assert client.credentials == Credentials(
         access_key="AKTENANT000000000001", secret_key=Secret("tenant-sk"), project_id=tenant.project_id
     )
     assert client.retries == 0
-    regional = VpcApiClient.for_tenant(TenantFactory(region="ap-southeast-1"))
+    regional = tenant_client(TenantFactory(region="ap-southeast-1"))
     assert regional.endpoint == "https://vpc.ap-southeast-1.myhuaweicloud.com"
 
 
@@ -813,7 +814,7 @@ def simulated(live_server, transactional_db):
             secret_key=key.secret_key,
         )
         tenant.refresh_from_db()  # keys come back as Secret values, as in production
-        client = VpcApiClient.for_tenant(tenant, retries=0)
+        client = tenant_client(tenant, retries=0)
         return SimTenant(client=client, project_id=prj.project_id, vpc_ids=[str(v.vpc_id) for v in made])
 
     return make
