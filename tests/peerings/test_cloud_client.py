@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import socket
 import threading
+import time
 from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,20 +35,12 @@ from peerings.cloud import CallRecord, Credentials, VpcApiClient, scrub
 from peerings.exceptions import CloudRefused, CloudUnavailable
 from peerings.secrets import Secret
 from peerings.upstream import tenant_client
+from tests import aksk_vectors as vectors
+from tests.aksk_vectors import ACCEPT_VPC, AK, CREATE_BODY, PROJECT_ID, REQUEST_VPC, SK
 from tests.factories import TenantFactory
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "cloud"
-AK = "EXAMPLEAK0000000000"
-SK = "EXAMPLESK00000000000000000000000000000000"
-PROJECT_ID = "0123456789abcdef0123456789abcdef"
 PEERING_ID = "22b76469-08e3-4937-8c1d-7aad34892be1"
-REQUEST_VPC = "9daeac7c-a98f-430f-8e38-67f9c044e299"
-ACCEPT_VPC = "f583c072-0bb8-4e19-afb2-afb7c1693be5"
-# The reference's POST test vector body: what create_peering(name="test", ...) must send.
-CREATE_BODY = (
-    b'{"peering":{"name":"test","request_vpc_info":{"vpc_id":"9daeac7c-a98f-430f-8e38-67f9c044e299"},'
-    b'"accept_vpc_info":{"vpc_id":"f583c072-0bb8-4e19-afb2-afb7c1693be5"}}}'
-)
 
 
 def fixture(name: str) -> dict:
@@ -73,13 +69,25 @@ class Received:
 
 
 class StubServer(ThreadingHTTPServer):
+    """Answers scripted replies; ``keep_alive`` serves HTTP/1.1 persistent connections.
+
+    ``connections`` counts the connections accepted; when ``gate`` is set, every request
+    waits at it before being answered (so a burst of requests is in flight at once).
+    """
+
     daemon_threads = True
 
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _StubHandler)
+    def __init__(self, *, keep_alive: bool = False) -> None:
+        super().__init__(("127.0.0.1", 0), _KeepAliveStubHandler if keep_alive else _StubHandler)
         self.replies: deque[Reply] = deque()
         self.received: list[Received] = []
         self.release = threading.Event()
+        self.connections = 0
+        self.gate: threading.Barrier | None = None
+
+    def process_request(self, request, client_address) -> None:
+        self.connections += 1
+        super().process_request(request, client_address)
 
     @property
     def url(self) -> str:
@@ -108,6 +116,8 @@ class _StubHandler(BaseHTTPRequestHandler):
             )
         )
         reply = self.server.replies.popleft() if self.server.replies else Reply(599, b"nothing scripted")
+        if self.server.gate is not None:
+            self.server.gate.wait(timeout=10)
         if reply.delay:
             self.server.release.wait(reply.delay)
         if reply.drop:
@@ -130,15 +140,37 @@ class _StubHandler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def stub():
-    server = StubServer()
+class _KeepAliveStubHandler(_StubHandler):
+    protocol_version = "HTTP/1.1"
+
+
+def _serve(server: StubServer) -> Iterator[StubServer]:
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     yield server
     server.release.set()
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def stub() -> Iterator[StubServer]:
+    yield from _serve(StubServer())
+
+
+@pytest.fixture
+def keep_alive_stub() -> Iterator[StubServer]:
+    yield from _serve(StubServer(keep_alive=True))
+
+
+@pytest.fixture
+def process_session() -> Iterator[None]:
+    """A new process session for the test; the one before it is put back afterwards."""
+    previous = cloud.get_session()
+    cloud.set_session(None)
+    yield
+    cloud.get_session().close()
+    cloud.set_session(previous)
 
 
 @pytest.fixture(autouse=True)
@@ -187,31 +219,24 @@ def free_port() -> int:
 # --- Signing -----------------------------------------------------------------------------------
 
 
-def test_signing_reproduces_the_reference_vectors(credentials, monkeypatch):
-    monkeypatch.setattr(cloud, "_utcnow", lambda: datetime(2024, 1, 1, tzinfo=UTC))
-    client = VpcApiClient(endpoint="https://vpc.cn-north-4.myhuaweicloud.com", credentials=credentials)
-    base = client.endpoint
+def test_the_reference_vectors_requests_are_sent_signed(stub, make_client, monkeypatch):
+    """With the vectors' keys, project and date, the client sends their requests, and they verify."""
+    monkeypatch.setattr(cloud, "_utcnow", lambda: vectors.NOW)
+    stub.script(Reply(200, fixture("peerings_list")), Reply(201, fixture("peering")))
+    client = make_client()
 
-    get = client._sign(
-        method="GET", url=f"{base}/v2.0/vpc/peerings?limit=10&status=ACTIVE", headers={}, body=b""
-    )
-    post = client._sign(
-        method="POST",
-        url=f"{base}/v2.0/vpc/peerings",
-        headers={"Content-Type": "application/json;charset=UTF-8"},
-        body=CREATE_BODY,
-    )
+    client.list_peerings(limit=10, status="ACTIVE")
+    client.create_peering(name="test", request_vpc_id=REQUEST_VPC, accept_vpc_id=ACCEPT_VPC)
 
-    assert get["X-Sdk-Date"] == "20240101T000000Z"
-    assert get["X-Project-Id"] == PROJECT_ID
-    assert get["Authorization"] == (
-        "SDK-HMAC-SHA256 Access=EXAMPLEAK0000000000, SignedHeaders=host;x-project-id;x-sdk-date, "
-        "Signature=e6a91c41ee8550b0f83bf023a0958d3b33006c132a237d455c60503ec99ddefa"
-    )
-    assert post["Authorization"].endswith(
-        "SignedHeaders=content-type;host;x-project-id;x-sdk-date, "
-        "Signature=adfec5ddd0dd76bec84e938c674452918e405f90198f29762b9e764da75c7139"
-    )
+    for vector, received in zip(vectors.VECTORS, stub.received, strict=True):
+        assert (received.method, received.path, received.query, received.body) == (
+            vector.method,
+            vector.path,
+            parse_qsl(vector.query),
+            vector.body,
+        )
+        assert {k: received.headers[k] for k in vectors.HEADERS} == vectors.HEADERS
+        assert assert_signed(received).access_key == AK
 
 
 def test_sent_requests_verify_over_the_received_bytes(stub, make_client):
@@ -643,12 +668,9 @@ def test_timeouts_and_retries_come_from_settings(stub, credentials, settings):
     assert session.calls[0]["allow_redirects"] is False
 
 
-def test_the_process_shares_one_pooled_session(stub, credentials, monkeypatch):
-    monkeypatch.setattr(cloud, "_session", None)
+def test_the_process_shares_one_session(stub, credentials, process_session):
     first = cloud.get_session()
     assert cloud.get_session() is first
-    adapter = first.get_adapter("https://vpc.cn-north-4.myhuaweicloud.com")
-    assert adapter._pool_maxsize == cloud.POOL_SIZE
 
     recording = RecordingSession()
     cloud.set_session(recording)
@@ -657,12 +679,34 @@ def test_the_process_shares_one_pooled_session(stub, credentials, monkeypatch):
     assert len(recording.calls) == 1
 
 
-def test_cookies_are_not_carried_between_calls(stub, make_client):
+def test_the_session_keeps_pool_size_connections_alive_for_reuse(
+    keep_alive_stub, credentials, process_session
+):
+    """A burst wider than the pool opens a connection per call; the next burst reuses POOL_SIZE of them."""
+    stub = keep_alive_stub
+    width = cloud.POOL_SIZE + 5
+    client = VpcApiClient(endpoint=stub.url, credentials=credentials, retries=0)
+
+    def burst() -> int:
+        """How many new connections a burst of ``width`` calls in flight at once opened."""
+        before = stub.connections
+        stub.gate = threading.Barrier(width)
+        stub.script(*[Reply(200, fixture("vpcs"))] * width)
+        with ThreadPoolExecutor(max_workers=width) as pool:
+            results = list(pool.map(lambda _: client.list_vpcs(), range(width)))
+        assert [r.record.status_code for r in results] == [200] * width
+        return stub.connections - before
+
+    assert burst() == width
+    assert burst() == width - cloud.POOL_SIZE
+
+
+def test_cookies_are_not_carried_between_calls(stub, make_client, process_session):
     stub.script(
         Reply(200, fixture("vpcs"), headers={"Set-Cookie": "session=abc; Path=/"}),
         Reply(200, fixture("vpcs")),
     )
-    client = make_client(session=cloud._new_session())
+    client = make_client()
     client.list_vpcs()
     client.list_vpcs()
     assert "Cookie" not in stub.received[1].headers
@@ -779,7 +823,24 @@ def test_duration_covers_all_attempts(stub, make_client):
     assert response.record.duration_ms >= 100
 
 
-def test_clock_is_utc(monkeypatch, stub, make_client):
+@pytest.fixture
+def local_zone_shanghai() -> Iterator[None]:
+    """The process's local time zone is UTC+8 (Django sets it to ``TIME_ZONE``, UTC, otherwise)."""
+    previous = os.environ.get("TZ")
+    os.environ["TZ"] = "Asia/Shanghai"
+    time.tzset()
+    try:
+        assert time.localtime().tm_gmtoff == 8 * 3600
+        yield
+    finally:
+        if previous is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = previous
+        time.tzset()
+
+
+def test_clock_is_utc(local_zone_shanghai, stub, make_client):
     """X-Sdk-Date is UTC whatever the local zone."""
     stub.script(Reply(200, fixture("peering")))
     make_client().show_peering(PEERING_ID)
