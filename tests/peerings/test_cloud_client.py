@@ -789,19 +789,37 @@ def test_scrub_masks_secret_looking_keys():
     }
 
 
-def test_request_body_in_the_record_is_scrubbed(stub, make_client, monkeypatch):
-    stub.script(Reply(201, fixture("peering")))
-    client = make_client()
-    original = client._call
+def test_prepare_call_masks_secrets_in_the_record_not_on_the_wire():
+    call = cloud.prepare_call(
+        "https://vpc.example.com",
+        "create",
+        "POST",
+        "/v2.0/vpc/peerings",
+        body={"peering": {"name": "x"}, "secret_key": "leak"},
+    )
+    assert call.record.request_body == {"peering": {"name": "x"}, "secret_key": "********"}
+    assert call.payload == b'{"peering":{"name":"x"},"secret_key":"leak"}'
+    assert call.headers == {
+        "Content-Type": "application/json;charset=utf-8",
+        "User-Agent": cloud.USER_AGENT,
+        "X-Correlation-Id": call.record.correlation_id,
+    }
+    assert (call.url, call.record.url) == ("https://vpc.example.com/v2.0/vpc/peerings",) * 2
+    assert call.retryable is False
 
-    def call_with_secret(operation, method, path, **kwargs):
-        kwargs["body"] = {**kwargs["body"], "secret_key": "leak"}
-        return original(operation, method, path, **kwargs)
 
-    monkeypatch.setattr(client, "_call", call_with_secret)
-    response = client.create_peering(name="x", request_vpc_id=REQUEST_VPC, accept_vpc_id=ACCEPT_VPC)
-    assert response.record.request_body["secret_key"] == "********"
-    assert b'"secret_key":"leak"' in stub.received[0].body  # the wire body is untouched
+@pytest.mark.parametrize(
+    ("method", "retryable", "expected"),
+    [("GET", None, True), ("DELETE", None, True), ("PUT", None, False), ("PUT", True, True)],
+)
+def test_prepare_call_retries_idempotent_methods_by_default(method, retryable, expected):
+    call = cloud.prepare_call(
+        "https://vpc.example.com", "show", method, "/p", query=[("name", "a b")], retryable=retryable
+    )
+    assert call.retryable is expected
+    assert call.url == "https://vpc.example.com/p?name=a%20b"
+    assert (call.payload, call.record.request_body) == (b"", None)
+    assert call.headers["Content-Type"] == "application/json"
 
 
 def test_argument_errors_are_raised_before_any_call(stub, make_client):
