@@ -33,6 +33,7 @@ import aksk
 from peerings.choices import CallOperation
 from peerings.exceptions import CloudRefused, CloudUnavailable
 from peerings.secrets import Secret
+from peerings.storable import storable
 
 __all__ = [
     "CallRecord",
@@ -508,7 +509,8 @@ class VpcApiClient:
         record.cloud_request_id = str(request_id or "")[:128]
         if response.status_code >= 300:
             code, message = parse_error(response.status_code, record.response_body, text)
-            record.error_code, record.error_message = code, message
+            # Storable, as the history and every message shown or saved must be.
+            record.error_code, record.error_message = storable(code), storable(message)
         else:
             record.error_code = record.error_message = ""
 
@@ -570,7 +572,7 @@ class VpcApiClient:
                 record=record,
             )
         status = record.status_code
-        message = record.error_message or reason
+        message = record.error_message or storable(reason)
         if 400 <= status < 500 and status != 429:
             return CloudRefused(message, status=status, code=record.error_code, record=record)
         if status < 300:

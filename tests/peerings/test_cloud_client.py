@@ -32,7 +32,9 @@ from huaweicloudsdkcore.signer.signer import Signer
 import aksk
 from peerings import cloud
 from peerings.cloud import CallRecord, Credentials, VpcApiClient, scrub
-from peerings.exceptions import CloudRefused, CloudUnavailable
+from peerings.exceptions import CloudError, CloudRefused, CloudUnavailable
+from peerings.history import record_call
+from peerings.models import UpstreamCall
 from peerings.secrets import Secret
 from peerings.upstream import tenant_client
 from tests import aksk_vectors as vectors
@@ -472,6 +474,100 @@ def test_long_text_error_is_cut_short(stub, make_client):
         make_client().show_peering(PEERING_ID)
     assert len(info.value.message) <= cloud.MESSAGE_EXCERPT
     assert len(info.value.record.response_body) <= cloud.TEXT_EXCERPT
+
+
+# --- Whatever the cloud answered is recorded ------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("reply", "response_body", "error_code", "error_message"),
+    [
+        pytest.param(
+            Reply(200, b'{"peering": {"id": "x\\u0000y", "na\\u0000me": "n", "size": NaN}}'),
+            {"peering": {"id": "x\\u0000y", "na\\u0000me": "n", "size": "NaN"}},
+            "",
+            "",
+            id="nul-in-json",
+        ),
+        pytest.param(
+            Reply(400, b'{"NeutronError": {"type": "Bad\\ud800", "message": "lone \\udfff\\u0000"}}'),
+            {"NeutronError": {"type": "Bad\\ud800", "message": "lone \\udfff\\u0000"}},
+            "Bad\\ud800",
+            "lone \\udfff\\u0000",
+            id="lone-surrogates-in-json",
+        ),
+        pytest.param(
+            Reply(500, b"oops\x00 at \xff\xfe", headers={"Content-Type": "text/plain; charset=latin-1"}),
+            "oops\\u0000 at \u00ff\u00fe",
+            "500",
+            "oops\\u0000 at \u00ff\u00fe",
+            id="nul-in-text",
+        ),
+        pytest.param(
+            Reply(200, b'{"peering": {"id": "x\x00'),
+            '{"peering": {"id": "x\\u0000',
+            "InvalidResponse",
+            "The VPC API answered 200 with a body the portal cannot read.",
+            id="invalid-json",
+        ),
+        pytest.param(
+            Reply(409, b'{"code": "VPC.1", "message": "bad \xff\xfe bytes\x00"}'),
+            '{"code": "VPC.1", "message": "bad \ufffd\ufffd bytes\\u0000"}',
+            "409",
+            '{"code": "VPC.1", "message": "bad \ufffd\ufffd bytes\\u0000"}',
+            id="invalid-utf8",
+        ),
+    ],
+)
+def test_every_answer_is_recorded_storably(
+    stub, make_client, reply, response_body, error_code, error_message
+):
+    """NUL, lone surrogates, non-finite numbers, bad JSON or bad UTF-8: the call row is saved, escaped."""
+    stub.script(reply)
+    client = make_client(retries=0)
+    if error_code:
+        with pytest.raises(CloudError) as info:
+            client.show_peering(PEERING_ID)
+        record = info.value.record
+        assert info.value.message == error_message  # storable too: fronts show it, the workflow saves it
+    else:
+        record = client.show_peering(PEERING_ID).record
+
+    call = UpstreamCall.objects.get(pk=record_call(record, tenant=TenantFactory()).pk)
+
+    assert call.status_code == reply.status
+    assert call.response_body == response_body
+    assert (call.error_code, call.error_message) == (error_code, error_message)
+    assert call.correlation_id == record.correlation_id
+
+
+@pytest.mark.django_db
+def test_every_text_field_of_the_record_is_stored_escaped():
+    record = CallRecord(
+        operation="show",
+        method="GET",
+        url="http://vpc.example.com/p?x=\x00",
+        request_body={"k\x00": ["\ud800"]},
+        status_code=502,
+        response_body="\x00",
+        error_code="E\x00",
+        error_message="m\udc80",
+        correlation_id="c\x00",
+        cloud_request_id="r\ud800",
+    )
+    call = UpstreamCall.objects.get(pk=record_call(record, tenant=TenantFactory()).pk)
+    assert (call.url, call.request_body, call.response_body) == (
+        "http://vpc.example.com/p?x=\\u0000",
+        {"k\\u0000": ["\\ud800"]},
+        "\\u0000",
+    )
+    assert (call.error_code, call.error_message, call.correlation_id, call.cloud_request_id) == (
+        "E\\u0000",
+        "m\\udc80",
+        "c\\u0000",
+        "r\\ud800",
+    )
 
 
 # --- Retries ----------------------------------------------------------------------------------------
