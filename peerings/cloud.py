@@ -600,7 +600,7 @@ class VpcApiClient:
         return CloudResponse(data=data, record=call.record)
 
     def _finish(self, call: PreparedCall) -> None:
-        """Close the record (duration) and log one line for the call."""
+        """Close the record (duration) and log one line for the call, its fields also as ``extra``."""
         record = call.record
         record.duration_ms = int((time.monotonic() - call.started) * 1000)
         logger.info(
@@ -613,6 +613,17 @@ class VpcApiClient:
             record.attempts,
             f", error {record.error_code}" if record.error_code else "",
             record.correlation_id,
+            # For structured (JSON) log formatters; the path only, never the query or a header.
+            extra={
+                "operation": record.operation,
+                "method": call.method,
+                "path": call.path,
+                "status": record.status_code,
+                "duration_ms": record.duration_ms,
+                "attempts": record.attempts,
+                "correlation_id": record.correlation_id,
+                "error_code": record.error_code,
+            },
         )
 
 

@@ -866,6 +866,69 @@ def test_log_lines_carry_no_secrets_one_per_call(stub, make_client, caplog):
         assert secret not in caplog.text
 
 
+LOG_FIELDS = (
+    "operation",
+    "method",
+    "path",
+    "status",
+    "duration_ms",
+    "attempts",
+    "correlation_id",
+    "error_code",
+)
+
+
+def test_log_line_carries_structured_fields_without_secrets(stub, make_client, caplog):
+    stub.script(
+        Reply(503, fixture("neutron_error")),
+        Reply(200, fixture("peerings_list")),
+        Reply(401, fixture("apigw_error")),
+    )
+    client = make_client()
+    caplog.set_level(logging.INFO, logger="peerings.cloud")
+
+    client.list_peerings(name="secret-looking name", limit=5)
+    with pytest.raises(CloudRefused):
+        client.update_peering(PEERING_ID, name="x")
+
+    listed, refused = (
+        {k: getattr(r, k) for k in LOG_FIELDS} for r in caplog.records if r.name == "peerings.cloud"
+    )
+    assert listed == {
+        "operation": "list_peerings",
+        "method": "GET",
+        "path": "/v2.0/vpc/peerings",
+        "status": 200,
+        "duration_ms": listed["duration_ms"],
+        "attempts": 2,
+        "correlation_id": stub.received[0].headers["X-Correlation-Id"],
+        "error_code": "",
+    }
+    assert isinstance(listed["duration_ms"], int)
+    assert refused == {
+        "operation": "update",
+        "method": "PUT",
+        "path": f"/v2.0/vpc/peerings/{PEERING_ID}",
+        "status": 401,
+        "duration_ms": refused["duration_ms"],
+        "attempts": 1,
+        "correlation_id": stub.received[2].headers["X-Correlation-Id"],
+        "error_code": "APIGW.0301",
+    }
+    signatures = [aksk.parse_authorization(r.headers["Authorization"]).signature for r in stub.received]
+    logged = " ".join(repr(vars(r)) for r in caplog.records)
+    for secret in (SK, AK, *signatures, "secret-looking", "limit=5"):
+        assert secret not in logged
+
+
+def test_log_line_of_a_call_without_answer(make_client, caplog):
+    caplog.set_level(logging.INFO, logger="peerings.cloud")
+    with pytest.raises(CloudUnavailable):
+        make_client(endpoint=f"http://127.0.0.1:{free_port()}", retries=0).show_peering(PEERING_ID)
+    (line,) = [r for r in caplog.records if r.name == "peerings.cloud" and r.levelno == logging.INFO]
+    assert (line.status, line.error_code, line.attempts) == (None, "ConnectionError", 1)
+
+
 def test_scrub_masks_secret_looking_keys():
     body = {
         "peering": {"name": "n", "tenant_id": "t"},
