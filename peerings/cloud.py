@@ -405,20 +405,12 @@ class VpcApiClient:
 
     # --- One call: build, attempt, record, fail or finish ------------------------------------
 
-    def _call(
-        self,
-        operation: str,
-        method: str,
-        path: str,
-        *,
-        query: list[tuple[str, str]] | None = None,
-        body: dict | None = None,
-        retryable: bool | None = None,
-    ) -> PreparedCall:
-        """Send one logical call, retrying it if allowed; raise the typed error on any failure."""
-        call = prepare_call(
-            self.endpoint, operation, method, path, query=query, body=body, retryable=retryable
-        )
+    def _call(self, operation: str, method: str, path: str, **options: Any) -> PreparedCall:
+        """Send one logical call, retrying it if allowed; raise the typed error on any failure.
+
+        ``options`` are :func:`prepare_call`'s (``query``, ``body``, ``retryable``).
+        """
+        call = prepare_call(self.endpoint, operation, method, path, **options)
         outcome = self._attempts(call)
         if isinstance(outcome, requests.RequestException):
             raise self._failure(call, transport_error=outcome) from outcome

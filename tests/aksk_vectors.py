@@ -6,8 +6,11 @@ the same requests with the same keys, project and date, and check that they veri
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+import aksk
 
 AK = "EXAMPLEAK0000000000"
 SK = "EXAMPLESK00000000000000000000000000000000"
@@ -65,3 +68,26 @@ CREATE = Vector(
     ),
 )
 VECTORS = (LIST_ACTIVE, CREATE)
+
+
+def verify_signed(
+    *,
+    method: str,
+    path: str,
+    query: Iterable[tuple[str, str]],
+    headers: Mapping[str, str],
+    body: bytes,
+    secret_key: str = SK,
+) -> aksk.Authorization:
+    """The request's ``Authorization`` header, checked to sign it (``aksk.SignatureError`` if not)."""
+    authorization = aksk.parse_authorization(headers.get("Authorization"))
+    aksk.verify(
+        method=method,
+        path=path,
+        query=query,
+        headers=headers,
+        body=body,
+        secret_key=secret_key,
+        authorization=authorization,
+    )
+    return authorization

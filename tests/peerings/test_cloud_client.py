@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import re
-import socket
 import threading
 import time
 from collections import deque
@@ -199,23 +198,14 @@ def make_client(stub, credentials):
 
 def assert_signed(received: Received, *, secret_key: str = SK) -> aksk.Authorization:
     """The request's Authorization verifies over the bytes the server received."""
-    authorization = aksk.parse_authorization(received.headers["Authorization"])
-    aksk.verify(
+    return vectors.verify_signed(
         method=received.method,
         path=received.path,
         query=received.query,
         headers=received.headers,
         body=received.body,
         secret_key=secret_key,
-        authorization=authorization,
     )
-    return authorization
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --- Signing -----------------------------------------------------------------------------------
@@ -715,8 +705,8 @@ def test_dropped_connection_on_create_leaves_the_outcome_unknown(stub, make_clie
     assert len(stub.received) == 1
 
 
-def test_connection_refused_is_unavailable_with_a_known_outcome(make_client):
-    client = make_client(endpoint=f"http://127.0.0.1:{free_port()}")
+def test_connection_refused_is_unavailable_with_a_known_outcome(closed_port, make_client):
+    client = make_client(endpoint=f"http://127.0.0.1:{closed_port}")
     with pytest.raises(CloudUnavailable) as info:
         client.create_peering(name="x", request_vpc_id=REQUEST_VPC, accept_vpc_id=ACCEPT_VPC)
     error = info.value
@@ -727,8 +717,8 @@ def test_connection_refused_is_unavailable_with_a_known_outcome(make_client):
     assert error.record.status_code is None
 
 
-def test_connection_refused_on_get_is_retried(make_client, sleeps):
-    client = make_client(endpoint=f"http://127.0.0.1:{free_port()}", retries=2, backoff=0.25)
+def test_connection_refused_on_get_is_retried(closed_port, make_client, sleeps):
+    client = make_client(endpoint=f"http://127.0.0.1:{closed_port}", retries=2, backoff=0.25)
     with pytest.raises(CloudUnavailable) as info:
         client.list_vpcs()
     assert info.value.record.attempts == 3
@@ -921,10 +911,10 @@ def test_log_line_carries_structured_fields_without_secrets(stub, make_client, c
         assert secret not in logged
 
 
-def test_log_line_of_a_call_without_answer(make_client, caplog):
+def test_log_line_of_a_call_without_answer(closed_port, make_client, caplog):
     caplog.set_level(logging.INFO, logger="peerings.cloud")
     with pytest.raises(CloudUnavailable):
-        make_client(endpoint=f"http://127.0.0.1:{free_port()}", retries=0).show_peering(PEERING_ID)
+        make_client(endpoint=f"http://127.0.0.1:{closed_port}", retries=0).show_peering(PEERING_ID)
     (line,) = [r for r in caplog.records if r.name == "peerings.cloud" and r.levelno == logging.INFO]
     assert (line.status, line.error_code, line.attempts) == (None, "ConnectionError", 1)
 
