@@ -195,7 +195,7 @@ def _excerpt(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _retry_after(response: requests.Response) -> float | None:
+def _retry_after(response: requests.Response, clock: Callable[[], datetime]) -> float | None:
     value = response.headers.get("Retry-After")
     if not value:
         return None
@@ -204,7 +204,7 @@ def _retry_after(response: requests.Response) -> float | None:
     except ValueError:
         pass
     try:
-        return max(0.0, (parsedate_to_datetime(value) - _utcnow()).total_seconds())
+        return max(0.0, (parsedate_to_datetime(value) - clock()).total_seconds())
     except (TypeError, ValueError):
         return None
 
@@ -299,7 +299,11 @@ def prepare_call(
 
 
 class VpcApiClient:
-    """Signed calls to one VPC API endpoint with one account's keys."""
+    """Signed calls to one VPC API endpoint with one account's keys.
+
+    Timeouts, retries and backoff default to the settings. ``clock`` (the current UTC time: signing
+    dates, ``Retry-After`` dates) and ``sleep`` (the wait between attempts) default to the real ones.
+    """
 
     def __init__(
         self,
@@ -311,6 +315,8 @@ class VpcApiClient:
         read_timeout: float | None = None,
         retries: int | None = None,
         backoff: float | None = None,
+        clock: Callable[[], datetime] | None = None,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         parts = urlsplit(endpoint)
         if parts.scheme not in {"http", "https"} or not parts.netloc:
@@ -324,6 +330,8 @@ class VpcApiClient:
         self.read_timeout = settings.VPC_API_READ_TIMEOUT if read_timeout is None else read_timeout
         self.retries = max(0, settings.VPC_API_RETRIES if retries is None else retries)
         self.backoff = max(0.0, settings.VPC_API_BACKOFF if backoff is None else backoff)
+        self.clock = clock or _utcnow
+        self.sleep = sleep or _sleep
 
     def __repr__(self) -> str:
         return (
@@ -460,7 +468,7 @@ class VpcApiClient:
             body=call.payload,
             access_key=self.credentials.access_key,
             secret_key=self.credentials.secret_key.reveal(),
-            now=_utcnow(),
+            now=self.clock(),
         )
 
     def _wait(
@@ -469,7 +477,7 @@ class VpcApiClient:
         delay = min(self.backoff * 2 ** (attempt - 1), BACKOFF_CAP)
         if isinstance(outcome, requests.Response):
             reason = str(outcome.status_code)
-            retry_after = _retry_after(outcome)
+            retry_after = _retry_after(outcome, self.clock)
             if retry_after is not None:
                 delay = max(delay, min(retry_after, RETRY_AFTER_CAP))
         else:
@@ -483,7 +491,7 @@ class VpcApiClient:
             attempt,
             call.record.correlation_id,
         )
-        _sleep(delay)
+        self.sleep(delay)
 
     # --- (c) Recording what came back ---------------------------------------------------------------
 

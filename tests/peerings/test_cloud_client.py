@@ -174,12 +174,10 @@ def process_session() -> Iterator[None]:
     cloud.set_session(previous)
 
 
-@pytest.fixture(autouse=True)
-def sleeps(monkeypatch) -> list[float]:
-    """The client's backoff sleeps, recorded instead of slept."""
-    slept: list[float] = []
-    monkeypatch.setattr(cloud, "_sleep", slept.append)
-    return slept
+@pytest.fixture
+def sleeps() -> list[float]:
+    """The backoff sleeps of ``make_client``'s clients, recorded instead of slept."""
+    return []
 
 
 @pytest.fixture
@@ -188,9 +186,16 @@ def credentials() -> Credentials:
 
 
 @pytest.fixture
-def make_client(stub, credentials):
+def make_client(stub, credentials, sleeps):
     def make(**kwargs) -> VpcApiClient:
-        options = {"retries": 2, "backoff": 0, "connect_timeout": 1.0, "read_timeout": 2.0, **kwargs}
+        options = {
+            "retries": 2,
+            "backoff": 0,
+            "connect_timeout": 1.0,
+            "read_timeout": 2.0,
+            "sleep": sleeps.append,
+            **kwargs,
+        }
         return VpcApiClient(endpoint=options.pop("endpoint", stub.url), credentials=credentials, **options)
 
     return make
@@ -211,11 +216,10 @@ def assert_signed(received: Received, *, secret_key: str = SK) -> aksk.Authoriza
 # --- Signing -----------------------------------------------------------------------------------
 
 
-def test_the_reference_vectors_requests_are_sent_signed(stub, make_client, monkeypatch):
+def test_the_reference_vectors_requests_are_sent_signed(stub, make_client):
     """With the vectors' keys, project and date, the client sends their requests, and they verify."""
-    monkeypatch.setattr(cloud, "_utcnow", lambda: vectors.NOW)
     stub.script(Reply(200, fixture("peerings_list")), Reply(201, fixture("peering")))
-    client = make_client()
+    client = make_client(clock=lambda: vectors.NOW)
 
     client.list_peerings(limit=10, status="ACTIVE")
     client.create_peering(name="test", request_vpc_id=REQUEST_VPC, accept_vpc_id=ACCEPT_VPC)
@@ -261,11 +265,10 @@ def test_sent_requests_verify_over_the_received_bytes(stub, make_client):
     assert vpcs.query == [("limit", "10"), ("marker", REQUEST_VPC)]
 
 
-def test_signature_matches_the_huawei_sdk_signer(stub, make_client, monkeypatch):
+def test_signature_matches_the_huawei_sdk_signer(stub, make_client):
     """The SDK's own Signer, given the same request, produces the same Authorization."""
-    monkeypatch.setattr(cloud, "_utcnow", lambda: datetime(2024, 1, 1, tzinfo=UTC))
     stub.script(Reply(201, fixture("peering")), Reply(200, fixture("peerings_list")))
-    client = make_client()
+    client = make_client(clock=lambda: vectors.NOW)
 
     client.create_peering(name="test", request_vpc_id=REQUEST_VPC, accept_vpc_id=ACCEPT_VPC)
     client.list_peerings(vpc_id=REQUEST_VPC, status="ACTIVE", name="a b")
@@ -563,12 +566,11 @@ def test_every_text_field_of_the_record_is_stored_escaped():
 # --- Retries ----------------------------------------------------------------------------------------
 
 
-def test_get_is_retried_after_a_5xx_with_the_same_correlation_id(stub, make_client, monkeypatch):
+def test_get_is_retried_after_a_5xx_with_the_same_correlation_id(stub, make_client):
     times = iter([datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 1, 0, 0, 5, tzinfo=UTC)])
-    monkeypatch.setattr(cloud, "_utcnow", lambda: next(times))
     stub.script(Reply(503, fixture("neutron_error")), Reply(200, fixture("peering")))
 
-    response = make_client().show_peering(PEERING_ID)
+    response = make_client(clock=lambda: next(times)).show_peering(PEERING_ID)
 
     assert response.data["id"] == PEERING_ID
     assert response.record.attempts == 2
@@ -639,12 +641,11 @@ def test_retry_after_is_capped(stub, make_client, sleeps):
     assert sleeps == [cloud.RETRY_AFTER_CAP]
 
 
-def test_retry_after_as_an_http_date(stub, make_client, sleeps, monkeypatch):
-    monkeypatch.setattr(cloud, "_utcnow", lambda: datetime(2024, 1, 1, tzinfo=UTC))
+def test_retry_after_as_an_http_date(stub, make_client, sleeps):
     stub.script(
         Reply(429, headers={"Retry-After": "Mon, 01 Jan 2024 00:00:03 GMT"}), Reply(200, fixture("vpcs"))
     )
-    make_client().list_vpcs()
+    make_client(clock=lambda: datetime(2024, 1, 1, tzinfo=UTC)).list_vpcs()
     assert sleeps == [3.0]
 
 
