@@ -49,8 +49,8 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 import aksk  # noqa: E402
 from peerings import workflow  # noqa: E402
 from peerings.choices import ChangeSource, PeeringStatus  # noqa: E402
-from peerings.cloud import VpcApiClient  # noqa: E402
 from peerings.models import Peering, Tenant  # noqa: E402
+from peerings.upstream import tenant_client  # noqa: E402
 from portal.devserver import NoDelayWSGIServer  # noqa: E402
 
 
@@ -126,8 +126,8 @@ def bench_workflow(cycles: int = 20) -> None:
     users = get_user_model().objects
     alice, carol = users.get(username="alice"), users.get(username="carol")
     acme, globex = Tenant.objects.get(name="Acme Production"), Tenant.objects.get(name="Globex")
-    acme_vpc = VpcApiClient.for_tenant(acme).list_vpcs().data[0]["id"]
-    globex_vpc = VpcApiClient.for_tenant(globex).list_vpcs().data[0]["id"]
+    acme_vpc = tenant_client(acme).list_vpcs().data[0]["id"]
+    globex_vpc = tenant_client(globex).list_vpcs().data[0]["id"]
     steps: dict[str, list[float]] = {"request": [], "accept": [], "delete": []}
     queries: dict[str, int] = {}
     show_samples: list[float] = []
@@ -140,7 +140,7 @@ def bench_workflow(cycles: int = 20) -> None:
         queries[step] = len(ctx.captured_queries)
         return result
 
-    client = VpcApiClient.for_tenant(acme)
+    client = tenant_client(acme)
     for i in range(cycles):
         peering = measure(
             "request",

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http.cookiejar import DefaultCookiePolicy
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import requests
@@ -33,11 +33,18 @@ import aksk
 from peerings.choices import CallOperation
 from peerings.exceptions import CloudRefused, CloudUnavailable
 from peerings.secrets import Secret
+from peerings.storable import storable
 
-if TYPE_CHECKING:
-    from peerings.models import Tenant
-
-__all__ = ["CallRecord", "CloudResponse", "Credentials", "VpcApiClient", "get_session", "set_session"]
+__all__ = [
+    "CallRecord",
+    "CloudResponse",
+    "Credentials",
+    "PreparedCall",
+    "VpcApiClient",
+    "get_session",
+    "prepare_call",
+    "set_session",
+]
 
 logger = logging.getLogger("peerings.cloud")
 
@@ -73,7 +80,7 @@ def _new_session() -> requests.Session:
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
-    # Calls for different tenants share the session: never carry cookies between them.
+    # Calls with different keys share the session: never carry cookies between them.
     session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
     return session
 
@@ -105,11 +112,6 @@ def _sleep(seconds: float) -> None:
 
 
 # --- Values ---------------------------------------------------------------------------
-
-
-def _reveal(value: Secret | str) -> str:
-    """A model field's value as a string, whether it was loaded (a ``Secret``) or just assigned."""
-    return value.reveal() if isinstance(value, Secret) else str(value)
 
 
 def _mask_access_key(value: str) -> str:
@@ -193,7 +195,7 @@ def _excerpt(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _retry_after(response: requests.Response) -> float | None:
+def _retry_after(response: requests.Response, clock: Callable[[], datetime]) -> float | None:
     value = response.headers.get("Retry-After")
     if not value:
         return None
@@ -202,13 +204,15 @@ def _retry_after(response: requests.Response) -> float | None:
     except ValueError:
         pass
     try:
-        return max(0.0, (parsedate_to_datetime(value) - _utcnow()).total_seconds())
+        return max(0.0, (parsedate_to_datetime(value) - clock()).total_seconds())
     except (TypeError, ValueError):
         return None
 
 
-def _connect_failed(exc: requests.ConnectionError) -> bool:
+def _connect_failed(exc: requests.RequestException) -> bool:
     """Whether the request surely never reached the server (no connection was made)."""
+    if not isinstance(exc, requests.ConnectionError):
+        return False
     if isinstance(
         exc, requests.ConnectTimeout | requests.exceptions.SSLError | requests.exceptions.ProxyError
     ):
@@ -219,26 +223,87 @@ def _connect_failed(exc: requests.ConnectionError) -> bool:
     return isinstance(reason, NewConnectionError | ConnectTimeoutError)
 
 
-# --- The client ---------------------------------------------------------------------------
+def _outcome_unknown_after(call: PreparedCall, exc: requests.RequestException) -> bool:
+    """Whether a write may have been carried out although no answer came."""
+    return call.method != "GET" and not _connect_failed(exc)
+
+
+def _retryable_outcome(outcome: requests.Response | requests.RequestException) -> bool:
+    """A transport error, a 5xx or a 429: worth another attempt of an idempotent call."""
+    if isinstance(outcome, requests.RequestException):
+        return True
+    return outcome.status_code >= 500 or outcome.status_code == 429
+
+
+# --- (a) Building a call ----------------------------------------------------------------------
 
 
 @dataclass
-class _Call:
-    """One logical call while it runs."""
+class PreparedCall:
+    """One logical call, built and not yet sent: what goes on the wire and the record describing it.
+
+    ``headers`` are the unsigned base headers; each attempt signs a copy of them afresh.
+    """
 
     operation: str
     method: str
     path: str
-    query: list[tuple[str, str]]
-    body: dict | None
+    url: str
+    headers: dict[str, str]
+    payload: bytes
     retryable: bool
-    record: CallRecord = field(init=False)
-    payload: bytes = b""
+    record: CallRecord
     started: float = field(default_factory=time.monotonic)
 
 
+def prepare_call(
+    endpoint: str,
+    operation: str,
+    method: str,
+    path: str,
+    *,
+    query: list[tuple[str, str]] | None = None,
+    body: dict | None = None,
+    retryable: bool | None = None,
+) -> PreparedCall:
+    """Build one call: URL with its query, JSON payload, base headers and a :class:`CallRecord`.
+
+    ``retryable`` defaults to whether ``method`` is idempotent (GET, DELETE); the record carries
+    the body with secret-looking keys masked, the wire payload the body as given.
+    """
+    url = endpoint + path + (f"?{urlencode(query, quote_via=quote)}" if query else "")
+    record = CallRecord(
+        operation=str(operation),
+        method=method,
+        url=url,
+        request_body=scrub(body) if body is not None else None,
+        correlation_id=uuid.uuid4().hex,
+    )
+    return PreparedCall(
+        operation=str(operation),
+        method=method,
+        path=path,
+        url=url,
+        headers={
+            "Content-Type": JSON_BODY if body is not None else JSON,
+            "User-Agent": USER_AGENT,
+            "X-Correlation-Id": record.correlation_id,
+        },
+        payload=b"" if body is None else json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode(),
+        retryable=(method in {"GET", "DELETE"}) if retryable is None else retryable,
+        record=record,
+    )
+
+
+# --- The client ---------------------------------------------------------------------------
+
+
 class VpcApiClient:
-    """Signed calls to one VPC API endpoint with one account's keys."""
+    """Signed calls to one VPC API endpoint with one account's keys.
+
+    Timeouts, retries and backoff default to the settings. ``clock`` (the current UTC time: signing
+    dates, ``Retry-After`` dates) and ``sleep`` (the wait between attempts) default to the real ones.
+    """
 
     def __init__(
         self,
@@ -250,6 +315,8 @@ class VpcApiClient:
         read_timeout: float | None = None,
         retries: int | None = None,
         backoff: float | None = None,
+        clock: Callable[[], datetime] | None = None,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         parts = urlsplit(endpoint)
         if parts.scheme not in {"http", "https"} or not parts.netloc:
@@ -263,16 +330,8 @@ class VpcApiClient:
         self.read_timeout = settings.VPC_API_READ_TIMEOUT if read_timeout is None else read_timeout
         self.retries = max(0, settings.VPC_API_RETRIES if retries is None else retries)
         self.backoff = max(0.0, settings.VPC_API_BACKOFF if backoff is None else backoff)
-
-    @classmethod
-    def for_tenant(cls, tenant: Tenant, **kwargs: Any) -> VpcApiClient:
-        """A client with the tenant's endpoint, keys and project."""
-        credentials = Credentials(
-            access_key=_reveal(tenant.access_key),
-            secret_key=tenant.secret_key,
-            project_id=tenant.project_id,
-        )
-        return cls(endpoint=tenant.api_endpoint, credentials=credentials, **kwargs)
+        self.clock = clock or _utcnow
+        self.sleep = sleep or _sleep
 
     def __repr__(self) -> str:
         return (
@@ -352,87 +411,77 @@ class VpcApiClient:
         call = self._call(CallOperation.DELETE, "DELETE", _peering_path(peering_id), retryable=True)
         return self._unwrap(call, None)
 
-    # --- Transport -------------------------------------------------------------------------
+    # --- One call: build, attempt, record, fail or finish ------------------------------------
 
-    def _sign(self, *, method: str, url: str, headers: Mapping[str, str], body: bytes) -> dict[str, str]:
-        """``headers`` plus ``X-Project-Id``, ``Host``, a fresh ``X-Sdk-Date`` and ``Authorization``."""
-        return aksk.sign(
-            method=method,
-            url=url,
-            headers={**headers, "X-Project-Id": self.credentials.project_id},
-            body=body,
-            access_key=self.credentials.access_key,
-            secret_key=self.credentials.secret_key.reveal(),
-            now=_utcnow(),
-        )
+    def _call(self, operation: str, method: str, path: str, **options: Any) -> PreparedCall:
+        """Send one logical call, retrying it if allowed; raise the typed error on any failure.
 
-    def _call(
-        self,
-        operation: str,
-        method: str,
-        path: str,
-        *,
-        query: list[tuple[str, str]] | None = None,
-        body: dict | None = None,
-        retryable: bool | None = None,
-    ) -> _Call:
-        """Send one logical call, retrying it if allowed; raise on any failure."""
-        call = _Call(
-            operation=str(operation),
-            method=method,
-            path=path,
-            query=query or [],
-            body=body,
-            retryable=(method in {"GET", "DELETE"}) if retryable is None else retryable,
-        )
-        url = self.endpoint + path + (f"?{urlencode(call.query, quote_via=quote)}" if call.query else "")
-        call.record = CallRecord(
-            operation=call.operation,
-            method=method,
-            url=url,
-            request_body=scrub(body) if body is not None else None,
-            correlation_id=uuid.uuid4().hex,
-        )
-        if body is not None:
-            call.payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-        base_headers = {
-            "Content-Type": JSON_BODY if body is not None else JSON,
-            "User-Agent": USER_AGENT,
-            "X-Correlation-Id": call.record.correlation_id,
-        }
+        ``options`` are :func:`prepare_call`'s (``query``, ``body``, ``retryable``).
+        """
+        call = prepare_call(self.endpoint, operation, method, path, **options)
+        outcome = self._attempts(call)
+        if isinstance(outcome, requests.RequestException):
+            raise self._failure(call, transport_error=outcome) from outcome
+        if outcome.status_code >= 300:
+            raise self._failure(call, reason=outcome.reason or "")
+        return call
+
+    # --- (b) The attempts ------------------------------------------------------------------------
+
+    def _attempts(self, call: PreparedCall) -> requests.Response | requests.RequestException:
+        """Send ``call`` until it succeeds, may not be retried, or runs out of attempts; the last outcome.
+
+        Only retryable calls are sent again, after a transport error, a 5xx or a 429.
+        """
         max_attempts = 1 + (self.retries if call.retryable else 0)
         for attempt in range(1, max_attempts + 1):
             call.record.attempts = attempt
-            headers = self._sign(method=method, url=url, headers=base_headers, body=call.payload)
-            try:
-                response = self.session.request(
-                    method,
-                    url,
-                    data=call.payload or None,
-                    headers=headers,
-                    timeout=(self.connect_timeout, self.read_timeout),
-                    allow_redirects=False,
-                )
-            except requests.RequestException as exc:
-                if attempt < max_attempts:
-                    self._wait(call, attempt, reason=type(exc).__name__)
-                    continue
-                raise self._transport_error(call, exc) from exc
-            self._record_response(call, response)
-            if (response.status_code >= 500 or response.status_code == 429) and attempt < max_attempts:
-                self._wait(
-                    call, attempt, reason=str(response.status_code), retry_after=_retry_after(response)
-                )
-                continue
-            if response.status_code >= 300:
-                raise self._status_error(call, response)
-            return call
-        raise AssertionError("unreachable")  # pragma: no cover
+            outcome = self._send(call)
+            if attempt == max_attempts or not _retryable_outcome(outcome):
+                break
+            self._wait(call, attempt, outcome)
+        return outcome
 
-    def _wait(self, call: _Call, attempt: int, *, reason: str, retry_after: float | None = None) -> None:
+    def _send(self, call: PreparedCall) -> requests.Response | requests.RequestException:
+        """One attempt, signed afresh; its outcome is recorded in ``call.record``."""
+        try:
+            response = self.session.request(
+                call.method,
+                call.url,
+                data=call.payload or None,
+                headers=self._sign(call),
+                timeout=(self.connect_timeout, self.read_timeout),
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            self._record_transport_error(call, exc)
+            return exc
+        self._record_response(call, response)
+        return response
+
+    def _sign(self, call: PreparedCall) -> dict[str, str]:
+        """The base headers plus ``X-Project-Id``, ``Host``, a fresh ``X-Sdk-Date`` and ``Authorization``."""
+        return aksk.sign(
+            method=call.method,
+            url=call.url,
+            headers={**call.headers, "X-Project-Id": self.credentials.project_id},
+            body=call.payload,
+            access_key=self.credentials.access_key,
+            secret_key=self.credentials.secret_key.reveal(),
+            now=self.clock(),
+        )
+
+    def _wait(
+        self, call: PreparedCall, attempt: int, outcome: requests.Response | requests.RequestException
+    ) -> None:
         delay = min(self.backoff * 2 ** (attempt - 1), BACKOFF_CAP)
-        if retry_after is not None:
-            delay = max(delay, min(retry_after, RETRY_AFTER_CAP))
+        if isinstance(outcome, requests.Response):
+            reason = str(outcome.status_code)
+            retry_after = _retry_after(outcome, self.clock)
+            if retry_after is not None:
+                delay = max(delay, min(retry_after, RETRY_AFTER_CAP))
+        else:
+            reason = type(outcome).__name__
         logger.debug(
             "retrying %s %s after %s in %.2fs (attempt %d, correlation_id=%s)",
             call.method,
@@ -442,9 +491,11 @@ class VpcApiClient:
             attempt,
             call.record.correlation_id,
         )
-        _sleep(delay)
+        self.sleep(delay)
 
-    def _record_response(self, call: _Call, response: requests.Response) -> None:
+    # --- (c) Recording what came back ---------------------------------------------------------------
+
+    def _record_response(self, call: PreparedCall, response: requests.Response) -> None:
         record = call.record
         record.status_code = response.status_code
         text = self._redact(response.text if response.content else "")
@@ -457,11 +508,32 @@ class VpcApiClient:
             request_id = record.response_body.get("request_id")
         record.cloud_request_id = str(request_id or "")[:128]
         if response.status_code >= 300:
-            record.error_code, record.error_message = parse_error(
-                response.status_code, record.response_body, text
-            )
+            code, message = parse_error(response.status_code, record.response_body, text)
+            # Storable, as the history and every message shown or saved must be.
+            record.error_code, record.error_message = storable(code), storable(message)
         else:
             record.error_code = record.error_message = ""
+
+    def _record_transport_error(self, call: PreparedCall, exc: requests.RequestException) -> None:
+        record = call.record
+        record.status_code = record.response_body = None
+        record.cloud_request_id = ""
+        record.error_code = type(exc).__name__
+        if _connect_failed(exc):
+            record.error_message = "Could not connect to the VPC API."
+        elif isinstance(exc, requests.Timeout):
+            record.error_message = f"No answer from the VPC API within {self.read_timeout:g}s."
+        else:
+            record.error_message = "The connection to the VPC API failed before it answered."
+        if _outcome_unknown_after(call, exc):
+            record.error_message += " The request may have been carried out."
+
+    def _record_unreadable(self, call: PreparedCall) -> None:
+        record = call.record
+        record.error_code = "InvalidResponse"
+        record.error_message = (
+            f"The VPC API answered {record.status_code} with a body the portal cannot read."
+        )
 
     def _redact(self, value: Any) -> Any:
         """``value`` with this client's keys masked: the gateway echoes an unknown AK in its message."""
@@ -476,7 +548,59 @@ class VpcApiClient:
             return [self._redact(v) for v in value]
         return value
 
-    def _finish(self, call: _Call) -> None:
+    # --- (d) The one typed error, or the finished call --------------------------------------------
+
+    def _failure(
+        self,
+        call: PreparedCall,
+        *,
+        transport_error: requests.RequestException | None = None,
+        reason: str = "",
+    ) -> CloudRefused | CloudUnavailable:
+        """The exception for a call that failed, from its record; ends the call.
+
+        ``transport_error`` is how the last attempt failed when no answer came; ``reason`` the HTTP
+        reason phrase of the last answer, the message when the cloud gave none.
+        """
+        self._finish(call)
+        record = call.record
+        if transport_error is not None:
+            return CloudUnavailable(
+                record.error_message,
+                outcome_unknown=_outcome_unknown_after(call, transport_error),
+                code=record.error_code,
+                record=record,
+            )
+        status = record.status_code
+        message = record.error_message or storable(reason)
+        if 400 <= status < 500 and status != 429:
+            return CloudRefused(message, status=status, code=record.error_code, record=record)
+        if status < 300:
+            # A success the portal cannot read: a write may have been carried out.
+            outcome_unknown = call.method != "GET"
+        elif status < 400:
+            message, outcome_unknown = f"Unexpected {status} answer from the VPC API.", False
+        else:
+            # A gateway timeout means the service may have carried the call out.
+            outcome_unknown = status == 504 and call.method != "GET"
+        return CloudUnavailable(
+            message, outcome_unknown=outcome_unknown, status=status, code=record.error_code, record=record
+        )
+
+    def _unwrap(self, call: PreparedCall, extract: Callable[[Any], Any] | None) -> CloudResponse:
+        """The call's data as ``extract`` finds it in the answer; an unreadable answer is a failure."""
+        data = None
+        if extract is not None:
+            try:
+                data = extract(call.record.response_body)
+            except (KeyError, TypeError, ValueError):
+                self._record_unreadable(call)
+                raise self._failure(call) from None
+        self._finish(call)
+        return CloudResponse(data=data, record=call.record)
+
+    def _finish(self, call: PreparedCall) -> None:
+        """Close the record (duration) and log one line for the call, its fields also as ``extra``."""
         record = call.record
         record.duration_ms = int((time.monotonic() - call.started) * 1000)
         logger.info(
@@ -489,70 +613,18 @@ class VpcApiClient:
             record.attempts,
             f", error {record.error_code}" if record.error_code else "",
             record.correlation_id,
+            # For structured (JSON) log formatters; the path only, never the query or a header.
+            extra={
+                "operation": record.operation,
+                "method": call.method,
+                "path": call.path,
+                "status": record.status_code,
+                "duration_ms": record.duration_ms,
+                "attempts": record.attempts,
+                "correlation_id": record.correlation_id,
+                "error_code": record.error_code,
+            },
         )
-
-    def _transport_error(self, call: _Call, exc: requests.RequestException) -> CloudUnavailable:
-        record = call.record
-        record.status_code = record.response_body = None
-        record.cloud_request_id = ""
-        record.error_code = type(exc).__name__
-        if isinstance(exc, requests.ConnectionError) and _connect_failed(exc):
-            sent = False
-            record.error_message = "Could not connect to the VPC API."
-        elif isinstance(exc, requests.Timeout):
-            sent = True
-            record.error_message = f"No answer from the VPC API within {self.read_timeout:g}s."
-        else:
-            sent = True
-            record.error_message = "The connection to the VPC API failed before it answered."
-        if sent and call.method != "GET":
-            record.error_message += " The request may have been carried out."
-        self._finish(call)
-        return CloudUnavailable(
-            record.error_message,
-            outcome_unknown=sent and call.method != "GET",
-            code=record.error_code,
-            record=record,
-        )
-
-    def _status_error(self, call: _Call, response: requests.Response) -> CloudRefused | CloudUnavailable:
-        self._finish(call)
-        record, status = call.record, response.status_code
-        message = record.error_message or response.reason or ""
-        if 400 <= status < 500 and status != 429:
-            return CloudRefused(message, status=status, code=record.error_code, record=record)
-        if status < 400:
-            message = f"Unexpected {status} answer from the VPC API."
-        return CloudUnavailable(
-            message,
-            # A gateway timeout means the service may have carried the call out.
-            outcome_unknown=status == 504 and call.method != "GET",
-            status=status,
-            code=record.error_code,
-            record=record,
-        )
-
-    def _unwrap(self, call: _Call, extract: Callable[[Any], Any] | None) -> CloudResponse:
-        record = call.record
-        data = None
-        if extract is not None:
-            try:
-                data = extract(record.response_body)
-            except (KeyError, TypeError, ValueError):
-                record.error_code = "InvalidResponse"
-                record.error_message = (
-                    f"The VPC API answered {record.status_code} with a body the portal cannot read."
-                )
-                self._finish(call)
-                raise CloudUnavailable(
-                    record.error_message,
-                    outcome_unknown=call.method != "GET",
-                    status=record.status_code,
-                    code=record.error_code,
-                    record=record,
-                ) from None
-        self._finish(call)
-        return CloudResponse(data=data, record=record)
 
 
 # --- Helpers ----------------------------------------------------------------------------------

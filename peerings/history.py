@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from peerings.models import Peering, StatusChange, Tenant, UpstreamCall
+from peerings.storable import storable
 
 if TYPE_CHECKING:
     from peerings.cloud import CallRecord
@@ -12,9 +13,10 @@ if TYPE_CHECKING:
 __all__ = ["record_call", "record_status_change"]
 
 
-def _cut(value: str, limit: int) -> str:
-    value = value or ""
-    return value if len(value) <= limit else value[: limit - 1] + "…"
+def _text(value: str, limit: int | None = None) -> str:
+    """``value`` made storable, cut to ``limit`` characters."""
+    value = storable(value or "")
+    return value if limit is None or len(value) <= limit else value[: limit - 1] + "…"
 
 
 def record_call(
@@ -24,7 +26,11 @@ def record_call(
     acting_user: Any = None,
     peering: Peering | None = None,
 ) -> UpstreamCall:
-    """Save the audit row of one cloud call; ``tenant`` is the tenant whose keys signed it."""
+    """Save the audit row of one cloud call; ``tenant`` is the tenant whose keys signed it.
+
+    Whatever the cloud answered is kept: NUL characters, lone surrogates and non-finite
+    numbers, which PostgreSQL cannot store, are written as visible escapes (``\\u0000``).
+    """
     user = acting_user if getattr(acting_user, "is_authenticated", False) else None
     return UpstreamCall.objects.create(
         acting_user=user,
@@ -32,16 +38,16 @@ def record_call(
         peering=peering,
         operation=record.operation,
         method=record.method,
-        url=_cut(record.url, 2048),
-        request_body=record.request_body,
+        url=_text(record.url, 2048),
+        request_body=storable(record.request_body),
         status_code=record.status_code,
-        response_body=record.response_body,
-        error_code=_cut(record.error_code, 64),
-        error_message=record.error_message or "",
+        response_body=storable(record.response_body),
+        error_code=_text(record.error_code, 64),
+        error_message=_text(record.error_message),
         duration_ms=max(0, int(record.duration_ms or 0)),
         attempts=max(1, int(record.attempts or 1)),
-        correlation_id=_cut(record.correlation_id, 64),
-        cloud_request_id=_cut(record.cloud_request_id, 128),
+        correlation_id=_text(record.correlation_id, 64),
+        cloud_request_id=_text(record.cloud_request_id, 128),
     )
 
 

@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 
-from peerings.cloud import VpcApiClient
 from peerings.models import Membership, Tenant
+from peerings.upstream import tenant_client
 
 pytestmark = pytest.mark.django_db
 
@@ -60,5 +60,5 @@ def test_seeded_tenants_can_call_the_simulator(live_server, settings):
         project = next(
             p for a in world["accounts"] for p in a["projects"] if p["project_id"] == tenant.project_id
         )
-        vpcs = VpcApiClient.for_tenant(tenant).list_vpcs().data
+        vpcs = tenant_client(tenant).list_vpcs().data
         assert {v["id"] for v in vpcs} == {v["id"] for v in project["vpcs"]}

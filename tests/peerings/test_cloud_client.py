@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
-import socket
 import threading
+import time
 from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,22 +31,17 @@ from huaweicloudsdkcore.signer.signer import Signer
 import aksk
 from peerings import cloud
 from peerings.cloud import CallRecord, Credentials, VpcApiClient, scrub
-from peerings.exceptions import CloudRefused, CloudUnavailable
+from peerings.exceptions import CloudError, CloudRefused, CloudUnavailable
+from peerings.history import record_call
+from peerings.models import UpstreamCall
 from peerings.secrets import Secret
+from peerings.upstream import tenant_client
+from tests import aksk_vectors as vectors
+from tests.aksk_vectors import ACCEPT_VPC, AK, CREATE_BODY, PROJECT_ID, REQUEST_VPC, SK
 from tests.factories import TenantFactory
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "cloud"
-AK = "EXAMPLEAK0000000000"
-SK = "EXAMPLESK00000000000000000000000000000000"
-PROJECT_ID = "0123456789abcdef0123456789abcdef"
 PEERING_ID = "22b76469-08e3-4937-8c1d-7aad34892be1"
-REQUEST_VPC = "9daeac7c-a98f-430f-8e38-67f9c044e299"
-ACCEPT_VPC = "f583c072-0bb8-4e19-afb2-afb7c1693be5"
-# The reference's POST test vector body: what create_peering(name="test", ...) must send.
-CREATE_BODY = (
-    b'{"peering":{"name":"test","request_vpc_info":{"vpc_id":"9daeac7c-a98f-430f-8e38-67f9c044e299"},'
-    b'"accept_vpc_info":{"vpc_id":"f583c072-0bb8-4e19-afb2-afb7c1693be5"}}}'
-)
 
 
 def fixture(name: str) -> dict:
@@ -72,13 +70,25 @@ class Received:
 
 
 class StubServer(ThreadingHTTPServer):
+    """Answers scripted replies; ``keep_alive`` serves HTTP/1.1 persistent connections.
+
+    ``connections`` counts the connections accepted; when ``gate`` is set, every request
+    waits at it before being answered (so a burst of requests is in flight at once).
+    """
+
     daemon_threads = True
 
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _StubHandler)
+    def __init__(self, *, keep_alive: bool = False) -> None:
+        super().__init__(("127.0.0.1", 0), _KeepAliveStubHandler if keep_alive else _StubHandler)
         self.replies: deque[Reply] = deque()
         self.received: list[Received] = []
         self.release = threading.Event()
+        self.connections = 0
+        self.gate: threading.Barrier | None = None
+
+    def process_request(self, request, client_address) -> None:
+        self.connections += 1
+        super().process_request(request, client_address)
 
     @property
     def url(self) -> str:
@@ -107,6 +117,8 @@ class _StubHandler(BaseHTTPRequestHandler):
             )
         )
         reply = self.server.replies.popleft() if self.server.replies else Reply(599, b"nothing scripted")
+        if self.server.gate is not None:
+            self.server.gate.wait(timeout=10)
         if reply.delay:
             self.server.release.wait(reply.delay)
         if reply.drop:
@@ -129,9 +141,11 @@ class _StubHandler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def stub():
-    server = StubServer()
+class _KeepAliveStubHandler(_StubHandler):
+    protocol_version = "HTTP/1.1"
+
+
+def _serve(server: StubServer) -> Iterator[StubServer]:
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     yield server
@@ -140,12 +154,30 @@ def stub():
     server.server_close()
 
 
-@pytest.fixture(autouse=True)
-def sleeps(monkeypatch) -> list[float]:
-    """The client's backoff sleeps, recorded instead of slept."""
-    slept: list[float] = []
-    monkeypatch.setattr(cloud, "_sleep", slept.append)
-    return slept
+@pytest.fixture
+def stub() -> Iterator[StubServer]:
+    yield from _serve(StubServer())
+
+
+@pytest.fixture
+def keep_alive_stub() -> Iterator[StubServer]:
+    yield from _serve(StubServer(keep_alive=True))
+
+
+@pytest.fixture
+def process_session() -> Iterator[None]:
+    """A new process session for the test; the one before it is put back afterwards."""
+    previous = cloud.get_session()
+    cloud.set_session(None)
+    yield
+    cloud.get_session().close()
+    cloud.set_session(previous)
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    """The backoff sleeps of ``make_client``'s clients, recorded instead of slept."""
+    return []
 
 
 @pytest.fixture
@@ -154,9 +186,16 @@ def credentials() -> Credentials:
 
 
 @pytest.fixture
-def make_client(stub, credentials):
+def make_client(stub, credentials, sleeps):
     def make(**kwargs) -> VpcApiClient:
-        options = {"retries": 2, "backoff": 0, "connect_timeout": 1.0, "read_timeout": 2.0, **kwargs}
+        options = {
+            "retries": 2,
+            "backoff": 0,
+            "connect_timeout": 1.0,
+            "read_timeout": 2.0,
+            "sleep": sleeps.append,
+            **kwargs,
+        }
         return VpcApiClient(endpoint=options.pop("endpoint", stub.url), credentials=credentials, **options)
 
     return make
@@ -164,53 +203,36 @@ def make_client(stub, credentials):
 
 def assert_signed(received: Received, *, secret_key: str = SK) -> aksk.Authorization:
     """The request's Authorization verifies over the bytes the server received."""
-    authorization = aksk.parse_authorization(received.headers["Authorization"])
-    aksk.verify(
+    return vectors.verify_signed(
         method=received.method,
         path=received.path,
         query=received.query,
         headers=received.headers,
         body=received.body,
         secret_key=secret_key,
-        authorization=authorization,
     )
-    return authorization
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --- Signing -----------------------------------------------------------------------------------
 
 
-def test_signing_reproduces_the_reference_vectors(credentials, monkeypatch):
-    monkeypatch.setattr(cloud, "_utcnow", lambda: datetime(2024, 1, 1, tzinfo=UTC))
-    client = VpcApiClient(endpoint="https://vpc.cn-north-4.myhuaweicloud.com", credentials=credentials)
-    base = client.endpoint
+def test_the_reference_vectors_requests_are_sent_signed(stub, make_client):
+    """With the vectors' keys, project and date, the client sends their requests, and they verify."""
+    stub.script(Reply(200, fixture("peerings_list")), Reply(201, fixture("peering")))
+    client = make_client(clock=lambda: vectors.NOW)
 
-    get = client._sign(
-        method="GET", url=f"{base}/v2.0/vpc/peerings?limit=10&status=ACTIVE", headers={}, body=b""
-    )
-    post = client._sign(
-        method="POST",
-        url=f"{base}/v2.0/vpc/peerings",
-        headers={"Content-Type": "application/json;charset=UTF-8"},
-        body=CREATE_BODY,
-    )
+    client.list_peerings(limit=10, status="ACTIVE")
+    client.create_peering(name="test", request_vpc_id=REQUEST_VPC, accept_vpc_id=ACCEPT_VPC)
 
-    assert get["X-Sdk-Date"] == "20240101T000000Z"
-    assert get["X-Project-Id"] == PROJECT_ID
-    assert get["Authorization"] == (
-        "SDK-HMAC-SHA256 Access=EXAMPLEAK0000000000, SignedHeaders=host;x-project-id;x-sdk-date, "
-        "Signature=e6a91c41ee8550b0f83bf023a0958d3b33006c132a237d455c60503ec99ddefa"
-    )
-    assert post["Authorization"].endswith(
-        "SignedHeaders=content-type;host;x-project-id;x-sdk-date, "
-        "Signature=adfec5ddd0dd76bec84e938c674452918e405f90198f29762b9e764da75c7139"
-    )
+    for vector, received in zip(vectors.VECTORS, stub.received, strict=True):
+        assert (received.method, received.path, received.query, received.body) == (
+            vector.method,
+            vector.path,
+            parse_qsl(vector.query),
+            vector.body,
+        )
+        assert {k: received.headers[k] for k in vectors.HEADERS} == vectors.HEADERS
+        assert assert_signed(received).access_key == AK
 
 
 def test_sent_requests_verify_over_the_received_bytes(stub, make_client):
@@ -243,11 +265,10 @@ def test_sent_requests_verify_over_the_received_bytes(stub, make_client):
     assert vpcs.query == [("limit", "10"), ("marker", REQUEST_VPC)]
 
 
-def test_signature_matches_the_huawei_sdk_signer(stub, make_client, monkeypatch):
+def test_signature_matches_the_huawei_sdk_signer(stub, make_client):
     """The SDK's own Signer, given the same request, produces the same Authorization."""
-    monkeypatch.setattr(cloud, "_utcnow", lambda: datetime(2024, 1, 1, tzinfo=UTC))
     stub.script(Reply(201, fixture("peering")), Reply(200, fixture("peerings_list")))
-    client = make_client()
+    client = make_client(clock=lambda: vectors.NOW)
 
     client.create_peering(name="test", request_vpc_id=REQUEST_VPC, accept_vpc_id=ACCEPT_VPC)
     client.list_peerings(vpc_id=REQUEST_VPC, status="ACTIVE", name="a b")
@@ -448,15 +469,108 @@ def test_long_text_error_is_cut_short(stub, make_client):
     assert len(info.value.record.response_body) <= cloud.TEXT_EXCERPT
 
 
+# --- Whatever the cloud answered is recorded ------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("reply", "response_body", "error_code", "error_message"),
+    [
+        pytest.param(
+            Reply(200, b'{"peering": {"id": "x\\u0000y", "na\\u0000me": "n", "size": NaN}}'),
+            {"peering": {"id": "x\\u0000y", "na\\u0000me": "n", "size": "NaN"}},
+            "",
+            "",
+            id="nul-in-json",
+        ),
+        pytest.param(
+            Reply(400, b'{"NeutronError": {"type": "Bad\\ud800", "message": "lone \\udfff\\u0000"}}'),
+            {"NeutronError": {"type": "Bad\\ud800", "message": "lone \\udfff\\u0000"}},
+            "Bad\\ud800",
+            "lone \\udfff\\u0000",
+            id="lone-surrogates-in-json",
+        ),
+        pytest.param(
+            Reply(500, b"oops\x00 at \xff\xfe", headers={"Content-Type": "text/plain; charset=latin-1"}),
+            "oops\\u0000 at \u00ff\u00fe",
+            "500",
+            "oops\\u0000 at \u00ff\u00fe",
+            id="nul-in-text",
+        ),
+        pytest.param(
+            Reply(200, b'{"peering": {"id": "x\x00'),
+            '{"peering": {"id": "x\\u0000',
+            "InvalidResponse",
+            "The VPC API answered 200 with a body the portal cannot read.",
+            id="invalid-json",
+        ),
+        pytest.param(
+            Reply(409, b'{"code": "VPC.1", "message": "bad \xff\xfe bytes\x00"}'),
+            '{"code": "VPC.1", "message": "bad \ufffd\ufffd bytes\\u0000"}',
+            "409",
+            '{"code": "VPC.1", "message": "bad \ufffd\ufffd bytes\\u0000"}',
+            id="invalid-utf8",
+        ),
+    ],
+)
+def test_every_answer_is_recorded_storably(
+    stub, make_client, reply, response_body, error_code, error_message
+):
+    """NUL, lone surrogates, non-finite numbers, bad JSON or bad UTF-8: the call row is saved, escaped."""
+    stub.script(reply)
+    client = make_client(retries=0)
+    if error_code:
+        with pytest.raises(CloudError) as info:
+            client.show_peering(PEERING_ID)
+        record = info.value.record
+        assert info.value.message == error_message  # storable too: fronts show it, the workflow saves it
+    else:
+        record = client.show_peering(PEERING_ID).record
+
+    call = UpstreamCall.objects.get(pk=record_call(record, tenant=TenantFactory()).pk)
+
+    assert call.status_code == reply.status
+    assert call.response_body == response_body
+    assert (call.error_code, call.error_message) == (error_code, error_message)
+    assert call.correlation_id == record.correlation_id
+
+
+@pytest.mark.django_db
+def test_every_text_field_of_the_record_is_stored_escaped():
+    record = CallRecord(
+        operation="show",
+        method="GET",
+        url="http://vpc.example.com/p?x=\x00",
+        request_body={"k\x00": ["\ud800"]},
+        status_code=502,
+        response_body="\x00",
+        error_code="E\x00",
+        error_message="m\udc80",
+        correlation_id="c\x00",
+        cloud_request_id="r\ud800",
+    )
+    call = UpstreamCall.objects.get(pk=record_call(record, tenant=TenantFactory()).pk)
+    assert (call.url, call.request_body, call.response_body) == (
+        "http://vpc.example.com/p?x=\\u0000",
+        {"k\\u0000": ["\\ud800"]},
+        "\\u0000",
+    )
+    assert (call.error_code, call.error_message, call.correlation_id, call.cloud_request_id) == (
+        "E\\u0000",
+        "m\\udc80",
+        "c\\u0000",
+        "r\\ud800",
+    )
+
+
 # --- Retries ----------------------------------------------------------------------------------------
 
 
-def test_get_is_retried_after_a_5xx_with_the_same_correlation_id(stub, make_client, monkeypatch):
+def test_get_is_retried_after_a_5xx_with_the_same_correlation_id(stub, make_client):
     times = iter([datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 1, 0, 0, 5, tzinfo=UTC)])
-    monkeypatch.setattr(cloud, "_utcnow", lambda: next(times))
     stub.script(Reply(503, fixture("neutron_error")), Reply(200, fixture("peering")))
 
-    response = make_client().show_peering(PEERING_ID)
+    response = make_client(clock=lambda: next(times)).show_peering(PEERING_ID)
 
     assert response.data["id"] == PEERING_ID
     assert response.record.attempts == 2
@@ -527,12 +641,11 @@ def test_retry_after_is_capped(stub, make_client, sleeps):
     assert sleeps == [cloud.RETRY_AFTER_CAP]
 
 
-def test_retry_after_as_an_http_date(stub, make_client, sleeps, monkeypatch):
-    monkeypatch.setattr(cloud, "_utcnow", lambda: datetime(2024, 1, 1, tzinfo=UTC))
+def test_retry_after_as_an_http_date(stub, make_client, sleeps):
     stub.script(
         Reply(429, headers={"Retry-After": "Mon, 01 Jan 2024 00:00:03 GMT"}), Reply(200, fixture("vpcs"))
     )
-    make_client().list_vpcs()
+    make_client(clock=lambda: datetime(2024, 1, 1, tzinfo=UTC)).list_vpcs()
     assert sleeps == [3.0]
 
 
@@ -593,8 +706,8 @@ def test_dropped_connection_on_create_leaves_the_outcome_unknown(stub, make_clie
     assert len(stub.received) == 1
 
 
-def test_connection_refused_is_unavailable_with_a_known_outcome(make_client):
-    client = make_client(endpoint=f"http://127.0.0.1:{free_port()}")
+def test_connection_refused_is_unavailable_with_a_known_outcome(closed_port, make_client):
+    client = make_client(endpoint=f"http://127.0.0.1:{closed_port}")
     with pytest.raises(CloudUnavailable) as info:
         client.create_peering(name="x", request_vpc_id=REQUEST_VPC, accept_vpc_id=ACCEPT_VPC)
     error = info.value
@@ -605,8 +718,8 @@ def test_connection_refused_is_unavailable_with_a_known_outcome(make_client):
     assert error.record.status_code is None
 
 
-def test_connection_refused_on_get_is_retried(make_client, sleeps):
-    client = make_client(endpoint=f"http://127.0.0.1:{free_port()}", retries=2, backoff=0.25)
+def test_connection_refused_on_get_is_retried(closed_port, make_client, sleeps):
+    client = make_client(endpoint=f"http://127.0.0.1:{closed_port}", retries=2, backoff=0.25)
     with pytest.raises(CloudUnavailable) as info:
         client.list_vpcs()
     assert info.value.record.attempts == 3
@@ -642,12 +755,9 @@ def test_timeouts_and_retries_come_from_settings(stub, credentials, settings):
     assert session.calls[0]["allow_redirects"] is False
 
 
-def test_the_process_shares_one_pooled_session(stub, credentials, monkeypatch):
-    monkeypatch.setattr(cloud, "_session", None)
+def test_the_process_shares_one_session(stub, credentials, process_session):
     first = cloud.get_session()
     assert cloud.get_session() is first
-    adapter = first.get_adapter("https://vpc.cn-north-4.myhuaweicloud.com")
-    assert adapter._pool_maxsize == cloud.POOL_SIZE
 
     recording = RecordingSession()
     cloud.set_session(recording)
@@ -656,30 +766,52 @@ def test_the_process_shares_one_pooled_session(stub, credentials, monkeypatch):
     assert len(recording.calls) == 1
 
 
-def test_cookies_are_not_carried_between_calls(stub, make_client):
+def test_the_session_keeps_pool_size_connections_alive_for_reuse(
+    keep_alive_stub, credentials, process_session
+):
+    """A burst wider than the pool opens a connection per call; the next burst reuses POOL_SIZE of them."""
+    stub = keep_alive_stub
+    width = cloud.POOL_SIZE + 5
+    client = VpcApiClient(endpoint=stub.url, credentials=credentials, retries=0)
+
+    def burst() -> int:
+        """How many new connections a burst of ``width`` calls in flight at once opened."""
+        before = stub.connections
+        stub.gate = threading.Barrier(width)
+        stub.script(*[Reply(200, fixture("vpcs"))] * width)
+        with ThreadPoolExecutor(max_workers=width) as pool:
+            results = list(pool.map(lambda _: client.list_vpcs(), range(width)))
+        assert [r.record.status_code for r in results] == [200] * width
+        return stub.connections - before
+
+    assert burst() == width
+    assert burst() == width - cloud.POOL_SIZE
+
+
+def test_cookies_are_not_carried_between_calls(stub, make_client, process_session):
     stub.script(
         Reply(200, fixture("vpcs"), headers={"Set-Cookie": "session=abc; Path=/"}),
         Reply(200, fixture("vpcs")),
     )
-    client = make_client(session=cloud._new_session())
+    client = make_client()
     client.list_vpcs()
     client.list_vpcs()
     assert "Cookie" not in stub.received[1].headers
 
 
 @pytest.mark.django_db
-def test_for_tenant_uses_the_tenant_endpoint_keys_and_project():
+def test_tenant_client_uses_the_tenant_endpoint_keys_and_project():
     tenant = TenantFactory(
         endpoint="http://127.0.0.1:9/", access_key="AKTENANT000000000001", secret_key="tenant-sk"
     )
-    client = VpcApiClient.for_tenant(tenant, retries=0)
+    client = tenant_client(tenant, retries=0)
 
     assert client.endpoint == "http://127.0.0.1:9"
     assert client.credentials == Credentials(
         access_key="AKTENANT000000000001", secret_key=Secret("tenant-sk"), project_id=tenant.project_id
     )
     assert client.retries == 0
-    regional = VpcApiClient.for_tenant(TenantFactory(region="ap-southeast-1"))
+    regional = tenant_client(TenantFactory(region="ap-southeast-1"))
     assert regional.endpoint == "https://vpc.ap-southeast-1.myhuaweicloud.com"
 
 
@@ -725,6 +857,69 @@ def test_log_lines_carry_no_secrets_one_per_call(stub, make_client, caplog):
         assert secret not in caplog.text
 
 
+LOG_FIELDS = (
+    "operation",
+    "method",
+    "path",
+    "status",
+    "duration_ms",
+    "attempts",
+    "correlation_id",
+    "error_code",
+)
+
+
+def test_log_line_carries_structured_fields_without_secrets(stub, make_client, caplog):
+    stub.script(
+        Reply(503, fixture("neutron_error")),
+        Reply(200, fixture("peerings_list")),
+        Reply(401, fixture("apigw_error")),
+    )
+    client = make_client()
+    caplog.set_level(logging.INFO, logger="peerings.cloud")
+
+    client.list_peerings(name="secret-looking name", limit=5)
+    with pytest.raises(CloudRefused):
+        client.update_peering(PEERING_ID, name="x")
+
+    listed, refused = (
+        {k: getattr(r, k) for k in LOG_FIELDS} for r in caplog.records if r.name == "peerings.cloud"
+    )
+    assert listed == {
+        "operation": "list_peerings",
+        "method": "GET",
+        "path": "/v2.0/vpc/peerings",
+        "status": 200,
+        "duration_ms": listed["duration_ms"],
+        "attempts": 2,
+        "correlation_id": stub.received[0].headers["X-Correlation-Id"],
+        "error_code": "",
+    }
+    assert isinstance(listed["duration_ms"], int)
+    assert refused == {
+        "operation": "update",
+        "method": "PUT",
+        "path": f"/v2.0/vpc/peerings/{PEERING_ID}",
+        "status": 401,
+        "duration_ms": refused["duration_ms"],
+        "attempts": 1,
+        "correlation_id": stub.received[2].headers["X-Correlation-Id"],
+        "error_code": "APIGW.0301",
+    }
+    signatures = [aksk.parse_authorization(r.headers["Authorization"]).signature for r in stub.received]
+    logged = " ".join(repr(vars(r)) for r in caplog.records)
+    for secret in (SK, AK, *signatures, "secret-looking", "limit=5"):
+        assert secret not in logged
+
+
+def test_log_line_of_a_call_without_answer(closed_port, make_client, caplog):
+    caplog.set_level(logging.INFO, logger="peerings.cloud")
+    with pytest.raises(CloudUnavailable):
+        make_client(endpoint=f"http://127.0.0.1:{closed_port}", retries=0).show_peering(PEERING_ID)
+    (line,) = [r for r in caplog.records if r.name == "peerings.cloud" and r.levelno == logging.INFO]
+    assert (line.status, line.error_code, line.attempts) == (None, "ConnectionError", 1)
+
+
 def test_scrub_masks_secret_looking_keys():
     body = {
         "peering": {"name": "n", "tenant_id": "t"},
@@ -744,19 +939,37 @@ def test_scrub_masks_secret_looking_keys():
     }
 
 
-def test_request_body_in_the_record_is_scrubbed(stub, make_client, monkeypatch):
-    stub.script(Reply(201, fixture("peering")))
-    client = make_client()
-    original = client._call
+def test_prepare_call_masks_secrets_in_the_record_not_on_the_wire():
+    call = cloud.prepare_call(
+        "https://vpc.example.com",
+        "create",
+        "POST",
+        "/v2.0/vpc/peerings",
+        body={"peering": {"name": "x"}, "secret_key": "leak"},
+    )
+    assert call.record.request_body == {"peering": {"name": "x"}, "secret_key": "********"}
+    assert call.payload == b'{"peering":{"name":"x"},"secret_key":"leak"}'
+    assert call.headers == {
+        "Content-Type": "application/json;charset=utf-8",
+        "User-Agent": cloud.USER_AGENT,
+        "X-Correlation-Id": call.record.correlation_id,
+    }
+    assert (call.url, call.record.url) == ("https://vpc.example.com/v2.0/vpc/peerings",) * 2
+    assert call.retryable is False
 
-    def call_with_secret(operation, method, path, **kwargs):
-        kwargs["body"] = {**kwargs["body"], "secret_key": "leak"}
-        return original(operation, method, path, **kwargs)
 
-    monkeypatch.setattr(client, "_call", call_with_secret)
-    response = client.create_peering(name="x", request_vpc_id=REQUEST_VPC, accept_vpc_id=ACCEPT_VPC)
-    assert response.record.request_body["secret_key"] == "********"
-    assert b'"secret_key":"leak"' in stub.received[0].body  # the wire body is untouched
+@pytest.mark.parametrize(
+    ("method", "retryable", "expected"),
+    [("GET", None, True), ("DELETE", None, True), ("PUT", None, False), ("PUT", True, True)],
+)
+def test_prepare_call_retries_idempotent_methods_by_default(method, retryable, expected):
+    call = cloud.prepare_call(
+        "https://vpc.example.com", "show", method, "/p", query=[("name", "a b")], retryable=retryable
+    )
+    assert call.retryable is expected
+    assert call.url == "https://vpc.example.com/p?name=a%20b"
+    assert (call.payload, call.record.request_body) == (b"", None)
+    assert call.headers["Content-Type"] == "application/json"
 
 
 def test_argument_errors_are_raised_before_any_call(stub, make_client):
@@ -778,7 +991,24 @@ def test_duration_covers_all_attempts(stub, make_client):
     assert response.record.duration_ms >= 100
 
 
-def test_clock_is_utc(monkeypatch, stub, make_client):
+@pytest.fixture
+def local_zone_shanghai() -> Iterator[None]:
+    """The process's local time zone is UTC+8 (Django sets it to ``TIME_ZONE``, UTC, otherwise)."""
+    previous = os.environ.get("TZ")
+    os.environ["TZ"] = "Asia/Shanghai"
+    time.tzset()
+    try:
+        assert time.localtime().tm_gmtoff == 8 * 3600
+        yield
+    finally:
+        if previous is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = previous
+        time.tzset()
+
+
+def test_clock_is_utc(local_zone_shanghai, stub, make_client):
     """X-Sdk-Date is UTC whatever the local zone."""
     stub.script(Reply(200, fixture("peering")))
     make_client().show_peering(PEERING_ID)
@@ -813,7 +1043,7 @@ def simulated(live_server, transactional_db):
             secret_key=key.secret_key,
         )
         tenant.refresh_from_db()  # keys come back as Secret values, as in production
-        client = VpcApiClient.for_tenant(tenant, retries=0)
+        client = tenant_client(tenant, retries=0)
         return SimTenant(client=client, project_id=prj.project_id, vpc_ids=[str(v.vpc_id) for v in made])
 
     return make

@@ -14,9 +14,9 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.management import CommandError, call_command
 
 from peerings.choices import ChangeSource, PeeringStatus, Role
-from peerings.cloud import VpcApiClient
 from peerings.exceptions import CloudRefused, CloudUnavailable, InvalidState, NotPermitted, RequestInvalid
 from peerings.models import Peering, StatusChange, Tenant, UpstreamCall
+from peerings.upstream import tenant_client
 from peerings.validation import ALREADY_DECIDED, DESCRIPTION_FORBIDDEN_CHARACTERS, UPDATE_NOTHING
 from peerings.workflow import (
     STATUS_CONFLICT,
@@ -393,7 +393,7 @@ def test_refresh_sees_expiry(pending, settings):
 
 
 def test_refresh_sees_a_decision_made_outside_the_portal(pending, globex_main):
-    VpcApiClient.for_tenant(globex_main).accept_peering(pending.upstream_id)
+    tenant_client(globex_main).accept_peering(pending.upstream_id)
 
     peering = peering_refresh(peering=pending)
 
@@ -483,7 +483,7 @@ def test_create_refused_by_the_cloud_fails_the_peering(
     cloud, acme_prod, globex_main, acme_member, prod_web, globex_app
 ):
     # The same pair, requested directly in the cloud: the mirror does not know it.
-    VpcApiClient.for_tenant(acme_prod).create_peering(
+    tenant_client(acme_prod).create_peering(
         name="made-outside",
         request_vpc_id=str(prod_web.vpc_id),
         accept_vpc_id=str(globex_app.vpc_id),
@@ -699,7 +699,7 @@ def test_accept_with_the_cloud_down_records_the_failed_call(
 
 def test_accept_refused_because_the_cloud_shows_another_decision(pending, globex_main, globex_approver):
     # Rejected in the cloud behind the portal's back: the mirror still says pending.
-    VpcApiClient.for_tenant(globex_main).reject_peering(pending.upstream_id)
+    tenant_client(globex_main).reject_peering(pending.upstream_id)
 
     with pytest.raises(InvalidState) as caught:
         peering_accept(peering=pending, acting_user=globex_approver)
@@ -751,7 +751,7 @@ def test_refused_retry_of_a_decision_on_a_peering_gone_from_the_cloud(
     pending, globex_main, globex_approver, acme_prod, cloud_proxy
 ):
     """The cloud refuses a retried accept and shows the peering was not accepted: the refusal stands."""
-    VpcApiClient.for_tenant(acme_prod).delete_peering(pending.upstream_id)  # gone behind the portal's back
+    tenant_client(acme_prod).delete_peering(pending.upstream_id)  # gone behind the portal's back
     point_at(globex_main, cloud_proxy.url)
     cloud_proxy.modes["PUT"] = "503"
     cloud_proxy.once.add("PUT")
