@@ -12,6 +12,7 @@ from django.utils import timezone
 from peerings.choices import PeeringStatus
 from peerings.history import record_status_change
 from peerings.models import Peering, Tenant
+from peerings.storable import storable
 
 __all__ = ["STATUS_CONFLICT", "apply", "mark_deleted", "move", "parse_time"]
 
@@ -54,25 +55,42 @@ def move(peering: Peering, new: str, *, actor: Any, reason: str, source: str) ->
     return True
 
 
+def _text(value: Any, limit: int) -> str:
+    """A text from the cloud as the mirror can store it (never a NUL, within the column)."""
+    return str(storable(str(value)))[:limit]
+
+
+def _uuid(value: Any, current: uuid.UUID) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        logger.warning("the cloud sent a VPC id that is not a UUID: %r", value)
+        return current
+
+
+def _object(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
 def apply(peering: Peering, data: dict, *, actor: Any, reason: str, source: str) -> bool:
     """Copy the cloud's view of the peering onto the mirror (status last); returns whether it moved."""
     peering.error_code = peering.error_message = ""
     if data.get("id"):
-        peering.upstream_id = str(data["id"])
+        peering.upstream_id = _text(data["id"], 64)
     if data.get("name") is not None:
-        peering.name = data["name"]
+        peering.name = _text(data["name"], 64)
     if data.get("description") is not None:
-        peering.description = data["description"]
-    request_info = data.get("request_vpc_info") or {}
-    accept_info = data.get("accept_vpc_info") or {}
+        peering.description = _text(data["description"], 255)
+    request_info = _object(data.get("request_vpc_info"))
+    accept_info = _object(data.get("accept_vpc_info"))
     if request_info.get("tenant_id"):
-        peering.requester_project_id = request_info["tenant_id"]
+        peering.requester_project_id = _text(request_info["tenant_id"], 64)
     if request_info.get("vpc_id"):
-        peering.requester_vpc_id = uuid.UUID(str(request_info["vpc_id"]))
+        peering.requester_vpc_id = _uuid(request_info["vpc_id"], peering.requester_vpc_id)
     if accept_info.get("tenant_id"):
-        peering.accepter_project_id = accept_info["tenant_id"]
+        peering.accepter_project_id = _text(accept_info["tenant_id"], 64)
     if accept_info.get("vpc_id"):
-        peering.accepter_vpc_id = uuid.UUID(str(accept_info["vpc_id"]))
+        peering.accepter_vpc_id = _uuid(accept_info["vpc_id"], peering.accepter_vpc_id)
     if peering.accepter_tenant_id is None:
         peering.accepter_tenant = Tenant.objects.filter(project_id=peering.accepter_project_id).first()
     peering.upstream_created_at = parse_time(data.get("created_at")) or peering.upstream_created_at

@@ -236,9 +236,9 @@ def _begin(peering: Peering, action: Action, *, acting_user: Any, source: str, l
 
 def _same_pair(peering: Peering, data: dict) -> bool:
     try:
-        request_vpc = uuid.UUID(str((data.get("request_vpc_info") or {}).get("vpc_id")))
-        accept_vpc = uuid.UUID(str((data.get("accept_vpc_info") or {}).get("vpc_id")))
-    except ValueError:
+        request_vpc = uuid.UUID(str(data["request_vpc_info"]["vpc_id"]))
+        accept_vpc = uuid.UUID(str(data["accept_vpc_info"]["vpc_id"]))
+    except (KeyError, TypeError, ValueError):
         return False
     return (request_vpc, accept_vpc) == (peering.requester_vpc_id, peering.accepter_vpc_id)
 

@@ -174,8 +174,9 @@ class CloudProxy:
     ``modes`` maps ``"METHOD /path"`` (path without query) or just ``"METHOD"`` to one of
     ``pass`` (relay, the default), ``forward-then-drop`` (the cloud carries the call out, the
     caller gets no answer), ``drop`` (no answer, nothing forwarded), ``503``,
-    ``forward-then-503`` (carried out, then a 503) or ``delay`` (relayed after ``delay``
-    seconds: a request still on its way). A key also in ``once`` misbehaves for its next
+    ``forward-then-503`` (carried out, then a 503), ``delay`` (relayed after ``delay``
+    seconds: a request still on its way) or ``nul`` (the answer's names and descriptions get a
+    NUL character, ``\u0000`` in the JSON). A key also in ``once`` misbehaves for its next
     request only. Requests are relayed byte for byte, signed headers (``Host`` included) intact.
     """
 
@@ -223,6 +224,12 @@ class CloudProxy:
                 status, headers, answer = proxy.forward(self.command, self.path, self.headers.items(), body)
                 if mode == "forward-then-drop":
                     return
+                if mode == "nul":
+                    for key in (b'"name": "', b'"description": "', b'"name":"', b'"description":"'):
+                        answer = answer.replace(key, key + b"\\u0000")
+                    headers = [
+                        (k, str(len(answer)) if k.lower() == "content-length" else v) for k, v in headers
+                    ]
                 self.send_response(status)
                 for name, value in headers:
                     if name.lower() not in {"connection", "transfer-encoding", "date", "server"}:

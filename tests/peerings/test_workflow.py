@@ -824,3 +824,18 @@ def test_sync_of_one_tenant(pending, dev_pending, settings):
     assert "Refreshed 1 peering(s): 1 changed, 0 unchanged, 0 failed." in out.getvalue()
     with pytest.raises(CommandError, match="No tenant"):
         call_command("sync_peerings", "--tenant", "nobody")
+
+
+def test_cloud_text_the_database_cannot_hold_is_mirrored_escaped(
+    pending, acme_prod, acme_member, cloud_proxy
+):
+    """Defect 3: a NUL byte in the cloud's answer never makes a write fail (PostgreSQL text has no NUL)."""
+    point_at(acme_prod, cloud_proxy.url)
+    cloud_proxy.modes["GET"] = "nul"
+
+    peering = peering_refresh(peering=pending, acting_user=acme_member)
+
+    assert (peering.name, peering.description) == ("\\u0000web-to-globex", "\\u0000web to globex")
+    row = UpstreamCall.objects.filter(peering=peering).order_by("-id").first()
+    assert (row.operation, row.status_code) == ("show", 200)
+    assert row.response_body["peering"]["description"] == "\\u0000web to globex"
