@@ -13,7 +13,17 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
-__all__ = ["AccessKey", "Account", "Peering", "PeeringStatus", "Project", "Route", "SimClock", "Vpc"]
+__all__ = [
+    "AccessKey",
+    "Account",
+    "Peering",
+    "PeeringStatus",
+    "Project",
+    "Route",
+    "SeenSignature",
+    "SimClock",
+    "Vpc",
+]
 
 
 class PeeringStatus(models.TextChoices):
@@ -159,3 +169,23 @@ class Route(models.Model):
 
     def __str__(self) -> str:
         return f"{self.destination} -> {self.nexthop_id}"
+
+
+class SeenSignature(models.Model):
+    """A verified request signature, kept until its ``X-Sdk-Date`` leaves the skew window.
+
+    A second request with the same key and signature inside the window is a replay.
+    Rows are purged lazily by :mod:`vpcsim.auth`.
+    """
+
+    access_key = models.CharField(max_length=64)
+    signature = models.CharField(max_length=64)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["access_key", "signature"], name="vpcsim_seen_signature_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.access_key}:{self.signature[:12]}…"
