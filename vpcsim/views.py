@@ -21,7 +21,13 @@ from vpcsim.auth import Caller, authenticate
 from vpcsim.errors import ApiError, method_not_allowed, not_found
 from vpcsim.pagination import paginate
 from vpcsim.serializers import peering_to_wire, route_to_wire, vpc_to_wire
-from vpcsim.validation import parse_json, peering_create_input, peering_update_input, route_create_input
+from vpcsim.validation import (
+    check_text,
+    parse_json,
+    peering_create_input,
+    peering_update_input,
+    route_create_input,
+)
 
 __all__ = [
     "PeeringAcceptView",
@@ -53,6 +59,7 @@ class SimulatorView(View):
             self.caller = authenticate(request)
             if (request.method or "") not in allowed:
                 raise method_not_allowed(request.method or "")
+            _check_query_and_path(request, kwargs)
             operation = self.operations.get(request.method.lower())
             fault = faults.pick(operation) if operation else None
             if fault is not None and fault.kind in faults.BEFORE_KINDS:
@@ -83,6 +90,17 @@ class SimulatorView(View):
         if retry_after is not None:
             response["Retry-After"] = str(retry_after)
         return response
+
+
+def _check_query_and_path(request: HttpRequest, kwargs: dict[str, Any]) -> None:
+    """A NUL or lone surrogate in a query parameter or path segment is 400, before any lookup."""
+    for key in request.GET:
+        check_text(key, "a query parameter name")
+        for value in request.GET.getlist(key):
+            check_text(value, f"the query parameter '{key}'")
+    for name, value in kwargs.items():
+        if isinstance(value, str):
+            check_text(value, f"the path parameter '{name}'")
 
 
 def _no_content() -> HttpResponse:

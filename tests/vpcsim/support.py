@@ -67,7 +67,12 @@ class SignedClient:
         it before it is sent.
         """
         # Percent-encoding (space as %20, not +), as the SDK builds its URLs.
-        url = f"{path}?{urlencode(query, doseq=True, quote_via=quote)}" if query else path
+        # A lone surrogate goes out as its (invalid) UTF-8 bytes, as a careless client would send it.
+        url = (
+            f"{path}?{urlencode(query, doseq=True, quote_via=quote, errors='surrogatepass')}"
+            if query
+            else path
+        )
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
         # A signed per-request id, as the portal's client sends: two identical requests within
         # the same second would otherwise carry the same signature and the second be a replay.
