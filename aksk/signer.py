@@ -20,7 +20,10 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 ALGORITHM = "SDK-HMAC-SHA256"
 DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 DATE_HEADER = "X-Sdk-Date"
+CONTENT_SHA256_HEADER = "X-Sdk-Content-Sha256"
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 EMPTY_BODY_SHA256 = hashlib.sha256(b"").hexdigest()
+_HEX_SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 
 _AUTH_RE = re.compile(
     r"^SDK-HMAC-SHA256\s+Access=(?P<access>[^,\s]+),\s*"
@@ -72,9 +75,7 @@ def canonical_request(
         header_block = "".join(f"{name}:{lowered[name]}\n" for name in names)
     except KeyError as exc:
         raise SignatureError(f"signed header {exc.args[0]!r} is not in the request") from None
-    payload_hash = lowered.get("x-sdk-content-sha256") or (
-        hashlib.sha256(body).hexdigest() if body else EMPTY_BODY_SHA256
-    )
+    payload_hash = payload_hash_of(headers=lowered, signed_headers=names, body=body)
     return "\n".join(
         [
             method.upper(),
@@ -85,6 +86,28 @@ def canonical_request(
             payload_hash,
         ]
     )
+
+
+def payload_hash_of(*, headers: Mapping[str, str], signed_headers: Iterable[str], body: bytes) -> str:
+    """The last line of the canonical request, as the SDK computes it.
+
+    An empty body hashes as the empty string whatever the headers say. Otherwise
+    an ``X-Sdk-Content-Sha256`` value is used as the hash only when that header is
+    itself signed (the SDK signs it: its name has no ``_``); an unsigned one is
+    ignored, so it cannot make a captured signature cover another body.
+    """
+    if not body:
+        return EMPTY_BODY_SHA256
+    declared = _signed_content_sha256(headers, signed_headers)
+    return declared if declared is not None else hashlib.sha256(body).hexdigest()
+
+
+def _signed_content_sha256(headers: Mapping[str, str], signed_headers: Iterable[str]) -> str | None:
+    name = CONTENT_SHA256_HEADER.lower()
+    if name not in {h.lower() for h in signed_headers}:
+        return None
+    value = next((str(v).strip() for k, v in headers.items() if k.lower() == name), None)
+    return value or None
 
 
 def signature(*, secret_key: str, date: str, canonical: str) -> str:
@@ -154,7 +177,9 @@ def verify(
     """Raise :class:`SignatureError` unless ``authorization`` signs this request.
 
     The signed-header list comes from the request itself; ``path`` and
-    ``query`` are the decoded values a server sees.
+    ``query`` are the decoded values a server sees. The body hash is computed
+    here from ``body``: a signed ``X-Sdk-Content-Sha256`` must either equal it
+    or be the SDK's ``UNSIGNED-PAYLOAD`` (sent for non-JSON bodies).
     """
     date = next((v for k, v in headers.items() if k.lower() == DATE_HEADER.lower()), None)
     if not date:
@@ -170,6 +195,11 @@ def verify(
     expected = signature(secret_key=secret_key, date=date, canonical=canonical)
     if not hmac.compare_digest(expected, authorization.signature):
         raise SignatureError("signature does not match")
+    declared = _signed_content_sha256(headers, authorization.signed_headers)
+    if body and declared is not None and declared != UNSIGNED_PAYLOAD:
+        actual = hashlib.sha256(body).hexdigest()
+        if not (_HEX_SHA256_RE.match(declared) and hmac.compare_digest(declared.lower(), actual)):
+            raise SignatureError(f"{CONTENT_SHA256_HEADER} does not match the body")
 
 
 def parse_date(value: str) -> datetime:

@@ -51,6 +51,12 @@ VPC_API_BACKOFF = env.float("VPC_API_BACKOFF", default=0.5)
 # Simulator behaviour (ignored when the simulator is off).
 VPCSIM_PENDING_EXPIRY_SECONDS = env.int("VPCSIM_PENDING_EXPIRY_SECONDS", default=7 * 24 * 3600)
 VPCSIM_CLOCK_SKEW_SECONDS = env.int("VPCSIM_CLOCK_SKEW_SECONDS", default=15 * 60)
+# A signature seen once is refused again within the skew window (a replay): "writes" (POST, PUT,
+# DELETE; the SDK signs identical reads in the same second identically), "all" or "off".
+VPCSIM_REPLAY_CHECK = env.str("VPCSIM_REPLAY_CHECK", default="writes")
+# Injected faults, off unless set: see vpcsim/faults.py for the format.
+VPCSIM_FAULTS = env.str("VPCSIM_FAULTS", default="")
+VPCSIM_FAULTS_SEED = env.str("VPCSIM_FAULTS_SEED", default="")
 
 # --- Django ----------------------------------------------------------------------
 INSTALLED_APPS = [

@@ -308,3 +308,20 @@ def active(cloud, acme_prod, acme_member, prod_web, prod_db) -> Peering:
         request_vpc_id=prod_web.vpc_id,
         accept_vpc_id=prod_db.vpc_id,
     )
+
+
+@pytest.fixture
+def sim_faults(db, settings):
+    """The simulator's fault injection (:mod:`vpcsim.faults`), cleared before and after the test.
+
+    ``sim_faults.inject("accept", kind="applied_then_500", times=1)``; the rules live in the
+    simulator's tables, so the live server sees them. Rate draws are seeded (0) for repeatability.
+    """
+    from vpcsim import faults
+
+    settings.VPCSIM_FAULTS = ""
+    faults.clear()
+    faults.seed(0)
+    yield faults
+    faults.clear()
+    faults.seed(None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from vpcsim.models import AccessKey, Account, Peering, Project, Route, Vpc
+from vpcsim.models import AccessKey, Account, FaultRule, Peering, Project, Route, Vpc
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -64,3 +64,21 @@ class RouteAdmin(ReadOnlyAdmin):
     list_display = ["route_id", "destination", "nexthop", "vpc", "project"]
     list_select_related = ["nexthop", "vpc", "project__account"]
     search_fields = ["route_id", "destination", "nexthop__peering_id"]
+
+
+@admin.register(FaultRule)
+class FaultRuleAdmin(admin.ModelAdmin):
+    """Injected faults (see vpcsim/faults.py): the rules every simulator process obeys, and their counts."""
+
+    list_display = [
+        "operation",
+        "kind",
+        "rate",
+        "times",
+        "remaining",
+        "latency_ms",
+        "retry_after",
+        "injected",
+    ]
+    list_filter = ["operation", "kind"]
+    readonly_fields = ["injected", "env_key", "created_at"]

@@ -2,12 +2,22 @@
 
 The gateway checks, in order: a well-formed ``Authorization`` header, a known
 access key, an ``X-Sdk-Date`` within ``VPCSIM_CLOCK_SKEW_SECONDS`` of real
-wall-clock time, the signature (over the header list the request names, the
-raw body, the decoded path and query), then an ``X-Project-Id`` naming a
-project of the key's account. Failures are :class:`~vpcsim.errors.GatewayError`:
+wall-clock time (15 minutes by default, the gateway's documented window; the
+boundary itself is accepted), the signature (over the header list the request
+names, the hash of the raw body computed here, the decoded path and query),
+that the signature is not a replay, then an ``X-Project-Id`` naming a project
+of the key's account. Failures are :class:`~vpcsim.errors.GatewayError`:
 
 * 401 ``APIGW.0301`` for anything wrong with the signature, the date or the
-  headers (unknown key: "Get secretKey failed,ak:<AK>,err:ak not exist");
+  headers (unknown key: "Get secretKey failed,ak:<AK>,err:ak not exist"), and
+  for a replay: a verified signature already seen within the skew window
+  (kept in :class:`~vpcsim.models.SeenSignature`, so every process serving the
+  simulator shares it; wording chosen by the simulator, the cloud's is
+  unconfirmed). ``VPCSIM_REPLAY_CHECK`` says which requests are checked:
+  ``writes`` (the default: POST, PUT, DELETE), ``all`` or ``off``. Reads are
+  left out by default because the official SDK signs two identical reads sent
+  within the same second identically (``X-Sdk-Date`` has one-second
+  resolution and the SDK adds no nonce), so a poll loop would be refused;
 * 403 ``APIGW.0302`` when the project is unknown or belongs to another account
   (code and wording chosen by the simulator; the cloud's are unconfirmed).
 """
@@ -15,19 +25,25 @@ project of the key's account. Failures are :class:`~vpcsim.errors.GatewayError`:
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
 import aksk
 from vpcsim.errors import GatewayError
-from vpcsim.models import AccessKey, Account, Project
+from vpcsim.models import AccessKey, Account, Project, SeenSignature
 
 __all__ = ["Caller", "authenticate"]
 
 _PREFIX = "Incorrect IAM authentication information: "
 SIGNATURE_FAIL = _PREFIX + "verify aksk signature fail"
+REPLAYED = _PREFIX + "the signature has already been used"
+#: Expired seen signatures are deleted at most this often per process.
+PURGE_INTERVAL_SECONDS = 60.0
+_last_purge = 0.0
 
 
 @dataclass(frozen=True)
@@ -37,6 +53,11 @@ class Caller:
     account: Account
     project: Project
     access_key: str
+
+
+def _now() -> dt.datetime:
+    """Real wall-clock time (not :mod:`vpcsim.clock`): the gateway's clock."""
+    return dt.datetime.now(dt.UTC)
 
 
 def _refuse(reason: str) -> GatewayError:
@@ -62,7 +83,7 @@ def authenticate(request: HttpRequest) -> Caller:
     except aksk.SignatureError:
         raise _refuse("X-Sdk-Date header is malformed") from None
     skew = dt.timedelta(seconds=settings.VPCSIM_CLOCK_SKEW_SECONDS)
-    if abs(dt.datetime.now(dt.UTC) - signed_at) > skew:
+    if abs(_now() - signed_at) > skew:
         raise _refuse("X-Sdk-Date is too far from the current time")
 
     try:
@@ -77,6 +98,8 @@ def authenticate(request: HttpRequest) -> Caller:
         )
     except aksk.SignatureError:
         raise GatewayError(401, SIGNATURE_FAIL) from None
+    if _replay_checked(request.method or "GET"):
+        _refuse_replay(authorization, expires_at=signed_at + skew)
 
     project_id = request.headers.get("X-Project-Id")
     if not project_id:
@@ -85,3 +108,28 @@ def authenticate(request: HttpRequest) -> Caller:
     if project is None:
         raise GatewayError(403, "The IAM user is not authorized to access the API.", code="APIGW.0302")
     return Caller(account=key.account, project=project, access_key=key.access_key)
+
+
+def _replay_checked(method: str) -> bool:
+    mode = settings.VPCSIM_REPLAY_CHECK
+    if mode == "all":
+        return True
+    return mode == "writes" and method.upper() not in {"GET", "HEAD", "OPTIONS"}
+
+
+def _refuse_replay(authorization: aksk.Authorization, *, expires_at: dt.datetime) -> None:
+    """Remember a verified signature until ``expires_at``; raise if it was already there."""
+    global _last_purge
+    now = time.monotonic()
+    if now - _last_purge >= PURGE_INTERVAL_SECONDS:
+        _last_purge = now
+        SeenSignature.objects.filter(expires_at__lt=_now()).delete()
+    try:
+        with transaction.atomic():
+            SeenSignature.objects.create(
+                access_key=authorization.access_key, signature=authorization.signature, expires_at=expires_at
+            )
+    except IntegrityError:
+        # Still there: seen within the window (an expired row is refused too until purged,
+        # but its X-Sdk-Date is then outside the window and refused before this check).
+        raise GatewayError(401, REPLAYED) from None

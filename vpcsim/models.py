@@ -13,7 +13,20 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
-__all__ = ["AccessKey", "Account", "Peering", "PeeringStatus", "Project", "Route", "SimClock", "Vpc"]
+__all__ = [
+    "AccessKey",
+    "Account",
+    "FaultKind",
+    "FaultOperation",
+    "FaultRule",
+    "Peering",
+    "PeeringStatus",
+    "Project",
+    "Route",
+    "SeenSignature",
+    "SimClock",
+    "Vpc",
+]
 
 
 class PeeringStatus(models.TextChoices):
@@ -159,3 +172,90 @@ class Route(models.Model):
 
     def __str__(self) -> str:
         return f"{self.destination} -> {self.nexthop_id}"
+
+
+class SeenSignature(models.Model):
+    """A verified request signature, kept until its ``X-Sdk-Date`` leaves the skew window.
+
+    A second request with the same key and signature inside the window is a replay.
+    Rows are purged lazily by :mod:`vpcsim.auth`.
+    """
+
+    access_key = models.CharField(max_length=64)
+    signature = models.CharField(max_length=64)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["access_key", "signature"], name="vpcsim_seen_signature_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.access_key}:{self.signature[:12]}…"
+
+
+class FaultKind(models.TextChoices):
+    """What an injected fault does (see :mod:`vpcsim.faults`)."""
+
+    ERROR_500 = "500", "500 before the operation"
+    ERROR_503 = "503", "503 before the operation"
+    THROTTLED_429 = "429", "429 with Retry-After before the operation"
+    LATENCY = "latency", "delay before the operation"
+    APPLIED_THEN_DROPPED = "applied_then_dropped", "applied, then the connection drops"
+    APPLIED_THEN_500 = "applied_then_500", "applied, then 500"
+    MALFORMED_JSON = "malformed_json", "applied, then a 200 that is not JSON"
+    NUL_BYTES = "nul_bytes", "applied, then a 200 whose strings hold NUL"
+
+
+class FaultOperation(models.TextChoices):
+    """The operations a fault rule can target; ``*`` is any of them."""
+
+    ANY = "*", "any operation"
+    CREATE = "create", "create peering"
+    SHOW = "show", "show peering"
+    LIST_PEERINGS = "list_peerings", "list peerings"
+    UPDATE = "update", "update peering"
+    ACCEPT = "accept", "accept peering"
+    REJECT = "reject", "reject peering"
+    DELETE = "delete", "delete peering"
+    LIST_VPCS = "list_vpcs", "list VPCs"
+    LIST_ROUTES = "list_routes", "list routes"
+    CREATE_ROUTE = "create_route", "create route"
+    SHOW_ROUTE = "show_route", "show route"
+    DELETE_ROUTE = "delete_route", "delete route"
+
+
+class FaultRule(models.Model):
+    """An active fault: which operation, what happens, how often; shared by every simulator process.
+
+    A rule fires on a matching request with probability ``rate`` (always when
+    null) and, when ``remaining`` is set, only while it is above zero (decremented
+    in one ``UPDATE ... WHERE remaining > 0``). ``injected`` counts the faults it
+    caused.
+    """
+
+    operation = models.CharField(max_length=16, choices=FaultOperation.choices)
+    kind = models.CharField(max_length=24, choices=FaultKind.choices)
+    rate = models.FloatField(null=True, blank=True)
+    times = models.PositiveIntegerField(null=True, blank=True)
+    remaining = models.PositiveIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(default=0)
+    retry_after = models.PositiveIntegerField(default=1)
+    injected = models.PositiveIntegerField(default=0)
+    env_key = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rate__isnull=True) | Q(rate__gte=0, rate__lte=1), name="vpcsim_faultrule_rate"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        limits = [
+            f"rate={self.rate}" if self.rate is not None else "",
+            f"times={self.times}" if self.times else "",
+        ]
+        return " ".join([f"{self.operation}: {self.kind}", *filter(None, limits)])

@@ -5,6 +5,12 @@ Attribute errors read "Invalid input for <attribute>. Reason: <reason>"
 "Invalid input for accept_vpc_info. Reason: 'x' is not a valid UUID.";
 structural errors read "Bad <resource> request: <message>" (400 ``BadRequest``)
 and unparsable JSON "Malformed request body: <reason>" (400 ``MalformedRequestBody``).
+
+Hostile input is refused before anything reads it: a body nested deeper than
+:data:`MAX_DEPTH` (or so deep the parser gives up) is malformed, and a NUL
+character or a lone UTF-16 surrogate (``"\ud800"``) in any string or key of a
+body, or in a query parameter, is 400 ``InvalidInput`` -- no database stores
+them (PostgreSQL refuses NUL in text, SQLite cannot encode a lone surrogate).
 """
 
 from __future__ import annotations
@@ -15,11 +21,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from vpcsim.errors import bad_request, invalid_attribute, malformed_body
+from vpcsim.errors import bad_request, invalid_attribute, invalid_input, malformed_body
 
 __all__ = [
     "PeeringCreateInput",
     "RouteCreateInput",
+    "check_text",
     "parse_json",
     "parse_uuid",
     "peering_create_input",
@@ -28,6 +35,8 @@ __all__ = [
 ]
 
 NAME_MAX = 64
+#: Deepest nesting of arrays/objects accepted in a body (a valid one nests three levels).
+MAX_DEPTH = 32
 DESCRIPTION_MAX = 255
 _PEERING_FIELDS = {"name", "description", "request_vpc_info", "accept_vpc_info"}
 _READ_ONLY_PEERING_FIELDS = {
@@ -60,11 +69,49 @@ class RouteCreateInput:
     vpc_id: uuid.UUID
 
 
+def _bad_character(text: str) -> str | None:
+    """What is wrong with ``text`` as stored text: a NUL or a lone surrogate, else ``None``."""
+    if "\x00" in text:
+        return "a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "an invalid Unicode character (a lone surrogate)"
+    return None
+
+
+def check_text(text: str, what: str) -> None:
+    """Refuse a NUL or a lone surrogate in ``text`` (``what`` names it in the message)."""
+    if (problem := _bad_character(text)) is not None:
+        raise invalid_input(f"{what} contains {problem}.")
+
+
+def _check_tree(data: Any) -> None:
+    """Walk a parsed body without recursion: depth limit, then every key and string."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list) and depth > MAX_DEPTH:
+            raise malformed_body(f"nested deeper than {MAX_DEPTH} levels")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                check_text(key, "the request body")
+                stack.append((item, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+        elif isinstance(value, str):
+            check_text(value, "the request body")
+
+
 def parse_json(body: bytes) -> Any:
     try:
-        return json.loads(body)
+        data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise malformed_body(str(exc) or "not JSON") from None
+    except RecursionError:
+        raise malformed_body(f"nested deeper than {MAX_DEPTH} levels") from None
+    _check_tree(data)
+    return data
 
 
 def parse_uuid(value: Any) -> uuid.UUID | None:

@@ -16,12 +16,18 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from vpcsim import selectors, services
+from vpcsim import faults, selectors, services
 from vpcsim.auth import Caller, authenticate
 from vpcsim.errors import ApiError, method_not_allowed, not_found
 from vpcsim.pagination import paginate
 from vpcsim.serializers import peering_to_wire, route_to_wire, vpc_to_wire
-from vpcsim.validation import parse_json, peering_create_input, peering_update_input, route_create_input
+from vpcsim.validation import (
+    check_text,
+    parse_json,
+    peering_create_input,
+    peering_update_input,
+    route_create_input,
+)
 
 __all__ = [
     "PeeringAcceptView",
@@ -41,23 +47,60 @@ class SimulatorView(View):
 
     http_method_names = ["get", "post", "put", "delete"]
     envelope = "neutron"
+    #: The fault-injection name (:mod:`vpcsim.faults`) of each method this view serves.
+    operations: dict[str, str] = {}
     caller: Caller
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         request_id = uuid.uuid4().hex
         allowed = [m.upper() for m in self.http_method_names if hasattr(self, m)]
+        fault = None
         try:
             self.caller = authenticate(request)
             if (request.method or "") not in allowed:
                 raise method_not_allowed(request.method or "")
-            response = getattr(self, request.method.lower())(request, *args, **kwargs)
+            _check_query_and_path(request, kwargs)
+            operation = self.operations.get(request.method.lower())
+            fault = faults.pick(operation) if operation else None
+            if fault is not None and fault.kind in faults.BEFORE_KINDS:
+                refusal = faults.before(fault)
+                if refusal is not None:
+                    raise refusal
+            response = self._answer(request, request_id, *args, **kwargs)
+            if fault is not None and fault.kind in faults.AFTER_KINDS:
+                response = faults.after(fault, request, response, lambda exc: self._render(exc, request_id))
         except ApiError as exc:
-            render = exc.neutron_response if self.envelope == "neutron" else exc.v1_response
-            response = render(request_id)
+            response = self._render(exc, request_id)
             if exc.status == 405:
                 response["Allow"] = ", ".join(allowed)
         response["X-Request-Id"] = request_id
         return response
+
+    def _answer(self, request: HttpRequest, request_id: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        """The operation's own answer (an :class:`ApiError` rendered), so a fault can follow it."""
+        try:
+            return getattr(self, request.method.lower())(request, *args, **kwargs)
+        except ApiError as exc:
+            return self._render(exc, request_id)
+
+    def _render(self, exc: ApiError, request_id: str) -> HttpResponse:
+        render = exc.neutron_response if self.envelope == "neutron" else exc.v1_response
+        response = render(request_id)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            response["Retry-After"] = str(retry_after)
+        return response
+
+
+def _check_query_and_path(request: HttpRequest, kwargs: dict[str, Any]) -> None:
+    """A NUL or lone surrogate in a query parameter or path segment is 400, before any lookup."""
+    for key in request.GET:
+        check_text(key, "a query parameter name")
+        for value in request.GET.getlist(key):
+            check_text(value, f"the query parameter '{key}'")
+    for name, value in kwargs.items():
+        if isinstance(value, str):
+            check_text(value, f"the path parameter '{name}'")
 
 
 def _no_content() -> HttpResponse:
@@ -65,6 +108,8 @@ def _no_content() -> HttpResponse:
 
 
 class PeeringCollectionView(SimulatorView):
+    operations = {"get": "list_peerings", "post": "create"}
+
     def get(self, request: HttpRequest) -> HttpResponse:
         visible = selectors.peerings_visible(project=self.caller.project)
         page = paginate(
@@ -84,6 +129,8 @@ class PeeringCollectionView(SimulatorView):
 
 
 class PeeringDetailView(SimulatorView):
+    operations = {"get": "show", "put": "update", "delete": "delete"}
+
     def get(self, request: HttpRequest, peering_id: str) -> HttpResponse:
         peering = selectors.peering_get(project=self.caller.project, peering_id=peering_id)
         return JsonResponse({"peering": peering_to_wire(peering)})
@@ -101,6 +148,8 @@ class PeeringDetailView(SimulatorView):
 class PeeringAcceptView(SimulatorView):
     """``PUT .../accept``: no body; answers the bare peering object."""
 
+    operations = {"put": "accept"}
+
     def put(self, request: HttpRequest, peering_id: str) -> HttpResponse:
         peering = services.peering_accept(caller=self.caller, peering_id=peering_id)
         return JsonResponse(peering_to_wire(peering))
@@ -109,12 +158,16 @@ class PeeringAcceptView(SimulatorView):
 class PeeringRejectView(SimulatorView):
     """``PUT .../reject``: no body; answers the bare peering object."""
 
+    operations = {"put": "reject"}
+
     def put(self, request: HttpRequest, peering_id: str) -> HttpResponse:
         peering = services.peering_reject(caller=self.caller, peering_id=peering_id)
         return JsonResponse(peering_to_wire(peering))
 
 
 class RouteCollectionView(SimulatorView):
+    operations = {"get": "list_routes", "post": "create_route"}
+
     def get(self, request: HttpRequest) -> HttpResponse:
         visible = selectors.routes_visible(project=self.caller.project)
         page = paginate(
@@ -132,6 +185,8 @@ class RouteCollectionView(SimulatorView):
 
 
 class RouteDetailView(SimulatorView):
+    operations = {"get": "show_route", "delete": "delete_route"}
+
     def get(self, request: HttpRequest, route_id: str) -> HttpResponse:
         route = selectors.route_get(project=self.caller.project, route_id=route_id)
         return JsonResponse({"route": route_to_wire(route)})
@@ -145,6 +200,7 @@ class VpcCollectionView(SimulatorView):
     """``GET /v1/{project_id}/vpcs``: the project in the URL must be the signed one."""
 
     envelope = "v1"
+    operations = {"get": "list_vpcs"}
 
     def get(self, request: HttpRequest, project_id: str) -> HttpResponse:
         if project_id != self.caller.project.project_id:

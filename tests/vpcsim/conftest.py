@@ -22,6 +22,12 @@ def _party(*, account: str, project: str, vpcs: dict[str, str]) -> Party:
     return Party(project=prj, vpcs=made, access_key=key.access_key, secret_key=key.secret_key)
 
 
+@pytest.fixture(autouse=True)
+def _replays_refused(settings):
+    """The simulator's default (writes refused when replayed), whatever the suite's settings say."""
+    settings.VPCSIM_REPLAY_CHECK = "writes"
+
+
 @pytest.fixture
 def alpha() -> Party:
     return _party(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -66,9 +67,16 @@ class SignedClient:
         it before it is sent.
         """
         # Percent-encoding (space as %20, not +), as the SDK builds its URLs.
-        url = f"{path}?{urlencode(query, doseq=True, quote_via=quote)}" if query else path
+        # A lone surrogate goes out as its (invalid) UTF-8 bytes, as a careless client would send it.
+        url = (
+            f"{path}?{urlencode(query, doseq=True, quote_via=quote, errors='surrogatepass')}"
+            if query
+            else path
+        )
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
-        headers = {"Content-Type": "application/json", "Host": HOST}
+        # A signed per-request id, as the portal's client sends: two identical requests within
+        # the same second would otherwise carry the same signature and the second be a replay.
+        headers = {"Content-Type": "application/json", "Host": HOST, "X-Correlation-Id": uuid.uuid4().hex}
         if project_id != "":
             headers["X-Project-Id"] = project_id or self.project_id
         signed = aksk.sign(

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 
 import pytest
+import requests
 
+import aksk
 from tests.vpcsim.support import PEERINGS, neutron_error, peering_body
-from vpcsim import clock
-from vpcsim.models import Peering
+from vpcsim import auth, clock
+from vpcsim.models import Peering, SeenSignature
 
 pytestmark = pytest.mark.django_db
 
@@ -245,3 +249,168 @@ def test_unknown_paths_still_need_a_signature(client):
     response = client.get("/v2.0/vpc/nothing")
     assert response.status_code == 401
     assert response.json()["error_code"] == "APIGW.0301"
+
+
+# --- Skew boundaries, body binding, replays -----------------------------------------------------
+
+FROZEN = dt.datetime(2026, 3, 1, 12, 0, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def frozen_gateway(monkeypatch):
+    """The gateway's wall clock stopped on a whole second."""
+    monkeypatch.setattr(auth, "_now", lambda: FROZEN)
+    return FROZEN
+
+
+@pytest.mark.parametrize(
+    ("seconds", "status"),
+    [(-901, 401), (-900, 200), (0, 200), (900, 200), (901, 401)],
+)
+def test_skew_boundaries_are_fifteen_minutes_inclusive(api, alpha, frozen_gateway, seconds, status):
+    """The gateway's documented window: X-Sdk-Date within 15 minutes of its clock, either way."""
+    response = api(alpha).get(PEERINGS, now=frozen_gateway + dt.timedelta(seconds=seconds))
+
+    assert response.status_code == status
+
+
+def test_the_default_skew_is_the_gateways_fifteen_minutes():
+    from portal import settings as portal_settings
+
+    assert portal_settings.VPCSIM_CLOCK_SKEW_SECONDS == 15 * 60
+
+
+def test_an_unsigned_content_sha256_header_cannot_carry_another_body(api, alpha, beta):
+    original = peering_body(alpha.vpc_ids[0], beta.vpc_ids[0], beta.project_id)
+
+    def swap_body(sent):
+        sent["headers"]["X-Sdk-Content-Sha256"] = hashlib.sha256(sent["body"]).hexdigest()
+        sent["body"] = sent["body"].replace(b'"link"', b'"evil"')
+
+    response = api(alpha).post(PEERINGS, original, tamper=swap_body)
+
+    assert_gateway_error(response, 401, "APIGW.0301", SIGNATURE_FAIL)
+    assert not Peering.objects.exists()
+
+
+def test_a_signed_content_sha256_header_is_honoured(api, alpha, beta, client):
+    body = json.dumps(peering_body(alpha.vpc_ids[0], beta.vpc_ids[0], beta.project_id)).encode()
+    signed = aksk.sign(
+        method="POST",
+        url=f"http://testserver{PEERINGS}",
+        headers={
+            "Content-Type": "application/json",
+            "X-Project-Id": alpha.project_id,
+            "X-Sdk-Content-Sha256": hashlib.sha256(body).hexdigest(),
+        },
+        body=body,
+        access_key=alpha.access_key,
+        secret_key=alpha.secret_key,
+    )
+
+    forged = client.generic("POST", PEERINGS, data=body.replace(b'"link"', b'"evil"'), headers=signed)
+    assert_gateway_error(forged, 401, "APIGW.0301", SIGNATURE_FAIL)
+    honest = client.generic("POST", PEERINGS, data=body, headers=signed)
+    assert honest.status_code == 201, honest.content
+    assert list(Peering.objects.values_list("name", flat=True)) == ["link"]
+
+
+def _capture(api, party, method, path, body=None):
+    """Sign a request once and return a function sending exactly those bytes again."""
+    captured = {}
+
+    def keep(sent):
+        captured.update(sent)
+
+    first = api(party).request(method, path, body=body, tamper=keep)
+
+    def again():
+        return api(party).client.generic(
+            method, captured["path"], data=captured["body"], headers=captured["headers"]
+        )
+
+    return first, again
+
+
+def test_a_replayed_write_is_refused_by_the_gateway(api, alpha, beta):
+    body = peering_body(alpha.vpc_ids[0], beta.vpc_ids[0], beta.project_id)
+    first, again = _capture(api, alpha, "POST", PEERINGS, body)
+    Peering.objects.all().delete()  # so the service alone would accept the same create again
+
+    replayed = again()
+
+    assert first.status_code == 201
+    assert_gateway_error(replayed, 401, "APIGW.0301", auth.REPLAYED)
+    assert not Peering.objects.exists()
+
+
+def test_a_replayed_accept_is_refused(api, alpha, beta, make_peering):
+    peering = make_peering(alpha, beta)
+    first, again = _capture(api, beta, "PUT", f"{PEERINGS}/{peering['id']}/accept")
+
+    assert first.status_code == 200
+    assert again().json()["error_code"] == "APIGW.0301"
+
+
+def test_reads_may_be_replayed_by_default_but_not_under_all(api, alpha, settings):
+    first, again = _capture(api, alpha, "GET", PEERINGS)
+    assert (first.status_code, again().status_code) == (200, 200)
+
+    settings.VPCSIM_REPLAY_CHECK = "all"
+    first, again = _capture(api, alpha, "GET", PEERINGS)
+    assert (first.status_code, again().status_code) == (200, 401)
+
+
+def test_replay_check_off(api, alpha, settings, make_peering, beta):
+    settings.VPCSIM_REPLAY_CHECK = "off"
+    peering = make_peering(alpha, beta)
+    first, again = _capture(api, alpha, "DELETE", f"{PEERINGS}/{peering['id']}")
+
+    assert (first.status_code, again().status_code) == (204, 404)
+    assert not SeenSignature.objects.exists()
+
+
+def test_a_failed_signature_is_not_remembered(api, alpha, beta):
+    """Only verified signatures are kept: a forged one cannot block the genuine request."""
+    body = peering_body(alpha.vpc_ids[0], beta.vpc_ids[0], beta.project_id)
+    response = api(alpha).post(PEERINGS, body, tamper=_replace_body)
+
+    assert response.status_code == 401
+    assert not SeenSignature.objects.exists()
+
+
+def test_a_signature_is_kept_until_its_date_leaves_the_window_then_purged(api, alpha, monkeypatch):
+    signed_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    api(alpha).post(PEERINGS, {"peering": {}}, now=signed_at)
+    seen = SeenSignature.objects.get()
+    assert seen.expires_at == signed_at + dt.timedelta(minutes=15)
+
+    later = signed_at + dt.timedelta(minutes=16)
+    monkeypatch.setattr(auth, "_now", lambda: later)
+    monkeypatch.setattr(auth, "_last_purge", -1e9)
+    api(alpha).post(PEERINGS, {"peering": {}}, now=later)
+
+    assert [s.expires_at for s in SeenSignature.objects.all()] == [later + dt.timedelta(minutes=15)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_replays_are_refused_across_server_threads(live_server, alpha, beta):
+    """The seen signatures live in the database: a second server (thread) sees the first's."""
+    body = json.dumps(peering_body(alpha.vpc_ids[0], beta.vpc_ids[0], beta.project_id)).encode()
+    url = f"{live_server.url}{PEERINGS}"
+    headers = aksk.sign(
+        method="POST",
+        url=url,
+        headers={"Content-Type": "application/json", "X-Project-Id": alpha.project_id},
+        body=body,
+        access_key=alpha.access_key,
+        secret_key=alpha.secret_key,
+    )
+
+    first = requests.post(url, data=body, headers=headers, timeout=10)
+    second = requests.post(url, data=body, headers=headers, timeout=10)
+
+    assert first.status_code == 201
+    assert second.status_code == 401
+    assert second.json()["error_msg"] == auth.REPLAYED
+    assert Peering.objects.count() == 1
