@@ -460,11 +460,21 @@ class VpcApiClient:
         return response
 
     def _sign(self, call: PreparedCall) -> dict[str, str]:
-        """The base headers plus ``X-Project-Id``, ``Host``, a fresh ``X-Sdk-Date`` and ``Authorization``."""
+        """The base headers plus ``X-Project-Id``, ``Host``, a fresh ``X-Sdk-Date`` and ``Authorization``.
+
+        Each attempt carries its own signed ``X-Attempt-Id``: ``X-Sdk-Date`` has a one-second
+        resolution, and a gateway refuses a signature it has already seen (a replay), so two
+        attempts of a retried call within the same second must not be signed alike.
+        """
+        headers = {
+            **call.headers,
+            "X-Project-Id": self.credentials.project_id,
+            "X-Attempt-Id": uuid.uuid4().hex,
+        }
         return aksk.sign(
             method=call.method,
             url=call.url,
-            headers={**call.headers, "X-Project-Id": self.credentials.project_id},
+            headers=headers,
             body=call.payload,
             access_key=self.credentials.access_key,
             secret_key=self.credentials.secret_key.reveal(),

@@ -839,3 +839,15 @@ def test_cloud_text_the_database_cannot_hold_is_mirrored_escaped(
     row = UpstreamCall.objects.filter(peering=peering).order_by("-id").first()
     assert (row.operation, row.status_code) == ("show", 200)
     assert row.response_body["peering"]["description"] == "\\u0000web to globex"
+
+
+def test_a_retried_decision_is_never_taken_for_a_replay(pending, globex_approver, sim_faults):
+    """Each attempt is signed anew (its own X-Attempt-Id): the gateway's replay check lets a retry in."""
+    sim_faults.inject("accept", kind="503", times=2)  # retried at once: backoff is 0 in tests
+
+    peering = peering_accept(peering=pending, acting_user=globex_approver)
+
+    assert peering.status == S.ACTIVE
+    row = UpstreamCall.objects.filter(peering=peering, operation="accept").get()
+    assert (row.status_code, row.attempts) == (200, 3)
+    assert sim_faults.injected("accept") == 2
