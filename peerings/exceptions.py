@@ -18,6 +18,7 @@ __all__ = [
     "CloudUnavailable",
     "InvalidState",
     "NotPermitted",
+    "OperationInFlight",
     "PortalError",
     "RequestInvalid",
 ]
@@ -49,6 +50,16 @@ class InvalidState(PortalError):
     """The peering's status does not allow this action."""
 
     default_message = "The peering's status does not allow this."
+
+
+class OperationInFlight(InvalidState):
+    """Another operation on the peering is waiting for the cloud: try again after ``retry_after`` seconds."""
+
+    default_message = "Another operation on this peering is still waiting for the cloud."
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 1, **kwargs) -> None:
+        self.retry_after = max(1, retry_after)
+        super().__init__(message, **kwargs)
 
 
 class RequestInvalid(PortalError):

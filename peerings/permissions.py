@@ -25,6 +25,7 @@ peering's state. Superusers have no tenant roles of their own: they act as membe
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -34,7 +35,7 @@ from django.utils import timezone
 
 from peerings import leases, selectors
 from peerings.choices import TERMINAL_STATUSES, PeeringStatus, Role
-from peerings.exceptions import InvalidState, NotPermitted, PortalError
+from peerings.exceptions import InvalidState, NotPermitted, OperationInFlight, PortalError
 from peerings.models import Peering, Tenant
 from peerings.validation import (
     GONE,
@@ -141,8 +142,11 @@ def denial(action: Action, peering: Peering, actor: Actor | None, *, now: Any = 
             and accepter != Role.APPROVER
         ):
             return NotPermitted(NOT_AN_APPROVER_TO_DELETE)
+    now = now or timezone.now()
     if leases.held(peering, now):
-        return InvalidState(IN_FLIGHT.format(operation=peering.inflight_operation))
+        wait = math.ceil((peering.inflight_until - now).total_seconds())
+        message = IN_FLIGHT.format(operation=peering.inflight_operation)
+        return OperationInFlight(message, retry_after=wait, peering=peering)
     return None
 
 

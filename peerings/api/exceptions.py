@@ -9,6 +9,7 @@ RequestInvalid              400     ``invalid`` (``fields`` per field)
 RequestInvalid (warning)    400     ``overlap_confirmation_required``
 NotPermitted                403     ``not_permitted``
 InvalidState                409     ``invalid_state``
+OperationInFlight           409     ``operation_in_flight`` (+ ``Retry-After``)
 CloudRefused                422     ``cloud_refused`` (+ ``cloud``)
 CloudUnavailable            503     ``cloud_unavailable`` (+ ``cloud``)
 CloudUnavailable (unknown)  504     ``cloud_timeout`` (+ ``cloud``)
@@ -44,6 +45,7 @@ from peerings.exceptions import (
     CloudUnavailable,
     InvalidState,
     NotPermitted,
+    OperationInFlight,
     PortalError,
     RequestInvalid,
 )
@@ -142,6 +144,9 @@ def _portal_response(exc: PortalError, request: Any = None) -> Response:
         return Response(error_body(code, exc.message, fields=fields), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, NotPermitted):
         return Response(error_body("not_permitted", exc.message), status=status.HTTP_403_FORBIDDEN)
+    if isinstance(exc, OperationInFlight):
+        body = error_body("operation_in_flight", exc.message, peering=kept)
+        return Response(body, status=status.HTTP_409_CONFLICT, headers={"Retry-After": str(exc.retry_after)})
     if isinstance(exc, InvalidState):
         body = error_body("invalid_state", exc.message, peering=kept)
         return Response(body, status=status.HTTP_409_CONFLICT)

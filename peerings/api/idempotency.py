@@ -145,6 +145,16 @@ def begin(request: Request) -> IdempotencyKey | None:
     raise IdempotencyKeyInUse()
 
 
+#: Client errors that are not final: the same request may succeed a moment later.
+TRANSIENT_CODES = frozenset({"operation_in_flight", "throttled"})
+
+
+def _error_code(response: Response) -> str | None:
+    data = getattr(response, "data", None)
+    error = data.get("error") if isinstance(data, dict) else None
+    return error.get("code") if isinstance(error, dict) else None
+
+
 def kept_peering_id(response: Response) -> int | None:
     """The id of the peering an error answer says was kept (``error.peering.id``)."""
     data = getattr(response, "data", None)
@@ -161,6 +171,7 @@ def finish(record: IdempotencyKey, response: Response, *, peering_id: int | None
     """
     rows = IdempotencyKey.objects.filter(pk=record.pk, response_status=IN_PROGRESS)
     final = status.is_success(response.status_code) or status.is_client_error(response.status_code)
+    final = final and _error_code(response) not in TRANSIENT_CODES
     if not final and peering_id is None:
         rows.delete()
         return

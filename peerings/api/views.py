@@ -45,9 +45,9 @@ ERROR_DESCRIPTIONS = {
     401: "No valid credentials: send Authorization: Token <key> or a session cookie.",
     403: "Your role does not allow this (not_permitted), or a session write without a CSRF token.",
     404: "Not found, or not visible to your tenants.",
-    409: "The peering's status does not allow this, or another operation on it is in flight, or the cloud "
-    "shows another decision won (invalid_state; error.peering has its status), or the Idempotency-Key is "
-    "in use.",
+    409: "The peering's status does not allow this, or the cloud shows another decision won (invalid_state; "
+    "error.peering has its status); another operation on it is in flight (operation_in_flight: retry "
+    "after Retry-After seconds, with the same Idempotency-Key); or the Idempotency-Key is in use.",
     422: "The cloud refused the request (error.cloud), or the Idempotency-Key was used for another request.",
     429: "Too many requests; see Retry-After.",
     503: "The cloud could not be reached or failed. A new request is kept as SUBMITTING (error.peering) "

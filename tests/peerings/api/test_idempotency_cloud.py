@@ -118,10 +118,17 @@ def test_an_unknown_outcome_answers_504_and_holds_the_peering_until_it_can_no_lo
     assert error["peering"]["id"] == created["id"]
     assert SimPeering.objects.get().status == PeeringStatus.ACTIVE  # the cloud did carry it out
     cloud_proxy.modes.clear()
-    held = globex_approver_api.post(f"{URL}{created['id']}/reject/", {"reason": "no"}, format="json")
+    reject = {"path": f"{URL}{created['id']}/reject/", "data": {"reason": "no"}, "format": "json"}
+    held = globex_approver_api.post(**reject, HTTP_IDEMPOTENCY_KEY="reject-1")
     assert held.status_code == 409
+    assert held.json()["error"]["code"] == "operation_in_flight"
+    assert int(held["Retry-After"]) >= 1
     assert acme_api.get(f"{URL}{created['id']}/").json()["operation_in_flight"] == "accept"
     expire_leases()
+    # The in-flight answer was not final: the same key now gets the real answer (already accepted).
+    retried = globex_approver_api.post(**reject, HTTP_IDEMPOTENCY_KEY="reject-1")
+    assert "Idempotent-Replayed" not in retried
+    assert retried.json()["error"]["code"] == "invalid_state"
     refreshed = acme_api.post(f"{URL}{created['id']}/refresh/")
     assert refreshed.json()["status"] == PeeringStatus.ACTIVE
 
