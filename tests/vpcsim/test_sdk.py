@@ -86,7 +86,12 @@ def test_list_vpcs(alpha_sdk, alpha):
         alpha.project_id,
         "0",
     )
-    assert dt.datetime.strptime(web.created_at, "%Y-%m-%dT%H:%M:%S")
+    # The SDK parses the timestamp itself when python-dateutil is installed (Celery brings it).
+    created = web.created_at
+    if isinstance(created, str):
+        created = dt.datetime.strptime(created, "%Y-%m-%dT%H:%M:%S")
+    assert isinstance(created, dt.datetime)
+    assert created.microsecond == 0
     paged = alpha_sdk.list_vpcs(ListVpcsRequest(limit=1))
     assert len(paged.vpcs) == 1
 

@@ -1,0 +1,69 @@
+"""The job lease: one holder at a time, freed on release or expiry, extended while working."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from ops.locks import acquire, job_lock
+from ops.models import JobLock
+
+TTL = dt.timedelta(minutes=5)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_one_holder_at_a_time():
+    first = acquire("job", ttl=TTL)
+    second = acquire("job", ttl=TTL)
+
+    assert first is not None
+    assert second is None
+    assert acquire("other-job", ttl=TTL) is not None
+
+
+def test_released_lease_can_be_taken_again():
+    lease = acquire("job", ttl=TTL)
+    lease.release()
+
+    again = acquire("job", ttl=TTL)
+
+    assert again is not None
+    assert again.owner != lease.owner
+    assert JobLock.objects.get(name="job").owner == again.owner
+
+
+def test_an_expired_lease_is_taken_over_and_the_old_holder_knows():
+    stale = acquire("job", ttl=TTL)
+    JobLock.objects.filter(name="job").update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+
+    fresh = acquire("job", ttl=TTL)
+
+    assert fresh is not None
+    assert stale.extend() is False
+    stale.release()  # not its lease any more: changes nothing
+    assert acquire("job", ttl=TTL) is None
+
+
+def test_extend_pushes_the_expiry():
+    lease = acquire("job", ttl=TTL)
+    JobLock.objects.filter(name="job").update(expires_at=timezone.now() + dt.timedelta(seconds=1))
+
+    assert lease.extend() is True
+    assert JobLock.objects.get(name="job").expires_at > timezone.now() + dt.timedelta(minutes=4)
+
+
+def test_context_manager_releases_even_on_error():
+    def fails() -> None:
+        with job_lock("job", ttl=TTL) as lease:
+            assert lease is not None
+            assert acquire("job", ttl=TTL) is None
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        fails()
+
+    with job_lock("job", ttl=TTL) as lease:
+        assert lease is not None
