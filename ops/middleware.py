@@ -64,17 +64,19 @@ class RequestLogMiddleware:
             response = self.get_response(request)
             response[HEADER] = cid
             status = response.status_code
+            duration_ms = round((time.monotonic() - started) * 1000, 1)
             logger.log(
                 logging.DEBUG if request.path in QUIET_PATHS and status < 400 else logging.INFO,
-                "%s %s %s",
+                "%s %s %s %.1fms",
                 request.method,
                 request.path,
                 status,
+                duration_ms,
                 extra={
                     "method": request.method,
                     "path": request.path,
                     "status": status,
-                    "duration_ms": round((time.monotonic() - started) * 1000, 1),
+                    "duration_ms": duration_ms,
                     "user_id": _user_id(request),
                     "tenant": _tenant(request),
                 },

@@ -1,6 +1,8 @@
 """Settings for the test suite: the production settings with safe test values."""
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("PORTAL_ENCRYPTION_KEYS", "dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTE=")
@@ -20,9 +22,11 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"user": "100000/minute", "writes": "100000/minute"},
 }
 # One process: the cache may live in its memory. Static files need no collectstatic:
-# the manifest is consulted but not required (unhashed names when it is missing).
+# the manifest is consulted but not required (unhashed names when it is missing), and
+# STATIC_ROOT is a folder nobody collects into, so a local collectstatic never changes a test.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "portal.storage.LenientManifestStaticFilesStorage"}}
+STATIC_ROOT = Path(tempfile.gettempdir()) / f"portal-tests-uncollected-static-{os.getpid()}"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # Tasks run in-process after commit and their errors fail the test that queued them.
