@@ -67,3 +67,43 @@ def test_context_manager_releases_even_on_error():
 
     with job_lock("job", ttl=TTL) as lease:
         assert lease is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_runs_on_separate_connections_get_one_lease():
+    """Threads, each on its own database connection, take the lease at once: one wins."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: the in-memory SQLite test database is one connection")
+    racers = 8
+    barrier = threading.Barrier(racers)
+    won: list[bool] = []
+
+    def race() -> None:
+        try:
+            barrier.wait(timeout=10)
+            won.append(acquire("raced", ttl=TTL) is not None)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=race) for _ in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(won) == [False] * (racers - 1) + [True]
+
+    # And once it has expired, racing takers again get exactly one.
+    JobLock.objects.filter(name="raced").update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    won.clear()
+    barrier.reset()
+    threads = [threading.Thread(target=race) for _ in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(won) == [False] * (racers - 1) + [True]
