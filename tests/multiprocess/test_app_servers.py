@@ -321,6 +321,8 @@ def race(stack: Stack) -> dict[str, Any]:
     def racer(i: int) -> None:
         verb = "accept" if i % 2 == 0 else "reject"
         call = _api(stack, "carol" if i % 4 < 2 else "admin", server=i % 2)
+        # Warm up (connection open, token checked once) so the decisions leave together.
+        assert call("GET", f"peerings/{peering['id']}/").status_code == 200
         barrier.wait(timeout=30)
         response = call("POST", f"peerings/{peering['id']}/{verb}/", json={"reason": f"racer {i}"})
         try:
