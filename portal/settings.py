@@ -283,6 +283,8 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Django's own console handler (debug only) would print its lines a second time, unformatted.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         # The request line of portal.request replaces runserver's and Django's own.
         "django.server": {"level": "WARNING"},
