@@ -13,7 +13,11 @@ import re
 import uuid
 from contextvars import ContextVar, Token
 
-__all__ = ["current", "is_sane", "new", "reset", "set_current"]
+__all__ = ["TASK_HEADER", "current", "is_sane", "new", "reset", "set_current"]
+
+#: The Celery message header carrying the queuing request's id (Celery's own ``correlation_id``
+#: is the task id).
+TASK_HEADER = "portal_correlation_id"
 
 _current: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 

@@ -45,7 +45,7 @@ def enqueue(task: Any, *args: Any, **kwargs: Any) -> None:
 
     The task runs under the current request's correlation id.
     """
-    headers = {"correlation_id": correlation.current()} if correlation.current() else {}
+    headers = {correlation.TASK_HEADER: correlation.current()} if correlation.current() else {}
     # robust: a broker that is down is logged, never turned into an error of the committed request.
     transaction.on_commit(lambda: task.apply_async(args=args, kwargs=kwargs, headers=headers), robust=True)
 

@@ -27,7 +27,7 @@ def _set_correlation_id(task_id: str | None = None, task=None, **kwargs) -> None
     """A task runs under the correlation id of the request that queued it, else its own id."""
     from ops import correlation
 
-    queued_by = getattr(task.request, "correlation_id", None) if task is not None else None
+    queued_by = getattr(task.request, correlation.TASK_HEADER, None) if task is not None else None
     if correlation.is_sane(queued_by):
         cid = queued_by
     else:  # an eager run keeps the id of the request it runs in

@@ -121,3 +121,32 @@ def test_sync_command_can_queue_the_task(db, monkeypatch, django_capture_on_comm
 
     assert "queued" in out.getvalue()
     assert len(sent) == 1
+
+
+def test_a_queued_task_carries_the_requests_correlation_id(
+    db, monkeypatch, django_capture_on_commit_callbacks
+):
+    from types import SimpleNamespace
+
+    from ops import correlation
+    from portal.celery import _reset_correlation_id, _set_correlation_id
+
+    sent = []
+    monkeypatch.setattr(tasks.sync_peerings, "apply_async", lambda **kw: sent.append(kw))
+    token = correlation.set_current("req-7")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            tasks.enqueue(tasks.sync_peerings)
+    finally:
+        correlation.reset(token)
+    assert sent[0]["headers"] == {correlation.TASK_HEADER: "req-7"}
+
+    # On the worker: the task runs under that id, and under its own id when queued by beat.
+    queued = SimpleNamespace(request=SimpleNamespace(**sent[0]["headers"]))
+    _set_correlation_id(task_id="t-1", task=queued)
+    assert correlation.current() == "req-7"
+    _reset_correlation_id(task_id="t-1")
+    assert correlation.current() is None
+    _set_correlation_id(task_id="5f0c-77", task=SimpleNamespace(request=SimpleNamespace()))
+    assert correlation.current() == "5f0c77"
+    _reset_correlation_id(task_id="5f0c-77")
