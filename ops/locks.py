@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -23,13 +24,17 @@ from django.utils import timezone
 
 from ops.models import JobLock
 
-__all__ = ["Lease", "acquire", "job_lock"]
+__all__ = ["Lease", "LeaseLost", "acquire", "job_lock"]
 
 logger = logging.getLogger("ops.locks")
 
 
 def _holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"[:255]
+
+
+class LeaseLost(RuntimeError):
+    """The lease ran out and another run took it: this run must stop."""
 
 
 @dataclass
@@ -39,10 +44,22 @@ class Lease:
     name: str
     owner: str
     ttl: timedelta
+    _extended: float = field(default_factory=time.monotonic, repr=False)
+
+    def heartbeat(self) -> None:
+        """Call often while working: extends the lease once a third of it has passed.
+
+        Raises :class:`LeaseLost` if the lease had run out and was taken by another run.
+        """
+        if time.monotonic() - self._extended < self.ttl.total_seconds() / 3:
+            return
+        if not self.extend():
+            raise LeaseLost(f"the lease on {self.name} ran out and was taken by another run")
 
     def extend(self) -> bool:
         """Push the expiry ``ttl`` from now; False if the lease was lost (it had expired and was taken)."""
         now = timezone.now()
+        self._extended = time.monotonic()
         return bool(
             JobLock.objects.filter(name=self.name, owner=self.owner).update(expires_at=now + self.ttl)
         )

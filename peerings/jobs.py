@@ -69,6 +69,8 @@ def _refresh_each(
     report = JobReport(job)
     refreshed: list[Peering] = []
     for peering in peerings:
+        if on_each is not None:
+            on_each()  # the lease's heartbeat: raises if this run lost its lease
         before = peering.status
         label = f"{peering.name} ({peering.upstream_id or 'no cloud id'})"
         try:
@@ -87,9 +89,6 @@ def _refresh_each(
             logger.exception("refreshing peering %s failed", peering.pk, extra={"job": job})
             report.failures.append(f"{label}: {exc!r}")
             continue
-        finally:
-            if on_each is not None:
-                on_each()
         refreshed.append(peering)
         if peering.status != before:
             report.counts["changed"] += 1

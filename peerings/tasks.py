@@ -58,7 +58,7 @@ def _run(name: str, work: Any) -> dict[str, Any]:
     with job_lock(name, ttl=lease_ttl()) as lease:
         if lease is None:
             return {"skipped": "another run holds the lease"}
-        report: JobReport = work(on_each=lease.extend)
+        report: JobReport = work(on_each=lease.heartbeat)
     if report.unavailable:
         raise CloudUnavailable(f"{name}: the cloud was unavailable for {report.unavailable} peering(s)")
     return dict(report.counts)

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from ops.locks import acquire, job_lock
+from ops.locks import LeaseLost, acquire, job_lock
 from ops.models import JobLock
 
 TTL = dt.timedelta(minutes=5)
@@ -107,3 +107,21 @@ def test_racing_runs_on_separate_connections_get_one_lease():
     for thread in threads:
         thread.join(timeout=30)
     assert sorted(won) == [False] * (racers - 1) + [True]
+
+
+def test_heartbeat_extends_now_and_then_and_stops_a_run_that_lost_its_lease():
+    lease = acquire("job", ttl=dt.timedelta(seconds=30))
+    writes = []
+    real_extend = lease.extend
+    lease.extend = lambda: writes.append(1) or real_extend()
+
+    lease.heartbeat()
+    assert writes == []  # fresh: nothing to do
+    lease._extended -= 11  # a third of the lease has passed
+    lease.heartbeat()
+    assert writes == [1]
+
+    JobLock.objects.filter(name="job").update(owner="someone-else")
+    lease._extended -= 11
+    with pytest.raises(LeaseLost):
+        lease.heartbeat()

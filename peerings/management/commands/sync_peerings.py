@@ -48,7 +48,7 @@ class Command(BaseCommand):
         with job_lock(SYNC_LOCK, ttl=lease_ttl()) as lease:
             if lease is None:
                 raise CommandError("Another sync is running (its lease is held); try again later.")
-            report = sync_open_peerings(tenant=found, on_each=lease.extend)
+            report = sync_open_peerings(tenant=found, on_each=lease.heartbeat)
 
         for line in report.changes:
             self.stdout.write(line)
