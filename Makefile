@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test install browser lint bench clean
+.PHONY: run serve test install browser lint bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,10 +22,16 @@ browser:
 	  else echo "The browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
 ## Set everything up, seed the demo and serve the portal with its simulator on http://$(HOST)
+DEMO := DJANGO_DEBUG=1 VPC_SIMULATOR_ENABLED=true
 run: install
-	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input
-	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo
-	DJANGO_DEBUG=1 VPC_API_ENDPOINT=http://$(HOST) $(BIN)/python manage.py runserver $(HOST)
+	$(DEMO) $(BIN)/python manage.py migrate --no-input
+	$(DEMO) $(BIN)/python manage.py seed_demo
+	$(DEMO) VPC_API_ENDPOINT=http://$(HOST) $(BIN)/python manage.py runserver $(HOST)
+
+## The production way on PostgreSQL: gunicorn + WhiteNoise, the demo simulator apart on :8001,
+## a Celery worker and beat when CELERY_BROKER_URL is set (see bin/serve and README "Deploy")
+serve: install
+	HOST=$(HOST) bin/serve
 
 ## Set everything up and run the whole test suite (SQLite unless DATABASE_URL is set)
 test: install browser
@@ -40,4 +46,4 @@ bench: install
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm .pytest_cache
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm .pytest_cache staticfiles var

@@ -30,6 +30,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
 import aksk
+from ops import correlation
 from peerings.choices import CallOperation
 from peerings.exceptions import CloudRefused, CloudUnavailable
 from peerings.secrets import Secret
@@ -277,7 +278,7 @@ def prepare_call(
         method=method,
         url=url,
         request_body=scrub(body) if body is not None else None,
-        correlation_id=uuid.uuid4().hex,
+        correlation_id=correlation.current() or uuid.uuid4().hex,
     )
     return PreparedCall(
         operation=str(operation),

@@ -38,10 +38,12 @@ FIELD_ENCRYPTION_KEYS = env.list(
 )
 
 # --- The cloud's VPC API -------------------------------------------------------
-# The embedded simulator serves the VPC API from this same process when
-# VPC_SIMULATOR_ENABLED is on; pointing the portal at the real cloud is a matter
-# of VPC_API_ENDPOINT (or a tenant's region) and turning the simulator off.
-VPC_SIMULATOR_ENABLED = env.bool("VPC_SIMULATOR_ENABLED", default=True)
+# The embedded simulator (development, demos, tests) is served only when
+# VPC_SIMULATOR_ENABLED is on: from this process's URLs, or apart through
+# portal.simulator_wsgi / manage.py runsimulator. Off by default: the demo and test
+# commands turn it on. Pointing the portal at the real cloud is a matter of
+# VPC_API_ENDPOINT (or a tenant's region).
+VPC_SIMULATOR_ENABLED = env.bool("VPC_SIMULATOR_ENABLED", default=False)
 VPC_API_ENDPOINT = env.str("VPC_API_ENDPOINT", default="http://127.0.0.1:8000")
 VPC_API_CONNECT_TIMEOUT = env.float("VPC_API_CONNECT_TIMEOUT", default=3.05)
 VPC_API_READ_TIMEOUT = env.float("VPC_API_READ_TIMEOUT", default=20.0)
@@ -71,6 +73,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
+    "ops",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "peerings",
@@ -79,7 +82,10 @@ if VPC_SIMULATOR_ENABLED:
     INSTALLED_APPS.append("vpcsim")
 
 MIDDLEWARE = [
+    # Outermost: the correlation id and one log line for every request, static files included.
+    "ops.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -89,6 +95,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "portal.urls"
+# portal.simulator_wsgi serves only the simulator's URLs (and /healthz/), with this URLconf.
+SIMULATOR_URLCONF = "portal.simulator_urls"
 
 TEMPLATES = [
     {
@@ -136,11 +144,22 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Served by WhiteNoise from STATIC_ROOT (collectstatic runs in bin/start-web): compressed
+# (gzip, and brotli when installed) with content-hashed names, cached for a year.
+# In DEBUG the unhashed names are used, so `make run` needs no collectstatic.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "peerings:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
+# Sessions live in the database, so any app server can serve any request.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
@@ -193,16 +212,87 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-CACHES = {
-    "default": env.cache("CACHE_URL", default="locmemcache://portal"),
-}
+# The cache holds the REST API's throttle counters: it must be shared by every app server.
+# Redis with REDIS_URL (or any CACHE_URL), else the database's cache table
+# (`manage.py createcachetable`, run by bin/start-web). Process memory only in DEBUG.
+REDIS_URL = env.str("REDIS_URL", default="")
+_CACHE_URL = env.str("CACHE_URL", default="") or REDIS_URL
+if _CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}}
+elif _CACHE_URL:
+    CACHES = {"default": env.cache_url_config(_CACHE_URL)}
+elif DEBUG:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "portal"}}
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "portal_cache"}
+    }
+CACHES["default"].setdefault("KEY_PREFIX", env.str("CACHE_KEY_PREFIX", default="portal"))
 
-# --- Logging: secrets never reach a log line (the client logs no headers or keys).
+# --- Background jobs (Celery) ----------------------------------------------------------
+# With CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0) tasks go to `celery -A portal worker`
+# and `celery -A portal beat` queues the periodic ones; without it they run in-process (eager),
+# after the transaction that queued them commits.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = env.bool("CELERY_TASK_EAGER_PROPAGATES", default=DEBUG)
+if not CELERY_BROKER_URL:
+    CELERY_BROKER_URL = "memory://"
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="portal")
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep the portal's (JSON) logging
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "sync-peerings": {
+        "task": "peerings.sync_peerings",
+        "schedule": env.float("SYNC_PEERINGS_INTERVAL", default=300.0),
+    },
+    "expire-pending": {
+        "task": "peerings.expire_pending",
+        "schedule": env.float("EXPIRE_PENDING_INTERVAL", default=3600.0),
+    },
+}
+#: How long a job's lease lasts without being extended (a crashed run frees it after this).
+JOB_LOCK_TTL_SECONDS = env.int("JOB_LOCK_TTL_SECONDS", default=600)
+#: How long the cloud keeps a peering pending before it expires (the cloud's rule: 7 days).
+PENDING_EXPIRY_SECONDS = env.int("PENDING_EXPIRY_SECONDS", default=7 * 24 * 3600)
+#: Pending peerings expiring within this window are re-read and reported by expire_pending.
+PENDING_EXPIRY_WARNING_SECONDS = env.int("PENDING_EXPIRY_WARNING_SECONDS", default=24 * 3600)
+
+# --- Health ------------------------------------------------------------------------------
+#: Connect and read timeout of /readyz/'s request to VPC_API_ENDPOINT, in seconds.
+READINESS_CLOUD_TIMEOUT = env.float("READINESS_CLOUD_TIMEOUT", default=2.0)
+
+# --- Logging: one JSON object per line (LOG_FORMAT=json, the default unless DEBUG) or text.
+# A line per request (portal.request) and per cloud call (peerings.cloud), each with the
+# request's correlation id. Secrets never reach a log line: nothing logs headers, bodies or keys.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be json or text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"correlation_id": {"()": "ops.logging.CorrelationIdFilter"}},
+    "formatters": {
+        "json": {"()": "ops.logging.JsonFormatter"},
+        "text": {"()": "ops.logging.TextFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["correlation_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Django's own console handler (debug only) would print its lines a second time, unformatted.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+        # The request line of portal.request replaces runserver's and Django's own.
+        "django.server": {"level": "WARNING"},
+    },
 }

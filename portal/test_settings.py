@@ -1,14 +1,17 @@
 """Settings for the test suite: the production settings with safe test values."""
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("PORTAL_ENCRYPTION_KEYS", "dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTE=")
 os.environ.setdefault("VPC_SIMULATOR_ENABLED", "true")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
+os.environ.setdefault("LOG_FORMAT", "text")
 
 from portal.settings import *  # noqa: F403
-from portal.settings import REST_FRAMEWORK
+from portal.settings import REST_FRAMEWORK, STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests against the live simulator should fail fast rather than back off for long.
@@ -18,7 +21,15 @@ REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_THROTTLE_RATES": {"user": "100000/minute", "writes": "100000/minute"},
 }
-# The portal's client signs every attempt of a retried call with the same headers, so two attempts
-# within one second are byte-identical and the simulator would refuse the second as a replay.
-# Off for the suite until each attempt is signed uniquely; tests/vpcsim turn it on ("writes").
-VPCSIM_REPLAY_CHECK = os.environ.get("VPCSIM_REPLAY_CHECK", "off")
+# One process: the cache may live in its memory. Static files need no collectstatic:
+# the manifest is consulted but not required (unhashed names when it is missing), and
+# STATIC_ROOT is a folder nobody collects into, so a local collectstatic never changes a test.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "portal.storage.LenientManifestStaticFilesStorage"}}
+STATIC_ROOT = Path(tempfile.gettempdir()) / f"portal-tests-uncollected-static-{os.getpid()}"
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+# Tasks run in-process after commit and their errors fail the test that queued them.
+CELERY_BROKER_URL = "memory://"
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True

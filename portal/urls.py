@@ -8,7 +8,11 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from ops import health
+
 urlpatterns = [
+    path("healthz/", health.healthz, name="healthz"),
+    path("readyz/", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("peerings.api.urls", namespace="api")),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -67,3 +67,57 @@ def test_endpoint_and_database_come_from_the_environment():
         "https://vpc.cn-north-4.myhuaweicloud.com",
         "django.db.backends.postgresql",
     ]
+
+
+def _settings(env: dict[str, str], expression: str) -> str:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import django; django.setup(); from django.conf import settings; print(repr(({expression})))",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_production_defaults_keep_no_state_in_the_process():
+    expression = (
+        "settings.VPC_SIMULATOR_ENABLED, 'vpcsim' in settings.INSTALLED_APPS, "
+        "settings.CACHES['default']['BACKEND'], settings.SESSION_ENGINE, "
+        "settings.CELERY_TASK_ALWAYS_EAGER, settings.LOG_FORMAT"
+    )
+    assert _settings(BASE_ENV, expression) == (
+        "(False, False, 'django.core.cache.backends.db.DatabaseCache', "
+        "'django.contrib.sessions.backends.db', True, 'json')"
+    )
+
+
+def test_redis_cache_broker_and_simulator_come_from_the_environment():
+    env = {
+        **BASE_ENV,
+        "REDIS_URL": "redis://127.0.0.1:6379/3",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/4",
+        "VPC_SIMULATOR_ENABLED": "true",
+        "SYNC_PEERINGS_INTERVAL": "60",
+    }
+    expression = (
+        "settings.CACHES['default']['BACKEND'], settings.CACHES['default']['LOCATION'], "
+        "settings.CELERY_TASK_ALWAYS_EAGER, 'vpcsim' in settings.INSTALLED_APPS, "
+        "settings.CELERY_BEAT_SCHEDULE['sync-peerings']['schedule']"
+    )
+    assert _settings(env, expression) == (
+        "('django.core.cache.backends.redis.RedisCache', 'redis://127.0.0.1:6379/3', False, True, 60.0)"
+    )
+
+
+def test_debug_logs_text_and_a_bad_log_format_is_refused():
+    assert _settings({**BASE_ENV, "DJANGO_DEBUG": "true"}, "settings.LOG_FORMAT") == "'text'"
+    result = _start({**BASE_ENV, "LOG_FORMAT": "xml"})
+    assert result.returncode != 0
+    assert "LOG_FORMAT" in result.stderr
