@@ -375,11 +375,6 @@ def test_concurrent_decisions_reach_the_cloud_once(stack: Stack, race: dict[str,
     assert moves == 1
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="needs the workflow's in-flight lease: until then a loser that passed the status check "
-    "calls the cloud and gets the cloud's 409 (422 cloud_refused) instead of the portal's 409",
-)
 def test_the_losers_get_409_and_never_reach_the_cloud(stack: Stack, race: dict[str, Any]):
     losers = [
         (verb, status, body.get("error", {}).get("code"))
