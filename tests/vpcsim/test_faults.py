@@ -401,3 +401,15 @@ def test_admin_lists_the_rules(admin_client, sim_faults):
 
 def test_module_and_fixture_are_the_same(sim_faults):
     assert sim_faults is faults_module
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("VPCSIM_FAULTS", "accept:teapot"), ("VPCSIM_REPLAY_CHECK", "sometimes")]
+)
+def test_bad_settings_stop_the_process_at_start(settings, name, value):
+    from django.apps import apps
+    from django.core.exceptions import ImproperlyConfigured
+
+    setattr(settings, name, value)
+    with pytest.raises(ImproperlyConfigured, match=name):
+        apps.get_app_config("vpcsim").ready()
