@@ -200,3 +200,17 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# =====================================================================================
+# --- Security hardening ---------------------------------------------------------------
+# Everything security-related lives in this block (README, "Security").
+# =====================================================================================
+
+# API tokens: hashed at rest (accounts.ApiToken); a new token lives this long unless told otherwise.
+INSTALLED_APPS.remove("rest_framework.authtoken")  # replaced by accounts.ApiToken (hashed keys)
+INSTALLED_APPS += ["accounts"]
+API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=90)
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "accounts.authentication.ApiTokenAuthentication",
+    "rest_framework.authentication.SessionAuthentication",
+]
