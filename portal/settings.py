@@ -214,3 +214,11 @@ REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
     "accounts.authentication.ApiTokenAuthentication",
     "rest_framework.authentication.SessionAuthentication",
 ]
+
+# Bodies over this answer 413 and query strings or form bodies that are not UTF-8 answer 400,
+# before any front reads them (portal.middleware.RequestLimitsMiddleware).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "portal.middleware.RequestLimitsMiddleware",
+)

@@ -1,0 +1,90 @@
+"""Project-wide middleware: refuse oversized or mis-encoded requests before any front reads them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import unquote_to_bytes
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+
+__all__ = ["RequestLimitsMiddleware", "is_api", "too_large_response"]
+
+API_PREFIX = "/api/"
+TOO_LARGE_CODE = "request_too_large"
+BAD_ENCODING_CODE = "invalid_encoding"
+BAD_ENCODING_MESSAGE = "The request's query string or form data is not valid UTF-8."
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+def is_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith(API_PREFIX)
+
+
+def _is_utf8(urlencoded: str | bytes) -> bool:
+    """Whether every percent-decoded byte sequence of ``urlencoded`` is valid UTF-8."""
+    if isinstance(urlencoded, str):
+        urlencoded = urlencoded.encode("latin-1", "replace")  # WSGI hands over latin-1
+    try:
+        unquote_to_bytes(urlencoded.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def bad_encoding_response(request: HttpRequest) -> HttpResponse:
+    """400 for a query string or form body that is not UTF-8."""
+    if is_api(request):
+        from peerings.api.exceptions import error_body
+
+        return JsonResponse(error_body(BAD_ENCODING_CODE, BAD_ENCODING_MESSAGE), status=400)
+    html = render_to_string("400.html", {"message": BAD_ENCODING_MESSAGE})
+    return HttpResponse(html, status=400)
+
+
+def too_large_response(request: HttpRequest) -> HttpResponse:
+    """413: in the API's error shape under ``/api/``, a short page elsewhere."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    message = f"The request body is larger than this service accepts ({limit} bytes at most)."
+    if is_api(request):
+        from peerings.api.exceptions import error_body
+
+        response: HttpResponse = JsonResponse(error_body(TOO_LARGE_CODE, message), status=413)
+    else:
+        html = render_to_string("413.html", {"limit": limit, "message": message})
+        response = HttpResponse(html, status=413)
+    response["Connection"] = "close"  # the unread body stays on the socket
+    return response
+
+
+class RequestLimitsMiddleware:
+    """Refuse, before any view or form sees them, requests no front can handle well.
+
+    * A body whose declared length exceeds ``DATA_UPLOAD_MAX_MEMORY_SIZE``: 413. Django
+      itself raises ``RequestDataTooBig`` only when the body is first read (in a view, the
+      CSRF check or a parser), which surfaces as a 400 page or, in the API, as an
+      unexpected error.
+    * A query string or form body that is not UTF-8 (a lone surrogate's bytes, say): 400.
+      Django would decode it with replacement characters, silently changing what the user
+      sent. (NUL characters are refused field by field; see ``peerings.validation``.)
+
+    Under ``/api/`` the answers have the API's error shape.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if limit is not None and length > limit:
+            return too_large_response(request)
+        if not _is_utf8(request.META.get("QUERY_STRING", "")):
+            return bad_encoding_response(request)
+        if request.content_type == FORM_TYPE and length and not _is_utf8(request.body):
+            return bad_encoding_response(request)
+        return self.get_response(request)
