@@ -7,6 +7,7 @@ the process at start with an ``ImproperlyConfigured`` error naming it.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -222,3 +223,6 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
     "portal.middleware.RequestLimitsMiddleware",
 )
+
+# Idempotency-Key records are kept this long, then purged (manage.py purge_idempotency_keys).
+IDEMPOTENCY_RETENTION = timedelta(hours=env.int("IDEMPOTENCY_RETENTION_HOURS", default=24))

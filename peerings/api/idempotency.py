@@ -7,6 +7,10 @@ or 4xx) is stored and replayed for the same key, method, path and body with
 ``Idempotent-Replayed: true``; a 5xx is not stored, so the client may retry.
 The same key with another method, path or body answers 422; a duplicate that
 arrives while the first is still running answers 409.
+
+Records are kept for ``settings.IDEMPOTENCY_RETENTION`` (24 hours by default), then
+removed by :func:`purge_expired` (``manage.py purge_idempotency_keys``, from cron or a
+periodic job): a retry after that is a new request.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import QueryDict
 from django.utils import timezone
@@ -39,6 +44,7 @@ __all__ = [
     "Replay",
     "begin",
     "finish",
+    "purge_expired",
 ]
 
 HEADER = "Idempotency-Key"
@@ -150,6 +156,14 @@ def finish(record: IdempotencyKey, response: Response) -> None:
     data = getattr(response, "data", None)
     body = None if data is None else json.loads(JSONRenderer().render(data))
     rows.update(response_status=response.status_code, response_body=body)
+
+
+def purge_expired(*, now: Any = None, retention: timedelta | None = None) -> int:
+    """Delete the records older than the retention (never younger than ``STALE_AFTER``); how many."""
+    retention = max(retention or settings.IDEMPOTENCY_RETENTION, STALE_AFTER)
+    cutoff = (now or timezone.now()) - retention
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
 
 
 class IdempotentViewMixin:
