@@ -226,3 +226,26 @@ MIDDLEWARE.insert(
 
 # Idempotency-Key records are kept this long, then purged (manage.py purge_idempotency_keys).
 IDEMPOTENCY_RETENTION = timedelta(hours=env.int("IDEMPOTENCY_RETENTION_HOURS", default=24))
+
+# Sign-in rate limits (django-axes), on the pages' and the admin's logins, counted in the
+# database so that every process shares them. Each entry of AXES_LOCKOUT_PARAMETERS is
+# counted on its own (per user, per address); "username+ip_address" counts the pair.
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as django-axes asks
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.SignInLimitBackend",  # django-axes, web sign-ins
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [
+    item.split("+") if "+" in item else item
+    for item in env.list("AXES_LOCKOUT_PARAMETERS", default=["username", "ip_address"])
+]
+AXES_RESET_ON_SUCCESS = env.bool("AXES_RESET_ON_SUCCESS", default=True)
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "portal.middleware.client_ip"
+# Proxies in front of the portal that append to X-Forwarded-For (0: the peer's address counts).
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+AXES_VERBOSE = False
