@@ -22,10 +22,12 @@ browser:
 	  else echo "The browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
 ## Set everything up, seed the demo and serve the portal with its simulator on http://$(HOST)
+## (development settings: DEBUG and the simulator on, explicitly)
+DEV := DJANGO_DEBUG=1 VPC_SIMULATOR_ENABLED=true
 run: install
-	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input
-	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo
-	DJANGO_DEBUG=1 VPC_API_ENDPOINT=http://$(HOST) $(BIN)/python manage.py runserver $(HOST)
+	$(DEV) $(BIN)/python manage.py migrate --no-input
+	$(DEV) $(BIN)/python manage.py seed_demo
+	$(DEV) VPC_API_ENDPOINT=http://$(HOST) $(BIN)/python manage.py runserver $(HOST)
 
 ## Set everything up and run the whole test suite (SQLite unless DATABASE_URL is set)
 test: install browser

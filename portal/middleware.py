@@ -1,4 +1,4 @@
-"""Project-wide middleware: refuse oversized or mis-encoded requests before any front reads them."""
+"""Project-wide middleware: refuse oversized or mis-encoded requests early, no caching of private answers."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from urllib.parse import unquote_to_bytes
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.cache import add_never_cache_headers
 
-__all__ = ["RequestLimitsMiddleware", "client_ip", "is_api", "too_large_response"]
+__all__ = ["NoStoreMiddleware", "RequestLimitsMiddleware", "client_ip", "is_api", "too_large_response"]
 
 API_PREFIX = "/api/"
 TOO_LARGE_CODE = "request_too_large"
@@ -88,6 +89,25 @@ class RequestLimitsMiddleware:
         if request.content_type == FORM_TYPE and length and not _is_utf8(request.body):
             return bad_encoding_response(request)
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` (and friends) on every API answer and every signed-in page.
+
+    What a signed-in user sees (peerings, tenants, history, tokens) must not stay in a
+    browser's or a shared proxy's cache. DRF sets ``request.user`` on the Django request
+    when a token authenticates, so token calls are covered too.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if is_api(request) or (user is not None and user.is_authenticated):
+            add_never_cache_headers(response)
+        return response
 
 
 def client_ip(request: HttpRequest) -> str | None:

@@ -42,7 +42,9 @@ FIELD_ENCRYPTION_KEYS = env.list(
 # The embedded simulator serves the VPC API from this same process when
 # VPC_SIMULATOR_ENABLED is on; pointing the portal at the real cloud is a matter
 # of VPC_API_ENDPOINT (or a tenant's region) and turning the simulator off.
-VPC_SIMULATOR_ENABLED = env.bool("VPC_SIMULATOR_ENABLED", default=True)
+# Off unless explicitly enabled (make run, the test settings and the benchmark turn it on),
+# whatever DJANGO_DEBUG says; the demo app comes with it.
+VPC_SIMULATOR_ENABLED = env.bool("VPC_SIMULATOR_ENABLED", default=False)
 VPC_API_ENDPOINT = env.str("VPC_API_ENDPOINT", default="http://127.0.0.1:8000")
 VPC_API_CONNECT_TIMEOUT = env.float("VPC_API_CONNECT_TIMEOUT", default=3.05)
 VPC_API_READ_TIMEOUT = env.float("VPC_API_READ_TIMEOUT", default=20.0)
@@ -55,8 +57,6 @@ VPCSIM_CLOCK_SKEW_SECONDS = env.int("VPCSIM_CLOCK_SKEW_SECONDS", default=15 * 60
 
 # --- Django ----------------------------------------------------------------------
 INSTALLED_APPS = [
-    # First, so that its runserver (Nagle off, see portal/devserver.py) wins over staticfiles'.
-    "demo",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -71,6 +71,9 @@ INSTALLED_APPS = [
     "peerings",
 ]
 if VPC_SIMULATOR_ENABLED:
+    # The demo only with the simulator; first, so that its runserver (Nagle off, see
+    # portal/devserver.py) wins over staticfiles'.
+    INSTALLED_APPS.insert(0, "demo")
     INSTALLED_APPS.append("vpcsim")
 
 MIDDLEWARE = [
@@ -136,11 +139,7 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "peerings:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
-SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=not DEBUG)
-CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=not DEBUG)
-SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0)
+# HTTPS, cookies and security headers: see "Security hardening" at the end of this file.
 
 # --- REST API ----------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -204,8 +203,62 @@ LOGGING = {
 
 # =====================================================================================
 # --- Security hardening ---------------------------------------------------------------
-# Everything security-related lives in this block (README, "Security").
+# Everything security-related lives in this block (README, "Security"). Defaults are
+# the production ones; DJANGO_DEBUG (make run) relaxes the HTTPS-only ones, and the test
+# settings turn the HTTPS redirect off through the environment.
 # =====================================================================================
+
+# HTTPS. Behind a TLS-terminating proxy set DJANGO_BEHIND_TLS_PROXY=true, and only then:
+# the proxy must set X-Forwarded-Proto itself (a client could otherwise claim https).
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+if not SECURE_HSTS_PRELOAD:
+    # Preloading commits the whole domain for good: an explicit choice (the variable), not a default.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=not DEBUG)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=8 * 3600)
+
+# Headers. SecurityMiddleware: X-Content-Type-Options: nosniff, Referrer-Policy,
+# Cross-Origin-Opener-Policy; X-Frame-Options: DENY; Cache-Control: no-store on API answers
+# and signed-in pages (portal.middleware.NoStoreMiddleware).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = env.str("DJANGO_REFERRER_POLICY", default="same-origin")
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "portal.middleware.NoStoreMiddleware",
+)
+
+# Content-Security-Policy (django-csp) on every answer: the pages, the admin and the API
+# docs load scripts and styles only from the portal's own static files (the docs use
+# drf-spectacular-sidecar's copies and a template without inline code).
+INSTALLED_APPS += ["csp"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware"
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # API tokens: hashed at rest (accounts.ApiToken); a new token lives this long unless told otherwise.
 INSTALLED_APPS.remove("rest_framework.authtoken")  # replaced by accounts.ApiToken (hashed keys)

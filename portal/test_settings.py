@@ -6,6 +6,8 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-0123456789-abcd
 os.environ.setdefault("PORTAL_ENCRYPTION_KEYS", "dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTE=")
 os.environ.setdefault("VPC_SIMULATOR_ENABLED", "true")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
+# The suite talks plain HTTP to the test client and the live server.
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
 
 from portal.settings import *  # noqa: F403
 from portal.settings import REST_FRAMEWORK
