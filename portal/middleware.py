@@ -16,6 +16,7 @@ API_PREFIX = "/api/"
 TOO_LARGE_CODE = "request_too_large"
 BAD_ENCODING_CODE = "invalid_encoding"
 BAD_ENCODING_MESSAGE = "The request's query string or form data is not valid UTF-8."
+NUL_MESSAGE = "The request's query string or form data contains a NUL character."
 FORM_TYPE = "application/x-www-form-urlencoded"
 
 
@@ -23,24 +24,37 @@ def is_api(request: HttpRequest) -> bool:
     return request.path_info.startswith(API_PREFIX)
 
 
-def _is_utf8(urlencoded: str | bytes) -> bool:
-    """Whether every percent-decoded byte sequence of ``urlencoded`` is valid UTF-8."""
+def _decoded(urlencoded: str | bytes) -> str | None:
+    """``urlencoded`` percent-decoded as UTF-8, or ``None`` when it is not UTF-8."""
     if isinstance(urlencoded, str):
         urlencoded = urlencoded.encode("latin-1", "replace")  # WSGI hands over latin-1
     try:
-        unquote_to_bytes(urlencoded.replace(b"+", b" ")).decode("utf-8")
+        return unquote_to_bytes(urlencoded.replace(b"+", b" ")).decode("utf-8")
     except UnicodeDecodeError:
-        return False
-    return True
+        return None
 
 
-def bad_encoding_response(request: HttpRequest) -> HttpResponse:
-    """400 for a query string or form body that is not UTF-8."""
+def _refusal(request: HttpRequest, urlencoded: str | bytes) -> str | None:
+    """Why this query string or form body is refused, if it is.
+
+    Not UTF-8: everywhere. A NUL character: on the pages and the admin; the API's filters
+    and bodies refuse it field by field, with the field named in the error.
+    """
+    text = _decoded(urlencoded)
+    if text is None:
+        return BAD_ENCODING_MESSAGE
+    if "\x00" in text and not is_api(request):
+        return NUL_MESSAGE
+    return None
+
+
+def bad_request_response(request: HttpRequest, message: str) -> HttpResponse:
+    """400 for a query string or form body no form should see."""
     if is_api(request):
         from peerings.api.exceptions import error_body
 
-        return JsonResponse(error_body(BAD_ENCODING_CODE, BAD_ENCODING_MESSAGE), status=400)
-    html = render_to_string("400.html", {"message": BAD_ENCODING_MESSAGE})
+        return JsonResponse(error_body(BAD_ENCODING_CODE, message), status=400)
+    html = render_to_string("400.html", {"message": message})
     return HttpResponse(html, status=400)
 
 
@@ -68,7 +82,10 @@ class RequestLimitsMiddleware:
       unexpected error.
     * A query string or form body that is not UTF-8 (a lone surrogate's bytes, say): 400.
       Django would decode it with replacement characters, silently changing what the user
-      sent. (NUL characters are refused field by field; see ``peerings.validation``.)
+      sent.
+    * On the pages and the admin, a query string or form body with a NUL character: 400
+      (no browser sends one; PostgreSQL text cannot hold it). The API refuses NUL field by
+      field (``peerings.validation.validate_text`` and DRF's own validators).
 
     Under ``/api/`` the answers have the API's error shape.
     """
@@ -84,10 +101,11 @@ class RequestLimitsMiddleware:
             length = 0
         if limit is not None and length > limit:
             return too_large_response(request)
-        if not _is_utf8(request.META.get("QUERY_STRING", "")):
-            return bad_encoding_response(request)
-        if request.content_type == FORM_TYPE and length and not _is_utf8(request.body):
-            return bad_encoding_response(request)
+        refusal = _refusal(request, request.META.get("QUERY_STRING", ""))
+        if refusal is None and request.content_type == FORM_TYPE and length:
+            refusal = _refusal(request, request.body)
+        if refusal is not None:
+            return bad_request_response(request, refusal)
         return self.get_response(request)
 
 

@@ -5,9 +5,12 @@ installed) and emptied afterwards, so no plain key stays in the database. The ta
 is left for the operator to drop.
 """
 
+import datetime
 import hashlib
 
 from django.db import migrations
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 OLD_TABLE = "authtoken_token"
 
@@ -26,7 +29,11 @@ def hash_drf_tokens(apps, schema_editor):
         if ApiToken.objects.filter(digest=digest).exists():
             continue
         token = ApiToken.objects.create(user_id=user_id, name="migrated DRF token", prefix=key[:8], digest=digest)
+        if isinstance(created, str):
+            created = parse_datetime(created)
         if created is not None:
+            if timezone.is_naive(created):
+                created = timezone.make_aware(created, datetime.UTC)
             ApiToken.objects.filter(pk=token.pk).update(created_at=created)
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table}")  # noqa: S608
