@@ -22,7 +22,7 @@ PRODUCTION_ENV = {
     "DJANGO_ALLOWED_HOSTS": "portal.example.com",
     "DJANGO_CSRF_TRUSTED_ORIGINS": "https://portal.example.com",
     "DJANGO_BEHIND_TLS_PROXY": "true",
-    "DATABASE_URL": "sqlite:////tmp/portal-deploy-check.sqlite3",
+    "DATABASE_URL": "postgres://portal@db.invalid:5432/portal",  # never connected to by the checks
 }
 
 
