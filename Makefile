@@ -22,6 +22,7 @@ browser:
 	  else echo "The browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
 ## Set everything up, seed the demo and serve the portal with its simulator on http://$(HOST)
+## (development settings: DEBUG and the simulator on, explicitly)
 DEMO := DJANGO_DEBUG=1 VPC_SIMULATOR_ENABLED=true
 run: install
 	$(DEMO) $(BIN)/python manage.py migrate --no-input

@@ -163,9 +163,9 @@ def bench_workflow(cycles: int = 20) -> None:
 
 
 def bench_api(base_url: str, repeat: int = 50) -> None:
-    from rest_framework.authtoken.models import Token
+    from demo.seed import demo_token_key
 
-    token = Token.objects.get(user__username="alice").key
+    token = demo_token_key("alice")  # seed_demo made it
     acme = Tenant.objects.get(name="Acme Production")
     session = requests.Session()
     session.headers["Authorization"] = f"Token {token}"

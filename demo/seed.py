@@ -2,23 +2,29 @@
 
 Everything is looked up by name before it is created, so seeding twice changes
 nothing. Project and VPC ids are derived from names (UUID5), so they are the same
-on every machine; keys, passwords' hashes and tokens are generated once.
+on every machine; keys and passwords' hashes are generated once. API tokens are stored
+hashed, so a demo user's key is derived from ``SECRET_KEY`` and the username: seeding
+again prints the same working key (see :func:`demo_token_key`).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
+from accounts.models import PREFIX_LENGTH, ApiToken, digest
 from peerings.choices import Role
 from peerings.models import Membership, Tenant
 
-__all__ = ["DEMO_PASSWORD", "seed"]
+__all__ = ["DEMO_PASSWORD", "demo_token_key", "seed"]
 
 # A published demo sign-in, never used outside the demo.
 DEMO_PASSWORD = "peering-demo-2026"
@@ -74,6 +80,30 @@ USERS: dict[str, tuple[bool, dict[str, str]]] = {
     "carol": (False, {"Globex": Role.APPROVER}),
     "dave": (False, {"Globex": Role.MEMBER}),
 }
+
+
+DEMO_TOKEN_NAME = "demo"
+
+
+def demo_token_key(username: str) -> str:
+    """The demo user's API key: an HMAC of the username under ``SECRET_KEY`` (demo only)."""
+    mac = hmac.new(settings.SECRET_KEY.encode(), f"demo-api-token:{username}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
+
+
+def _demo_token(user: Any) -> str:
+    key = demo_token_key(user.get_username())
+    ApiToken.objects.update_or_create(
+        digest=digest(key),
+        defaults={
+            "user": user,
+            "name": DEMO_TOKEN_NAME,
+            "prefix": key[:PREFIX_LENGTH],
+            "expires_at": None,
+            "revoked_at": None,
+        },
+    )
+    return key
 
 
 def _uuid(*parts: str) -> uuid.UUID:
@@ -135,11 +165,10 @@ def _seed_user(username: str, is_superuser: bool, roles: dict[str, str]) -> dict
         Membership.objects.update_or_create(
             user=user, tenant=Tenant.objects.get(name=tenant_name), defaults={"role": role}
         )
-    token, _ = Token.objects.get_or_create(user=user)
     return {
         "username": username,
         "password": DEMO_PASSWORD,
         "is_superuser": is_superuser,
         "roles": [{"tenant": t, "role": str(r)} for t, r in roles.items()],
-        "token": token.key,
+        "token": _demo_token(user),
     }

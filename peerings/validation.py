@@ -72,6 +72,8 @@ __all__ = [
     "REASON_TOO_LONG",
     "REQUEST_VPC_NOT_OWNED",
     "SAME_VPC",
+    "TEXT_NUL",
+    "TEXT_SURROGATE",
     "UPDATE_NOTHING",
     "VPC_ID_INVALID",
     "Overlap",
@@ -81,6 +83,7 @@ __all__ = [
     "validate_description",
     "validate_name",
     "validate_project_id",
+    "validate_text",
     "validate_vpc_id",
 ]
 
@@ -115,6 +118,8 @@ ACCEPT_VPC_NOT_REACHABLE = (
     "Check the peer VPC id and project id: project {project_id} has no such VPC the portal can peer with."
 )
 UPDATE_NOTHING = "Give a new name or a new description."
+TEXT_NUL = "Null characters are not allowed."
+TEXT_SURROGATE = "Unpaired surrogate characters are not allowed."
 
 REASON_MAX_LENGTH = 1000
 REASON_TOO_LONG = f"The reason may have at most {REASON_MAX_LENGTH} characters."
@@ -143,23 +148,37 @@ IN_FLIGHT = (
 ALREADY_DECIDED = "The peering is already {status} in the cloud; the portal now shows it so."
 
 _PROJECT_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 # --- Single fields (forms and serializers use these) ---------------------------------------
 
 
+def validate_text(value: Any) -> Any:
+    """Any text the portal stores or forwards: no NUL (PostgreSQL text cannot hold it, and the
+    cloud would get it) and no unpaired surrogate (it cannot be encoded as UTF-8)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValidationError(TEXT_NUL, code="null_characters_not_allowed")
+        if _SURROGATE_RE.search(value):
+            raise ValidationError(TEXT_SURROGATE, code="surrogate_characters_not_allowed")
+    return value
+
+
 def validate_name(value: str | None) -> str:
-    """A peering name: 1 to 64 characters, not only spaces."""
+    """A peering name: 1 to 64 characters, not only spaces, no NUL or lone surrogate."""
     if value is None or not str(value).strip():
         raise ValidationError(NAME_REQUIRED, code="required")
+    validate_text(value)
     if len(value) > NAME_MAX_LENGTH:
         raise ValidationError(NAME_TOO_LONG, code="max_length")
     return value
 
 
 def validate_description(value: str | None) -> str:
-    """A peering description: at most 255 characters, without ``<`` or ``>``."""
+    """A peering description: at most 255 characters, without ``<`` or ``>``, NUL or lone surrogate."""
     value = value or ""
+    validate_text(value)
     if len(value) > DESCRIPTION_MAX_LENGTH:
         raise ValidationError(DESCRIPTION_TOO_LONG, code="max_length")
     if "<" in value or ">" in value:

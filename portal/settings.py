@@ -7,6 +7,7 @@ the process at start with an ``ImproperlyConfigured`` error naming it.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -39,9 +40,9 @@ FIELD_ENCRYPTION_KEYS = env.list(
 
 # --- The cloud's VPC API -------------------------------------------------------
 # The embedded simulator (development, demos, tests) is served only when
-# VPC_SIMULATOR_ENABLED is on: from this process's URLs, or apart through
-# portal.simulator_wsgi / manage.py runsimulator. Off by default: the demo and test
-# commands turn it on. Pointing the portal at the real cloud is a matter of
+# VPC_SIMULATOR_ENABLED is on, whatever DJANGO_DEBUG says: from this process's URLs (with
+# the demo app), or apart through portal.simulator_wsgi / manage.py runsimulator. The demo
+# and test commands turn it on. Pointing the portal at the real cloud is a matter of
 # VPC_API_ENDPOINT (or a tenant's region).
 VPC_SIMULATOR_ENABLED = env.bool("VPC_SIMULATOR_ENABLED", default=False)
 VPC_API_ENDPOINT = env.str("VPC_API_ENDPOINT", default="http://127.0.0.1:8000")
@@ -62,8 +63,6 @@ VPCSIM_FAULTS_SEED = env.str("VPCSIM_FAULTS_SEED", default="")
 
 # --- Django ----------------------------------------------------------------------
 INSTALLED_APPS = [
-    # First, so that its runserver (Nagle off, see portal/devserver.py) wins over staticfiles'.
-    "demo",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -79,6 +78,9 @@ INSTALLED_APPS = [
     "peerings",
 ]
 if VPC_SIMULATOR_ENABLED:
+    # The demo only with the simulator; first, so that its runserver (Nagle off, see
+    # portal/devserver.py) wins over staticfiles'.
+    INSTALLED_APPS.insert(0, "demo")
     INSTALLED_APPS.append("vpcsim")
 
 MIDDLEWARE = [
@@ -160,11 +162,7 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Sessions live in the database, so any app server can serve any request.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
-SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=not DEBUG)
-CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=not DEBUG)
-SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0)
+# HTTPS, cookies and security headers: see "Security hardening" at the end of this file.
 
 # --- REST API ----------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -296,3 +294,105 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
     },
 }
+
+# =====================================================================================
+# --- Security hardening ---------------------------------------------------------------
+# Everything security-related lives in this block (README, "Security"). Defaults are
+# the production ones; DJANGO_DEBUG (make run) relaxes the HTTPS-only ones, and the test
+# settings turn the HTTPS redirect off through the environment.
+# =====================================================================================
+
+# HTTPS. Behind a TLS-terminating proxy set DJANGO_BEHIND_TLS_PROXY=true, and only then:
+# the proxy must set X-Forwarded-Proto itself (a client could otherwise claim https).
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+if not SECURE_HSTS_PRELOAD:
+    # Preloading commits the whole domain for good: an explicit choice (the variable), not a default.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=not DEBUG)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=8 * 3600)
+
+# Headers. SecurityMiddleware: X-Content-Type-Options: nosniff, Referrer-Policy,
+# Cross-Origin-Opener-Policy; X-Frame-Options: DENY; Cache-Control: no-store on API answers
+# and signed-in pages (portal.middleware.NoStoreMiddleware).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = env.str("DJANGO_REFERRER_POLICY", default="same-origin")
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "portal.middleware.NoStoreMiddleware",
+)
+
+# Content-Security-Policy (django-csp) on every answer: the pages, the admin and the API
+# docs load scripts and styles only from the portal's own static files (the docs use
+# drf-spectacular-sidecar's copies and a template without inline code).
+INSTALLED_APPS += ["csp"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware"
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# API tokens: hashed at rest (accounts.ApiToken); a new token lives this long unless told otherwise.
+INSTALLED_APPS.remove("rest_framework.authtoken")  # replaced by accounts.ApiToken (hashed keys)
+INSTALLED_APPS += ["accounts"]
+API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=90)
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "accounts.authentication.ApiTokenAuthentication",
+    "rest_framework.authentication.SessionAuthentication",
+]
+
+# Bodies over this answer 413 and query strings or form bodies that are not UTF-8 answer 400,
+# before any front reads them (portal.middleware.RequestLimitsMiddleware).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "portal.middleware.RequestLimitsMiddleware",
+)
+
+# Idempotency-Key records are kept this long, then purged (manage.py purge_idempotency_keys).
+IDEMPOTENCY_RETENTION = timedelta(hours=env.int("IDEMPOTENCY_RETENTION_HOURS", default=24))
+
+# Sign-in rate limits (django-axes), on the pages' and the admin's logins, counted in the
+# database so that every process shares them. Each entry of AXES_LOCKOUT_PARAMETERS is
+# counted on its own (per user, per address); "username+ip_address" counts the pair.
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as django-axes asks
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.SignInLimitBackend",  # django-axes, web sign-ins
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [
+    item.split("+") if "+" in item else item
+    for item in env.list("AXES_LOCKOUT_PARAMETERS", default=["username", "ip_address"])
+]
+AXES_RESET_ON_SUCCESS = env.bool("AXES_RESET_ON_SUCCESS", default=True)
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "portal.middleware.client_ip"
+# Proxies in front of the portal that append to X-Forwarded-For (0: the peer's address counts).
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+AXES_VERBOSE = False

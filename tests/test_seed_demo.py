@@ -6,8 +6,8 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 
+from accounts.models import ApiToken
 from peerings.models import Membership, Tenant
 from peerings.upstream import tenant_client
 
@@ -38,7 +38,7 @@ def test_json_describes_accounts_keys_vpcs_users_and_tokens():
     cidrs = [v["cidr"] for a in world["accounts"] for p in a["projects"] for v in p["vpcs"]]
     assert cidrs.count("10.10.0.0/16") == 2, "the demo carries one identical-CIDR pair on purpose"
     alice = next(u for u in world["users"] if u["username"] == "alice")
-    assert Token.objects.get(key=alice["token"]).user.username == "alice"
+    assert ApiToken.objects.find(alice["token"]).user.username == "alice"
     assert get_user_model().objects.get(username="alice").check_password(alice["password"])
     assert {r["tenant"] for r in alice["roles"]} == {"Acme Production", "Acme Development"}
 

@@ -21,7 +21,8 @@ not confirm, a peering whose status another decision moved), the error carries i
 refresh or retry it.
 
 DRF's own exceptions keep their status and code (``not_authenticated`` 401,
-``not_found`` 404, ``throttled`` 429...); anything unexpected is logged and
+``not_found`` 404, ``throttled`` 429...); a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``
+is 413 ``request_too_large``, other unreadable requests 400 ``parse_error``; anything unexpected is logged and
 answers 500 ``server_error`` in the same shape.
 """
 
@@ -31,6 +32,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -50,7 +52,14 @@ from peerings.exceptions import (
     RequestInvalid,
 )
 
-__all__ = ["FIELD_NAMES", "api_exception_handler", "error_body", "flatten_errors", "peering_ref"]
+__all__ = [
+    "FIELD_NAMES",
+    "RequestTooLarge",
+    "api_exception_handler",
+    "error_body",
+    "flatten_errors",
+    "peering_ref",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +74,14 @@ FIELD_NAMES = {
     "confirm_overlap": "confirm_overlap",
     "__all__": NON_FIELD,
 }
+
+
+class RequestTooLarge(exceptions.APIException):
+    """A body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (normally refused earlier by ``portal.middleware``)."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+    default_detail = "The request body is larger than this service accepts."
 
 
 def error_body(
@@ -100,7 +117,8 @@ def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
                 flat.setdefault(sub, []).extend(messages)
     else:
         messages = detail if isinstance(detail, list) else [detail]
-        flat[prefix.rstrip(".") or NON_FIELD] = [str(message) for message in messages]
+        # dict.fromkeys: two validators saying the same thing (DRF's and ours on NUL) say it once.
+        flat[prefix.rstrip(".") or NON_FIELD] = list(dict.fromkeys(str(message) for message in messages))
     return flat
 
 
@@ -187,6 +205,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge()
+    elif isinstance(exc, SuspiciousOperation):
+        exc = exceptions.ParseError("The request could not be read.")
     elif isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD: exc.messages}
         exc = exceptions.ValidationError(detail)

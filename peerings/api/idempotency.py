@@ -10,6 +10,10 @@ for a create the cloud did not confirm: its key then stands for the peering kept
 ``PeeringViewSet.replay``), never with a second request.
 The same key with another method, path or body answers 422; a duplicate that
 arrives while the first is still running answers 409.
+
+Records are kept for ``settings.IDEMPOTENCY_RETENTION`` (24 hours by default), then
+removed by :func:`purge_expired` (``manage.py purge_idempotency_keys``, from cron or a
+periodic job): a retry after that is a new request.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import QueryDict
 from django.utils import timezone
@@ -43,6 +48,7 @@ __all__ = [
     "begin",
     "finish",
     "kept_peering_id",
+    "purge_expired",
 ]
 
 HEADER = "Idempotency-Key"
@@ -178,6 +184,14 @@ def finish(record: IdempotencyKey, response: Response, *, peering_id: int | None
     data = getattr(response, "data", None)
     body = None if data is None else json.loads(JSONRenderer().render(data))
     rows.update(response_status=response.status_code, response_body=body, peering_id=peering_id)
+
+
+def purge_expired(*, now: Any = None, retention: timedelta | None = None) -> int:
+    """Delete the records older than the retention (never younger than ``STALE_AFTER``); how many."""
+    retention = max(retention or settings.IDEMPOTENCY_RETENTION, STALE_AFTER)
+    cutoff = (now or timezone.now()) - retention
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
 
 
 class IdempotentViewMixin:

@@ -21,7 +21,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -31,6 +30,7 @@ from peerings.api import serializers as s
 from peerings.api.exceptions import error_body, peering_ref
 from peerings.api.idempotency import HEADER, KEY_PATTERN, REPLAY_HEADER, IdempotentViewMixin
 from peerings.api.pagination import PortalPagination
+from peerings.api.parsers import DepthLimitedJSONParser
 from peerings.api.throttling import UserThrottle, WriteThrottle
 from peerings.choices import ChangeSource, PeeringStatus
 from peerings.filtersets import PeeringFilterSet, UpstreamCallFilterSet, with_created
@@ -91,7 +91,7 @@ class ApiView(IdempotentViewMixin):
 
     permission_classes = [IsAuthenticated]
     throttle_classes = [UserThrottle, WriteThrottle]
-    parser_classes = [JSONParser]
+    parser_classes = [DepthLimitedJSONParser]
     pagination_class = PortalPagination
 
     @property

@@ -7,8 +7,8 @@ import logging
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
+from accounts.models import ApiToken
 from ops import correlation
 from ops.logging import CorrelationIdFilter, JsonFormatter
 from peerings.models import UpstreamCall
@@ -101,13 +101,13 @@ def test_a_request_calling_the_cloud_shares_its_id_upstream_and_logs_no_key(
     client, cloud, acme_member, acme_prod, prod_web, globex_app, caplog
 ):
     caplog.set_level(logging.DEBUG)
-    token = Token.objects.create(user=acme_member)
+    _, key = ApiToken.objects.create_token(acme_member, name="tests")
 
     response = client.post(
         "/api/v1/peerings/",
         create_body(prod_web, globex_app),
         content_type="application/json",
-        HTTP_AUTHORIZATION=f"Token {token.key}",
+        HTTP_AUTHORIZATION=f"Token {key}",
         HTTP_X_CORRELATION_ID="req-42",
     )
 
@@ -122,7 +122,7 @@ def test_a_request_calling_the_cloud_shares_its_id_upstream_and_logs_no_key(
     tenant = type(acme_prod).objects.get(pk=acme_prod.pk)
     assert tenant.access_key.reveal() not in logged
     assert tenant.secret_key.reveal() not in logged
-    assert token.key not in logged
+    assert key not in logged
 
 
 def test_a_call_outside_any_request_gets_its_own_id(pending):

@@ -164,10 +164,10 @@ def test_upstream_call_page_shows_bodies(admin_client, populated):
 
 
 def test_token_admin_is_registered(admin_client, admin_user):
-    from rest_framework.authtoken.models import Token
+    from accounts.models import ApiToken
 
-    Token.objects.create(user=admin_user)
-    response = admin_client.get(reverse("admin:authtoken_tokenproxy_changelist"))
+    ApiToken.objects.create_token(admin_user, name="ci")
+    response = admin_client.get(reverse("admin:accounts_apitoken_changelist"))
     assert response.status_code == 200
     assert admin_user.username.encode() in response.content
 

@@ -16,9 +16,9 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.models import ApiToken
 from peerings import permissions, workflow
 from peerings.choices import PeeringStatus, Role
 from peerings.exceptions import InvalidState, NotPermitted
@@ -141,7 +141,8 @@ def test_every_front_offers_exactly_what_the_workflow_accepts(
     browser = Client()
     browser.force_login(user)
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    _, key = ApiToken.objects.create_token(user, name="tests")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     if not ROLES[role]:
         assert (page_offers(browser, peering), api_offers(api, peering)) == (None, None)
     else:

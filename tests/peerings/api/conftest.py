@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 import pytest
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from accounts.models import ApiToken
 
 
 @pytest.fixture(autouse=True)
@@ -25,12 +26,12 @@ def anon() -> APIClient:
 
 @pytest.fixture
 def client_for(db) -> Callable[..., APIClient]:
-    """``client_for(user)``: an API client sending ``Authorization: Token <user's token>``."""
+    """``client_for(user)``: an API client sending ``Authorization: Token <a new key of user's>``."""
 
     def make(user) -> APIClient:
-        token, _ = Token.objects.get_or_create(user=user)
+        _, key = ApiToken.objects.create_token(user, name="tests")
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         client.user = user
         return client
 

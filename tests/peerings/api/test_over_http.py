@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 import requests
-from rest_framework.authtoken.models import Token
 
+from accounts.models import ApiToken
 from tests.peerings.api.conftest import create_body
 from vpcsim.models import Peering as SimPeering
 
@@ -13,7 +13,7 @@ from vpcsim.models import Peering as SimPeering
 @pytest.fixture
 def session(cloud, acme_member) -> requests.Session:
     http = requests.Session()
-    http.headers["Authorization"] = f"Token {Token.objects.create(user=acme_member).key}"
+    http.headers["Authorization"] = f"Token {ApiToken.objects.create_token(acme_member, name='http')[1]}"
     return http
 
 

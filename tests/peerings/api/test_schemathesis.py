@@ -14,7 +14,6 @@ import os
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -23,6 +22,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from accounts.models import ApiToken
 from peerings import workflow
 from peerings.choices import Role
 from tests.factories import MembershipFactory
@@ -72,7 +72,7 @@ def demo_token(
         accept_vpc_id=prod_db.vpc_id,
         accept_project_id=acme_prod.project_id,
     )
-    return Token.objects.create(user=acme_approver).key
+    return ApiToken.objects.create_token(acme_approver, name="schemathesis")[1]
 
 
 @pytest.fixture

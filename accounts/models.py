@@ -1,0 +1,111 @@
+"""API tokens, stored hashed: several named tokens per user, with expiry, revocation and last use.
+
+A key is shown once, when it is made (``ApiToken.objects.create_token``); the database keeps
+only its SHA-256 and its first characters (``prefix``, not secret: enough to find the row
+and to tell tokens apart in lists). Clients send ``Authorization: Token <key>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+__all__ = ["PREFIX_LENGTH", "ApiToken", "digest"]
+
+#: Characters of the key kept in clear to find the row and to show in lists.
+PREFIX_LENGTH = 8
+#: ``last_used_at`` is written at most this often per token (one cheap UPDATE otherwise skipped).
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def digest(key: str) -> str:
+    """The stored form of a key: its SHA-256, hex."""
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def new_key() -> str:
+    """43 URL-safe characters (256 random bits)."""
+    return secrets.token_urlsafe(32)
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def usable(self, now: datetime | None = None) -> ApiTokenQuerySet:
+        """Not revoked and not expired."""
+        now = now or timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+
+    def create_token(
+        self,
+        user: Any,
+        *,
+        name: str,
+        expires_at: datetime | None = None,
+        key: str | None = None,
+    ) -> tuple[ApiToken, str]:
+        """A new token for ``user``; returns it and its key, which is never available again.
+
+        ``key`` is for migrating existing keys and the demo only; a new token gets a random one.
+        """
+        key = key or new_key()
+        token = self.create(
+            user=user, name=name, prefix=key[:PREFIX_LENGTH], digest=digest(key), expires_at=expires_at
+        )
+        return token, key
+
+    def find(self, key: str) -> ApiToken | None:
+        """The usable token with this key, or ``None`` (constant-time comparison of the digests)."""
+        wanted = digest(key)
+        for token in self.usable().filter(prefix=key[:PREFIX_LENGTH]).select_related("user"):
+            if hmac.compare_digest(token.digest, wanted):
+                return token
+        return None
+
+
+class ApiToken(models.Model):
+    """One API key of a user, kept as a SHA-256 digest."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What the token is for, e.g. the tool that uses it.")
+    prefix = models.CharField(max_length=PREFIX_LENGTH, db_index=True, editable=False)
+    digest = models.CharField("SHA-256 of the key", max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never expires.")
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "API token"
+        ordering = ["user__username", "name", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def is_usable(self) -> bool:
+        return self.revoked_at is None and not self.is_expired
+
+    def revoke(self) -> None:
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            ApiToken.objects.filter(pk=self.pk, revoked_at__isnull=True).update(revoked_at=self.revoked_at)
+
+    def touch(self) -> None:
+        """Record a use (at most once per ``LAST_USED_RESOLUTION``; always exactly one query)."""
+        now = timezone.now()
+        ApiToken.objects.filter(pk=self.pk).filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+        ).update(last_used_at=now)
