@@ -27,7 +27,9 @@ from urllib.parse import urlsplit
 import pytest
 from django.test.testcases import LiveServerThread
 from django.utils import timezone
+from rest_framework.test import APIClient
 
+from accounts.models import ApiToken
 from peerings import cloud as cloud_client
 from peerings.choices import Role
 from peerings.models import Peering, Tenant
@@ -325,3 +327,49 @@ def sim_faults(db, settings):
     yield faults
     faults.clear()
     faults.seed(None)
+
+
+# --- REST API clients -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def anon() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def client_for(db) -> Callable[..., APIClient]:
+    """``client_for(user)``: an API client sending ``Authorization: Token <a new key of user's>``."""
+
+    def make(user) -> APIClient:
+        _, key = ApiToken.objects.create_token(user, name="tests")
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        client.user = user
+        return client
+
+    return make
+
+
+@pytest.fixture
+def acme_api(client_for, acme_member) -> APIClient:
+    """alice, a member of acme-prod."""
+    return client_for(acme_member)
+
+
+@pytest.fixture
+def acme_approver_api(client_for, acme_approver) -> APIClient:
+    """anna, an approver of acme-prod."""
+    return client_for(acme_approver)
+
+
+@pytest.fixture
+def globex_api(client_for, globex_member) -> APIClient:
+    """gary, a member of globex-main."""
+    return client_for(globex_member)
+
+
+@pytest.fixture
+def globex_approver_api(client_for, globex_approver) -> APIClient:
+    """grace, an approver of globex-main."""
+    return client_for(globex_approver)

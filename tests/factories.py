@@ -140,3 +140,12 @@ class SimTenantFactory(TenantFactory):
     project_id = factory.LazyAttribute(lambda o: o.project.project_id)
     access_key = factory.LazyAttribute(lambda o: o.project.account.access_keys.first().access_key)
     secret_key = factory.LazyAttribute(lambda o: o.project.account.access_keys.first().secret_key)
+
+
+def create_body(request_vpc, accept_vpc, *, name="web-to-peer", tenant_id=None, **extra) -> dict:
+    """A create body in the cloud's field names, from two simulator VPCs."""
+    accept = {"vpc_id": str(accept_vpc.vpc_id), "tenant_id": accept_vpc.project.project_id}
+    request = {"vpc_id": str(request_vpc.vpc_id)}
+    if tenant_id:
+        request["tenant_id"] = tenant_id
+    return {"name": name, "request_vpc_info": request, "accept_vpc_info": accept, **extra}

@@ -12,7 +12,7 @@ from accounts.models import ApiToken
 from ops import correlation
 from ops.logging import CorrelationIdFilter, JsonFormatter
 from peerings.models import UpstreamCall
-from tests.peerings.api.conftest import create_body
+from tests.factories import create_body
 
 
 def request_lines(caplog) -> list[logging.LogRecord]:

@@ -18,7 +18,6 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import ApiToken
 from peerings import permissions, workflow
 from peerings.choices import PeeringStatus, Role
 from peerings.exceptions import InvalidState, NotPermitted
@@ -113,7 +112,7 @@ def api_offers(client: APIClient, peering: Peering) -> set[str] | None:
 
 @pytest.mark.parametrize(("role", "status", "confirmed", "in_flight"), CELLS)
 def test_every_front_offers_exactly_what_the_workflow_accepts(
-    db, no_cloud, role, status, confirmed, in_flight
+    db, no_cloud, client_for, role, status, confirmed, in_flight
 ):
     peering = PeeringFactory(
         status=status,
@@ -140,9 +139,7 @@ def test_every_front_offers_exactly_what_the_workflow_accepts(
 
     browser = Client()
     browser.force_login(user)
-    api = APIClient()
-    _, key = ApiToken.objects.create_token(user, name="tests")
-    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    api = client_for(user)
     if not ROLES[role]:
         assert (page_offers(browser, peering), api_offers(api, peering)) == (None, None)
     else:

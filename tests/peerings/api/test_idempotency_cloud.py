@@ -6,7 +6,7 @@ import pytest
 
 from peerings.choices import CallOperation, PeeringStatus
 from peerings.models import IdempotencyKey, Peering, UpstreamCall
-from tests.peerings.api.conftest import create_body
+from tests.factories import create_body
 from vpcsim.models import Peering as SimPeering
 
 pytestmark = pytest.mark.usefixtures("cloud")

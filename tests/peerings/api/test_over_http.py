@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from accounts.models import ApiToken
-from tests.peerings.api.conftest import create_body
+from tests.factories import create_body
 from vpcsim.models import Peering as SimPeering
 
 

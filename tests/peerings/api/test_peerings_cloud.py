@@ -8,8 +8,7 @@ import pytest
 
 from peerings.choices import CallOperation, ChangeSource, PeeringStatus
 from peerings.models import Peering, StatusChange, UpstreamCall
-from tests.factories import MembershipFactory, SimVpcFactory
-from tests.peerings.api.conftest import create_body
+from tests.factories import MembershipFactory, SimVpcFactory, create_body
 from vpcsim import clock
 from vpcsim.models import Peering as SimPeering
 
