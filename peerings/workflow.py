@@ -203,6 +203,11 @@ class _Run:
         self.commit(record, failed, release=not (keep_lease or _answer_lost(exc)))
         exc.peering = self.peering
 
+    def hold_until_landed(self) -> None:
+        """Keep the lease until a request whose answer was lost can no longer land."""
+        seconds = leases.landing_bound()
+        self.commit(None, lambda p: leases.hold(p, self.token, seconds=seconds), release=False)
+
     # --- Changes -------------------------------------------------------------------------------------
 
     def applied(self, data: dict, reason: str) -> Change:
@@ -324,8 +329,10 @@ def _create(run: _Run) -> Peering:
             # The peering keeps the create's error: that is the one raised.
             found = _lookup(run, store_error=False)
         except CloudError:
+            run.hold_until_landed()
             raise exc from None
-        if found is None:
+        if found is None:  # not there *yet*: the create may still land
+            run.hold_until_landed()
             raise
         _adopt(run, found)
         return peering

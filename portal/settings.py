@@ -60,6 +60,9 @@ VPCSIM_REPLAY_CHECK = env.str("VPCSIM_REPLAY_CHECK", default="writes")
 # Injected faults, off unless set: see vpcsim/faults.py for the format.
 VPCSIM_FAULTS = env.str("VPCSIM_FAULTS", default="")
 VPCSIM_FAULTS_SEED = env.str("VPCSIM_FAULTS_SEED", default="")
+# Keep a row per request the simulator receives (vpcsim.models.RequestLog): for tests that
+# account for every attempt a client made.
+VPCSIM_REQUEST_LOG = env.bool("VPCSIM_REQUEST_LOG", default=False)
 
 # --- Django ----------------------------------------------------------------------
 INSTALLED_APPS = [

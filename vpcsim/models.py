@@ -259,3 +259,25 @@ class FaultRule(models.Model):
             f"times={self.times}" if self.times else "",
         ]
         return " ".join([f"{self.operation}: {self.kind}", *filter(None, limits)])
+
+
+class RequestLog(models.Model):
+    """One request the simulated gateway received (when ``VPCSIM_REQUEST_LOG`` is on).
+
+    What a test needs to account for every attempt a client made: the operation, what was
+    answered, the caller's ``X-Correlation-Id`` and the fault injected, if any.
+    """
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=512)
+    operation = models.CharField(max_length=16, blank=True)
+    status = models.PositiveSmallIntegerField()
+    correlation_id = models.CharField(max_length=128, blank=True, db_index=True)
+    fault = models.CharField(max_length=24, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} -> {self.status}"

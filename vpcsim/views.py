@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -19,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from vpcsim import faults, selectors, services
 from vpcsim.auth import Caller, authenticate
 from vpcsim.errors import ApiError, method_not_allowed, not_found
+from vpcsim.models import FaultRule, RequestLog
 from vpcsim.pagination import paginate
 from vpcsim.serializers import peering_to_wire, route_to_wire, vpc_to_wire
 from vpcsim.validation import (
@@ -74,6 +76,8 @@ class SimulatorView(View):
             if exc.status == 405:
                 response["Allow"] = ", ".join(allowed)
         response["X-Request-Id"] = request_id
+        if settings.VPCSIM_REQUEST_LOG:
+            _log(request, response, self.operations.get((request.method or "").lower(), ""), fault)
         return response
 
     def _answer(self, request: HttpRequest, request_id: str, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -90,6 +94,18 @@ class SimulatorView(View):
         if retry_after is not None:
             response["Retry-After"] = str(retry_after)
         return response
+
+
+def _log(request: HttpRequest, response: HttpResponse, operation: str, fault: FaultRule | None) -> None:
+    """Keep one :class:`RequestLog` row for this request (``VPCSIM_REQUEST_LOG``)."""
+    RequestLog.objects.create(
+        method=(request.method or "")[:8],
+        path=request.path[:512],
+        operation=operation,
+        status=response.status_code,
+        correlation_id=request.headers.get("X-Correlation-Id", "")[:128],
+        fault=fault.kind if fault is not None else "",
+    )
 
 
 def _check_query_and_path(request: HttpRequest, kwargs: dict[str, Any]) -> None:
