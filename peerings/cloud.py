@@ -603,7 +603,10 @@ class VpcApiClient:
         data = None
         if extract is not None:
             try:
-                data = extract(call.record.response_body)
+                body = call.record.response_body
+                if storable(body) != body:  # a NUL or a lone surrogate: a corrupt answer, not data
+                    raise ValueError("unstorable characters in the answer")
+                data = extract(body)
             except (KeyError, TypeError, ValueError):
                 self._record_unreadable(call)
                 raise self._failure(call) from None

@@ -97,7 +97,7 @@ def apply(peering: Peering, data: dict, *, actor: Any, reason: str, source: str)
     peering.upstream_updated_at = parse_time(data.get("updated_at")) or peering.upstream_updated_at
     peering.last_synced_at = timezone.now()
     if data.get("status"):
-        return move(peering, str(data["status"]), actor=actor, reason=reason, source=source)
+        return move(peering, _text(data["status"], 32), actor=actor, reason=reason, source=source)
     return False
 
 

@@ -826,18 +826,25 @@ def test_sync_of_one_tenant(pending, dev_pending, settings):
         call_command("sync_peerings", "--tenant", "nobody")
 
 
-def test_cloud_text_the_database_cannot_hold_is_mirrored_escaped(
+def test_an_answer_with_text_the_database_cannot_hold_is_recorded_not_trusted(
     pending, acme_prod, acme_member, cloud_proxy
 ):
-    """Defect 3: a NUL byte in the cloud's answer never makes a write fail (PostgreSQL text has no NUL)."""
+    """Defect 3: a NUL byte in the cloud's answer is a corrupt answer: recorded (escaped), never a 500."""
     point_at(acme_prod, cloud_proxy.url)
     cloud_proxy.modes["GET"] = "nul"
 
-    peering = peering_refresh(peering=pending, acting_user=acme_member)
+    with pytest.raises(CloudUnavailable) as caught:
+        peering_refresh(peering=pending, acting_user=acme_member)
 
-    assert (peering.name, peering.description) == ("\\u0000web-to-globex", "\\u0000web to globex")
+    assert caught.value.code == "InvalidResponse"
+    peering = Peering.objects.get(pk=pending.pk)
+    assert (peering.name, peering.status, peering.error_code) == (
+        "web-to-globex",
+        S.PENDING_ACCEPTANCE,
+        "InvalidResponse",
+    )
     row = UpstreamCall.objects.filter(peering=peering).order_by("-id").first()
-    assert (row.operation, row.status_code) == ("show", 200)
+    assert (row.operation, row.status_code, row.error_code) == ("show", 200, "InvalidResponse")
     assert row.response_body["peering"]["description"] == "\\u0000web to globex"
 
 
