@@ -203,6 +203,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         "DJANGO_SECRET_KEY": "multiprocess-test-secret-key-" + "x" * 40,
         "PORTAL_ENCRYPTION_KEYS": "dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTE=",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback
         "DATABASE_URL": _database_url(),
         "DJANGO_CONN_MAX_AGE": "60",
         "DJANGO_STATIC_ROOT": str(tmp / "static"),
@@ -419,3 +420,125 @@ def test_the_worker_syncs_a_peering_accepted_in_the_cloud(stack: Stack):
     # The worker ran it: the job logged its run (JSON) in the worker's output.
     worker_log = (stack.tmp / "worker.log").read_text(errors="replace")
     assert '"job": "sync_peerings"' in worker_log
+
+
+# --- The defects of "never lose track of a cloud peering", across two app servers ------------------
+
+
+def _inject(operation: str, kind: str, *, times: int = 1, latency_ms: int = 0) -> None:
+    """A fault rule in the shared simulator's table (see vpcsim/faults.py): every process obeys it."""
+    _sql(
+        "INSERT INTO vpcsim_faultrule (operation, kind, rate, times, remaining, latency_ms, retry_after, "
+        "injected, env_key, created_at) VALUES (%s, %s, NULL, %s, %s, %s, 0, 0, NULL, now()) RETURNING id",
+        (operation, kind, times, times, latency_ms),
+    )
+
+
+def _body(stack: Stack, name: str, request_project: str, request_vpc: str, accept_vpc: str) -> dict:
+    return {
+        "name": name,
+        "request_vpc_info": {
+            "vpc_id": stack.vpc(request_vpc),
+            "tenant_id": stack.project(request_project)["project_id"],
+        },
+        "accept_vpc_info": {
+            "vpc_id": stack.vpc(accept_vpc),
+            "tenant_id": stack.project("globex-main")["project_id"],
+        },
+    }
+
+
+def _sim_peerings(name: str) -> list[tuple[str, str]]:
+    return _sql("SELECT peering_id::text, status FROM vpcsim_peering WHERE name = %s", (name,))
+
+
+def test_a_create_on_its_way_is_never_concluded_absent_by_the_other_server(stack: Stack):
+    """Defect 1: while server 1's create is in flight, server 0 refuses to delete or refresh it."""
+    _inject("create", "latency", latency_ms=2500)
+    body = _body(stack, "in-flight", "acme-prod", "prod-data", "globex-core")
+    created: dict[str, Any] = {}
+    creator = threading.Thread(
+        target=lambda: created.update(response=_api(stack, "alice", server=1)("POST", "peerings/", json=body))
+    )
+    creator.start()
+    other = _api(stack, "alice", server=0)
+    deadline = time.monotonic() + 20
+    kept = None
+    while kept is None and time.monotonic() < deadline:
+        rows = _sql("SELECT id FROM peerings_peering WHERE name = 'in-flight'")
+        kept = rows[0][0] if rows else None
+        time.sleep(0.05)
+    assert kept is not None, stack.logs()
+    refused = [other("DELETE", f"peerings/{kept}/"), other("POST", f"peerings/{kept}/refresh/")]
+    creator.join(timeout=60)
+
+    assert [(r.status_code, r.json()["error"]["code"]) for r in refused] == [(409, "operation_in_flight")] * 2
+    assert created["response"].status_code == 201, created["response"].text
+    assert created["response"].json()["status"] == "PENDING_ACCEPTANCE"
+    assert [status for _, status in _sim_peerings("in-flight")] == ["PENDING_ACCEPTANCE"]
+
+
+def test_a_decision_that_landed_behind_a_500_is_credited_to_its_maker(stack: Stack):
+    """Defect 2: carol's accept lands behind a 500; admin's accept on the other server is refused."""
+    peering = _request_peering(stack, "credit", "acme-dev", "dev-apps", "globex-core")
+    _inject("accept", "applied_then_500")
+
+    first = _api(stack, "carol", server=0)(
+        "POST", f"peerings/{peering['id']}/accept/", json={"reason": "first"}
+    )
+    second = _api(stack, "admin", server=1)(
+        "POST", f"peerings/{peering['id']}/accept/", json={"reason": "second"}
+    )
+
+    assert first.status_code == 200, first.text
+    assert (first.json()["decided_by"], first.json()["decision_reason"]) == ("carol", "first")
+    assert second.status_code == 409
+    [(actor, reason)] = _sql(
+        "SELECT u.username, c.reason FROM peerings_statuschange c JOIN auth_user u ON u.id = c.actor_id "
+        "WHERE c.peering_id = %s AND c.new_status = 'ACTIVE'",
+        (peering["id"],),
+    )
+    assert (actor, reason) == ("carol", "first")
+
+
+def test_a_create_the_cloud_failed_is_kept_and_a_retry_on_the_other_server_finds_it(stack: Stack):
+    """Defect 4: a 503 names the SUBMITTING peering; the same Idempotency-Key on server 1 answers with it."""
+    _inject("create", "503")
+    body = _body(stack, "kept", "acme-prod", "prod-web", "globex-lab")
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+
+    down = _api(stack, "alice", server=0)("POST", "peerings/", json=body, headers=key)
+    assert down.status_code == 503, down.text
+    kept = down.json()["error"]["peering"]
+    assert (kept["status"], "saved as SUBMITTING" in down.json()["error"]["message"]) == ("SUBMITTING", True)
+
+    retry = _api(stack, "alice", server=1)
+    deadline = time.monotonic() + SYNC_TIMEOUT
+    answers = []
+    while time.monotonic() < deadline:  # the worker's periodic sync completes it
+        again = retry("POST", "peerings/", json=body, headers=key)
+        answers.append(again.status_code)
+        assert again.status_code in (201, 202), again.text
+        assert again.json()["id"] == kept["id"]
+        if again.status_code == 201:
+            break
+        time.sleep(0.5)
+    assert answers[-1] == 201, answers
+    assert len(_sim_peerings("kept")) == 1
+
+
+def test_an_answer_with_a_nul_byte_is_recorded_and_never_a_500(stack: Stack):
+    """Defect 3: the cloud's answer to a refresh holds NUL bytes: a 503, the call kept in the history."""
+    peering = _request_peering(stack, "nul-answer", "acme-dev", "dev-tools", "globex-lab")
+    _inject("show", "nul_bytes")
+
+    response = _api(stack, "alice", server=1)("POST", f"peerings/{peering['id']}/refresh/")
+
+    assert response.status_code == 503, response.text
+    assert response.json()["error"]["cloud"]["code"] == "InvalidResponse"
+    [(status_code, error_code)] = _sql(
+        "SELECT status_code, error_code FROM peerings_upstreamcall "
+        "WHERE peering_id = %s AND operation = 'show'",
+        (peering["id"],),
+    )
+    assert (status_code, error_code) == (200, "InvalidResponse")
