@@ -12,7 +12,9 @@ from io import StringIO
 import pytest
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
+from peerings import workflow
 from peerings.choices import ChangeSource, PeeringStatus, Role
 from peerings.exceptions import CloudRefused, CloudUnavailable, InvalidState, NotPermitted, RequestInvalid
 from peerings.models import Peering, StatusChange, Tenant, UpstreamCall
@@ -27,7 +29,7 @@ from peerings.workflow import (
     peering_request,
     peering_update,
 )
-from tests.factories import MembershipFactory, PeeringFactory, UserFactory
+from tests.factories import MembershipFactory, PeeringFactory, SimVpcFactory, UserFactory
 from vpcsim import clock
 from vpcsim.models import Peering as SimPeering
 
@@ -858,3 +860,36 @@ def test_a_retried_decision_is_never_taken_for_a_replay(pending, globex_approver
     row = UpstreamCall.objects.filter(peering=peering, operation="accept").get()
     assert (row.status_code, row.attempts) == (200, 3)
     assert sim_faults.injected("accept") == 2
+
+
+def test_a_lost_create_is_looked_up_through_every_page(
+    cloud_proxy, monkeypatch, acme_prod, globex_main, acme_member, prod_web, globex_app
+):
+    """Reconciling reads the requester's whole list (its ``marker`` pages), not only the first page."""
+    from vpcsim.models import Project as SimProject
+
+    monkeypatch.setattr(workflow, "LOOKUP_PAGE_SIZE", 2)
+    globex = SimProject.objects.get(name="globex-main")
+    now = timezone.now()
+    for i in range(5):  # five more peerings of prod-web with the same name, to other VPCs
+        vpc = SimVpcFactory(project=globex, cidr=f"10.{150 + i}.0.0/16")
+        SimPeering.objects.create(
+            name="through-proxy",
+            status=S.PENDING_ACCEPTANCE,
+            request_vpc=prod_web,
+            request_project=prod_web.project,
+            accept_vpc=vpc,
+            accept_project=globex,
+            created_at=now,
+            updated_at=now,
+        )
+    cloud_proxy.modes["POST"] = "forward-then-drop"
+
+    peering = _request_through(cloud_proxy, acme_prod, globex_main, acme_member, prod_web, globex_app)
+
+    assert peering.status == S.PENDING_ACCEPTANCE
+    created = SimPeering.objects.get(accept_vpc=globex_app)
+    assert peering.upstream_id == str(created.peering_id)
+    pages = [c for c in calls(peering) if c[0] == "list_peerings"]
+    assert len(pages) >= 3  # six peerings, two a page (a full last page is followed by one more read)
+    assert set(pages) == {("list_peerings", "acme-prod", 200)}
