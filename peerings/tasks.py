@@ -23,7 +23,15 @@ from ops.locks import job_lock
 from peerings.exceptions import CloudUnavailable
 from peerings.jobs import JobReport, expire_and_report_pending, sync_open_peerings
 
-__all__ = ["EXPIRE_LOCK", "SYNC_LOCK", "enqueue", "expire_pending", "lease_ttl", "sync_peerings"]
+__all__ = [
+    "EXPIRE_LOCK",
+    "SYNC_LOCK",
+    "enqueue",
+    "expire_pending",
+    "lease_ttl",
+    "purge_idempotency_keys",
+    "sync_peerings",
+]
 
 logger = logging.getLogger("peerings.tasks")
 
@@ -74,3 +82,11 @@ def sync_peerings() -> dict[str, Any]:
 def expire_pending() -> dict[str, Any]:
     """Re-read pending peerings near or past expiry; report (see :func:`expire_and_report_pending`)."""
     return _run(EXPIRE_LOCK, expire_and_report_pending)
+
+
+@shared_task(name="peerings.purge_idempotency_keys")
+def purge_idempotency_keys() -> dict[str, Any]:
+    """Delete stored ``Idempotency-Key`` answers past their retention (idempotent: a DELETE by age)."""
+    from peerings.api.idempotency import purge_expired
+
+    return {"deleted": purge_expired()}

@@ -255,6 +255,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "peerings.expire_pending",
         "schedule": env.float("EXPIRE_PENDING_INTERVAL", default=3600.0),
     },
+    "purge-idempotency-keys": {
+        "task": "peerings.purge_idempotency_keys",
+        "schedule": env.float("IDEMPOTENCY_PURGE_INTERVAL", default=3600.0),
+    },
 }
 #: How long a job's lease lasts without being extended (a crashed run frees it after this).
 JOB_LOCK_TTL_SECONDS = env.int("JOB_LOCK_TTL_SECONDS", default=600)

@@ -69,3 +69,15 @@ def test_a_purged_key_is_a_new_request(acme_api, settings):
     again = acme_api.post("/api/v1/peerings/", {}, format="json", **headers)
     assert again.status_code == 400
     assert "Idempotent-Replayed" not in again
+
+
+def test_the_scheduled_job_purges_too(settings):
+    from peerings.tasks import purge_idempotency_keys
+
+    settings.IDEMPOTENCY_RETENTION = timedelta(hours=24)
+    user = UserFactory()
+    _record(user, "old", timedelta(hours=25))
+    _record(user, "recent", timedelta(hours=1))
+    assert purge_idempotency_keys.delay().get() == {"deleted": 1}
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["recent"]
+    assert "purge-idempotency-keys" in settings.CELERY_BEAT_SCHEDULE
