@@ -305,7 +305,10 @@ def check_peering_request(
         errors.setdefault("accept_vpc_id", []).append(SAME_VPC)
     if errors:
         raise RequestInvalid(errors)
-    if Peering.objects.open().between(request_vpc, accept_vpc).exists():
+    # Before asking the cloud, only the tenant's own open peerings are checked: another
+    # tenant's would tell anyone naming two VPC ids that they are peered. The workflow checks
+    # every open peering again once the cloud has shown the request VPC to be the tenant's.
+    if Peering.objects.open().on_either_side([tenant.pk]).between(request_vpc, accept_vpc).exists():
         raise RequestInvalid({"accept_vpc_id": [PAIR_ALREADY_OPEN]})
 
     # From here on the cloud is asked: first the tenant's own VPCs.

@@ -216,6 +216,21 @@ def test_an_open_peering_between_the_same_vpcs_is_refused_either_way(db, status,
     assert not UpstreamCall.objects.exists()
 
 
+def test_another_tenants_open_peering_is_not_revealed_before_the_vpc_is_shown_to_be_ones_own(db):
+    """Naming the two VPCs of someone else's peering answers as any VPC not one's own would."""
+    theirs = PeeringFactory()
+    listed = []
+    with pytest.raises(RequestInvalid) as caught:
+        _check(
+            TenantFactory(),
+            list_vpcs=lambda t: listed.append(t) or [],
+            request_vpc_id=theirs.requester_vpc_id,
+            accept_vpc_id=theirs.accepter_vpc_id,
+        )
+    assert caught.value.errors == {"request_vpc_id": [REQUEST_VPC_NOT_OWNED]}
+    assert len(listed) == 1
+
+
 # --- The whole request: rules that need the cloud -------------------------------------------------------
 
 

@@ -1,0 +1,901 @@
+"""The tenant walls, cell by cell: every role, object and verb, on the pages, the admin and the REST API.
+
+The world (made once for the module, rolled back at its end): tenants A and B, which have
+a peering each way (``ab``: A requested it, addressed to B; ``ba``: the other way), C (a
+tenant with members but no peering), D and E (with a peering ``de`` between them and no
+member among the roles). Every peering is pending acceptance and confirmed by the cloud,
+the status in which the most verbs are open. Each peering has a status change, and there
+are cloud calls signed with A's keys (no peering), with B's keys for ``ab``, with D's keys
+for ``de`` and with D's keys alone.
+
+The expected answer of each cell comes from the rules written below (``visible``,
+``MAY``, ``REFUSAL`` and the ``expect_*`` functions), never from ``peerings.permissions``
+or ``peerings.selectors``, so the test checks them rather than repeats them:
+
+* the pages and the API show a user only the objects of their own tenants (a peering of
+  either side, its history, the tenant and its VPCs, calls signed with its keys); anything
+  else answers 404 and no list holds it, whoever asks (staff and superusers included);
+* anonymous users are sent to sign in (pages), get 401 (API) or the admin's sign-in;
+* a visible peering and a verb the user's role does not allow: 403 ``not_permitted`` (API),
+  or the refusal as an error message on the peering's page (pages, admin) — and nothing
+  is sent to the cloud; an allowed verb reaches the cloud (``workflow.tenant_client`` is
+  replaced: nothing leaves the process) with the keys of the user's own side;
+* the admin shows staff with its model permissions, and superusers, every row (read-only:
+  the history and the peering mirror cannot be changed there), but its workflow actions
+  apply tenant roles to them too; staff without the permissions get 403, other users the
+  admin's sign-in.
+
+Besides, no page or API answer a role gets ever contains the marker (name, correlation id,
+reason) of an object it may not see.
+
+To cover a new object or endpoint (an export, a webhook), add its rows to the world in
+``world``, its visibility to ``visible``, and its probes to ``EXTRA_CELLS`` (see there).
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Permission
+from django.contrib.messages import get_messages
+from django.core.cache import cache
+from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+from rest_framework.exceptions import APIException
+from rest_framework.test import APIClient
+
+from accounts.models import ApiToken
+from peerings import vpcs, workflow
+from peerings.admin import APPROVER_HINT, MEMBER_HINT
+from peerings.choices import CallOperation, PeeringStatus, Role
+from peerings.models import Peering, StatusChange, Tenant, UpstreamCall
+from peerings.validation import (
+    NOT_A_MEMBER,
+    NOT_A_TENANT_MEMBER,
+    NOT_AN_APPROVER,
+    NOT_AN_APPROVER_TO_DELETE,
+    REQUEST_VPC_NOT_OWNED,
+)
+from tests.factories import (
+    MembershipFactory,
+    PeeringFactory,
+    StatusChangeFactory,
+    TenantFactory,
+    UpstreamCallFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+M, AP = Role.MEMBER, Role.APPROVER
+
+# --- The roles --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    signed_in: bool = True
+    tenants: dict[str, Role] = field(default_factory=dict)  # tenant key -> role
+    staff: bool = False
+    perms: bool = False  # the admin's model permissions (every peerings.* permission)
+    superuser: bool = False
+
+    @property
+    def admin(self) -> str:
+        """What the admin is to this role: ``all`` rows, ``forbidden`` (403) or ``login``."""
+        if self.superuser or (self.staff and self.perms):
+            return "all"
+        return "forbidden" if self.staff else "login"
+
+
+ROLES: dict[str, RoleSpec] = {
+    "anonymous": RoleSpec(signed_in=False),
+    "A member": RoleSpec(tenants={"A": M}),  # the requester's member on ab, the accepter's on ba
+    "A approver": RoleSpec(tenants={"A": AP}),
+    "B member": RoleSpec(tenants={"B": M}),
+    "B approver": RoleSpec(tenants={"B": AP}),
+    "C member": RoleSpec(tenants={"C": M}),  # a user of another tenant: neither side of any peering
+    "staff": RoleSpec(staff=True),
+    "staff with perms": RoleSpec(staff=True, perms=True),
+    "superuser": RoleSpec(staff=True, superuser=True),
+    "superuser, B approver": RoleSpec(staff=True, superuser=True, tenants={"B": AP}),
+}
+
+# --- The objects ------------------------------------------------------------------------------------------
+
+TENANTS = ["A", "B", "C", "D", "E"]
+PEERINGS = {"ab": ("A", "B"), "ba": ("B", "A"), "de": ("D", "E")}  # requester, accepter
+REQUESTED_BY = {"ab": "A member", "ba": "B member", "de": None}
+CALLS = {  # signed with the keys of, for the peering
+    "A alone": ("A", None),
+    "B for ab": ("B", "ab"),
+    "D for de": ("D", "de"),
+    "D alone": ("D", None),
+}
+
+
+def marker(kind: str, key: str) -> str:
+    """A string only this object's pages and answers carry (its name, correlation id, reason)."""
+    return f"wallmark-{kind}-{key.replace(' ', '-')}"
+
+
+# --- The rules (written here, not read from peerings.permissions) -----------------------------------------
+
+
+def side(role: str, peering: str) -> tuple[str, Role] | None:
+    """(``requester``/``accepter``, tenant role) of ``role`` on ``peering``, or None."""
+    requester, accepter = PEERINGS[peering]
+    tenants = ROLES[role].tenants
+    if requester in tenants:
+        return "requester", tenants[requester]
+    if accepter in tenants:
+        return "accepter", tenants[accepter]
+    return None
+
+
+def visible(role: str, kind: str, key: str) -> bool:
+    """Whether the pages and the API show ``role`` this object."""
+    tenants = ROLES[role].tenants
+    if kind == "peering":
+        return side(role, key) is not None
+    if kind == "tenant":
+        return key in tenants
+    if kind == "call":
+        tenant, peering = CALLS[key]
+        return tenant in tenants or (peering is not None and visible(role, "peering", peering))
+    if kind == "change":
+        return visible(role, "peering", key)
+    raise AssertionError(kind)
+
+
+#: What each side's roles may do to a pending, confirmed peering.
+MAY: dict[tuple[str, Role], set[str]] = {
+    ("requester", M): {"update", "refresh", "delete"},
+    ("requester", AP): {"update", "refresh", "delete"},
+    ("accepter", M): {"update", "refresh"},
+    ("accepter", AP): {"update", "refresh", "delete", "accept", "reject"},
+}
+#: Why a visible peering's verb is refused.
+REFUSAL = {"accept": NOT_AN_APPROVER, "reject": NOT_AN_APPROVER, "delete": NOT_AN_APPROVER_TO_DELETE}
+#: Why the admin's actions are refused to a user of neither side.
+REFUSAL_TO_STRANGERS = {"accept": NOT_AN_APPROVER, "reject": NOT_AN_APPROVER}
+WRITES = ["update", "accept", "reject", "refresh", "delete"]
+OPERATION = {  # the cloud client's method each write reaches
+    "update": "update_peering",
+    "accept": "accept_peering",
+    "reject": "reject_peering",
+    "refresh": "show_peering",
+    "delete": "delete_peering",
+}
+
+
+def may(role: str, peering: str, verb: str) -> bool:
+    where = side(role, peering)
+    return where is not None and verb in MAY[where]
+
+
+def signer(role: str, peering: str, verb: str) -> str:
+    """Whose keys an allowed write uses: the accepter's for a decision, else the user's own side's."""
+    requester, accepter = PEERINGS[peering]
+    if verb in ("accept", "reject"):
+        return accepter
+    return requester if side(role, peering)[0] == "requester" else accepter
+
+
+def own_tenant(role: str) -> str | None:
+    """The tenant the request form falls back to: the user's first (by name)."""
+    return min(ROLES[role].tenants, default=None)
+
+
+# --- Answers ----------------------------------------------------------------------------------------------
+
+
+class Answer(NamedTuple):
+    """What a cell answered: a status (or ``login``, ``admin login``, ``sent``), a detail, the cloud calls."""
+
+    what: int | str
+    detail: Any = None
+    cloud: tuple[tuple[str, str], ...] = ()
+
+
+def sent(tenant: str, *operations: str) -> Answer:
+    return Answer("sent", None, tuple((tenant, op) for op in operations))
+
+
+# --- The fake cloud ---------------------------------------------------------------------------------------
+
+
+class Sent(APIException):
+    """Raised instead of calling the cloud: the write got through every check.
+
+    An ``APIException``, so the API answers it with its status instead of logging a 500;
+    the pages and the admin let it through to the test client, which raises it again.
+    """
+
+    status_code = 418
+    default_code = "sent"
+
+
+class FakeCloud:
+    """Records every cloud operation as ``(tenant key, operation)``; lists each tenant's own VPCs."""
+
+    def __init__(self, keys: dict[int, str], vpcs_of: dict[str, list[str]]) -> None:
+        self.keys = keys  # tenant pk -> key
+        self.vpcs_of = vpcs_of
+        self.calls: list[tuple[str, str]] = []
+
+    def client(self, tenant: Tenant, **options: Any) -> Any:
+        cloud = self
+
+        class Client:
+            def __getattr__(self, operation: str) -> Callable[..., Any]:
+                def call(*args: Any, **kwargs: Any) -> Any:
+                    cloud.calls.append((cloud.keys[tenant.pk], operation))
+                    raise Sent(f"{operation} with {tenant.name}'s keys")
+
+                return call
+
+        return Client()
+
+    def list_vpcs(self, *, tenant: Tenant, acting_user: Any = None) -> list[dict]:
+        key = self.keys[tenant.pk]
+        self.calls.append((key, "list_vpcs"))
+        return [{"id": vpc, "name": f"vpc-{key}", "cidr": ""} for vpc in self.vpcs_of[key]]
+
+
+# --- The world, once per module ---------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    tenants: dict[str, Tenant]
+    peerings: dict[str, Peering]
+    calls: dict[str, UpstreamCall]
+    changes: dict[str, StatusChange]
+    sessions: dict[str, str]  # role -> session key
+    tokens: dict[str, str]  # role -> API key
+    vpcs_of: dict[str, list[str]]  # tenant key -> its VPC ids (the first one is in no peering)
+
+    def object(self, kind: str, key: str) -> Any:
+        return {"peering": self.peerings, "tenant": self.tenants, "call": self.calls, "change": self.changes}[
+            kind
+        ][key]
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker) -> Any:
+    with django_db_blocker.unblock(), transaction.atomic():
+        tenants = {key: TenantFactory(name=marker("tenant", key)) for key in TENANTS}
+        vpcs_of = {key: [str(uuid.uuid4()) for _ in range(4)] for key in TENANTS}
+        users = {}
+        all_perms = list(Permission.objects.filter(content_type__app_label="peerings"))
+        for role, spec in ROLES.items():
+            if not spec.signed_in:
+                continue
+            user = UserFactory(
+                username=f"wall-{role.replace(' ', '-').replace(',', '')}",
+                is_staff=spec.staff,
+                is_superuser=spec.superuser,
+            )
+            if spec.perms:
+                user.user_permissions.add(*all_perms)
+            for tenant, tenant_role in spec.tenants.items():
+                MembershipFactory(user=user, tenant=tenants[tenant], role=tenant_role)
+            users[role] = user
+        peerings = {}
+        for index, (key, (requester, accepter)) in enumerate(PEERINGS.items(), start=1):
+            requested_by = REQUESTED_BY[key]
+            peerings[key] = PeeringFactory(
+                name=marker("peering", key),
+                status=PeeringStatus.PENDING_ACCEPTANCE,
+                requester_tenant=tenants[requester],
+                requester_vpc_id=vpcs_of[requester][index],  # ab: A1-B1, ba: B2-A2, de: D3-E3
+                accepter_tenant=tenants[accepter],
+                accepter_vpc_id=vpcs_of[accepter][index],
+                requested_by=users[requested_by] if requested_by else None,
+            )
+        changes = {
+            key: StatusChangeFactory(peering=peering, reason=marker("change", key))
+            for key, peering in peerings.items()
+        }
+        calls = {
+            key: UpstreamCallFactory(
+                tenant=tenants[tenant],
+                peering=peerings[peering] if peering else None,
+                operation=CallOperation.SHOW if peering else CallOperation.LIST_VPCS,
+                correlation_id=marker("call", key),
+            )
+            for key, (tenant, peering) in CALLS.items()
+        }
+        sessions, tokens = {}, {}
+        for role, user in users.items():
+            browser = Client()
+            browser.force_login(user)
+            sessions[role] = browser.cookies[settings.SESSION_COOKIE_NAME].value
+            tokens[role] = ApiToken.objects.create_token(user, name="walls")[1]
+        yield World(tenants, peerings, calls, changes, sessions, tokens, vpcs_of)
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def cloud(world, monkeypatch) -> FakeCloud:
+    fake = FakeCloud({t.pk: key for key, t in world.tenants.items()}, world.vpcs_of)
+    monkeypatch.setattr(workflow, "tenant_client", fake.client)
+    monkeypatch.setattr(workflow, "fetch_tenant_vpcs", fake.list_vpcs)
+    monkeypatch.setattr(vpcs, "fetch_tenant_vpcs", fake.list_vpcs)
+    return fake
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    cache.clear()
+
+
+def browser(world: World, role: str) -> Client:
+    client = Client()
+    if role in world.sessions:
+        client.cookies[settings.SESSION_COOKIE_NAME] = world.sessions[role]
+    return client
+
+
+def api(world: World, role: str) -> APIClient:
+    client = APIClient()
+    if role in world.tokens:
+        client.credentials(HTTP_AUTHORIZATION=f"Token {world.tokens[role]}")
+    return client
+
+
+def invisible_markers(role: str) -> list[str]:
+    """What ``role`` must never be shown: objects it may not see, tenants it shares no peering with."""
+    found = []
+    for kind, keys in (("peering", PEERINGS), ("call", CALLS), ("change", PEERINGS)):
+        found += [marker(kind, key) for key in keys if not visible(role, kind, key)]
+    for tenant in TENANTS:
+        peers = [p for p, sides in PEERINGS.items() if tenant in sides and visible(role, "peering", p)]
+        if not visible(role, "tenant", tenant) and not peers:
+            found.append(marker("tenant", tenant))
+    return found
+
+
+def assert_no_leak(role: str, body: str) -> None:
+    leaked = [m for m in invisible_markers(role) if m in body]
+    assert not leaked, f"{role} was shown {leaked}"
+
+
+def run(cloud: FakeCloud, request: Callable[[], Any]) -> tuple[Any, bool]:
+    """Make ``request``; return its response (None if the cloud was reached on a page) and whether it was."""
+    cloud.calls.clear()
+    try:
+        response = request()
+    except Sent:
+        return None, True
+    return response, getattr(response, "status_code", None) == Sent.status_code
+
+
+def page_messages(response) -> list[tuple[str, str]]:
+    return [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
+
+
+# --- Pages: one peering -----------------------------------------------------------------------------------
+
+PAGE_READS = {"read": "detail", "edit form": "edit", "delete form": "delete"}
+PAGE_WRITES = {
+    "update": ("edit", {"name": "renamed", "description": ""}),
+    "accept": ("accept", {"accept-reason": "fine"}),
+    "reject": ("reject", {"reject-reason": "no"}),
+    "refresh": ("refresh", {}),
+    "delete": ("delete", {}),
+}
+
+
+def expect_page(role: str, peering: str, verb: str) -> Answer:
+    if not ROLES[role].signed_in:
+        return Answer("login")
+    if not visible(role, "peering", peering):
+        return Answer(404)
+    if verb in PAGE_READS:
+        return Answer(200)
+    if may(role, peering, verb):
+        return sent(signer(role, peering, verb), OPERATION[verb])
+    return Answer(302, ("error", REFUSAL[verb]))
+
+
+@pytest.mark.parametrize(
+    ("role", "peering", "verb"), list(itertools.product(ROLES, PEERINGS, [*PAGE_READS, *PAGE_WRITES]))
+)
+def test_pages_peering(world, cloud, role, peering, verb):
+    target = world.peerings[peering]
+    client = browser(world, role)
+    if verb in PAGE_READS:
+        url = reverse(f"peerings:{PAGE_READS[verb]}", args=[target.pk])
+        response, reached = run(cloud, lambda: client.get(url))
+    else:
+        name, data = PAGE_WRITES[verb]
+        url = reverse(f"peerings:{name}", args=[target.pk])
+        response, reached = run(cloud, lambda: client.post(url, data))
+    if reached:
+        answer = Answer("sent", None, tuple(cloud.calls))
+    elif response.status_code == 302 and response.url.startswith(reverse("login") + "?next="):
+        answer = Answer("login")
+    elif response.status_code == 302:
+        assert response.url == reverse("peerings:detail", args=[target.pk])
+        errors = [m for m in page_messages(response) if m[0] == "error"]
+        answer = Answer(302, errors[0] if len(errors) == 1 else errors, tuple(cloud.calls))
+    else:
+        answer = Answer(response.status_code, None, tuple(cloud.calls))
+        body = response.content.decode()
+        assert_no_leak(role, body)
+        if response.status_code == 200:
+            assert target.name in body
+        if response.status_code == 200 and verb == "read":  # its history, whoever's keys made the calls
+            assert marker("change", peering) in body
+            assert all(marker("call", c) in body for c, (_, p) in CALLS.items() if p == peering)
+    assert answer == expect_page(role, peering, verb)
+    target.refresh_from_db()
+    assert target.name == marker("peering", peering)  # nothing was changed here
+
+
+# --- API: one peering -------------------------------------------------------------------------------------
+
+API_VERBS: dict[str, tuple[str, str, dict | None]] = {  # verb: (method, URL name, body)
+    "read": ("get", "api:peering-detail", None),
+    "calls": ("get", "api:peering-calls", None),
+    "status changes": ("get", "api:peering-status-changes", None),
+    "update": ("patch", "api:peering-detail", {"name": "renamed"}),
+    "accept": ("post", "api:peering-accept", {"reason": "fine"}),
+    "reject": ("post", "api:peering-reject", {"reason": "no"}),
+    "refresh": ("post", "api:peering-refresh", None),
+    "delete": ("delete", "api:peering-detail", None),
+}
+
+
+def expect_api(role: str, peering: str, verb: str) -> Answer:
+    if not ROLES[role].signed_in:
+        return Answer(401, "not_authenticated")
+    if not visible(role, "peering", peering):
+        return Answer(404, "not_found")
+    if verb == "read":
+        return Answer(200, marker("peering", peering))
+    if verb == "calls":  # every call made for the peering, whoever's keys signed it
+        return Answer(200, sorted(marker("call", c) for c, (_, p) in CALLS.items() if p == peering))
+    if verb == "status changes":
+        return Answer(200, [marker("change", peering)])
+    if may(role, peering, verb):
+        return sent(signer(role, peering, verb), OPERATION[verb])
+    return Answer(403, ("not_permitted", REFUSAL[verb]))
+
+
+@pytest.mark.parametrize(("role", "peering", "verb"), list(itertools.product(ROLES, PEERINGS, API_VERBS)))
+def test_api_peering(world, cloud, role, peering, verb):
+    target = world.peerings[peering]
+    method, url_name, body = API_VERBS[verb]
+    client = api(world, role)
+    url = reverse(url_name, args=[target.pk])
+    response, reached = run(cloud, lambda: getattr(client, method)(url, body, format="json"))
+    if reached:
+        answer = Answer("sent", None, tuple(cloud.calls))
+    elif response.status_code == 200:
+        data = response.json()
+        if verb == "read":
+            answer = Answer(200, data["name"])
+        elif verb == "calls":
+            answer = Answer(200, sorted(row["correlation_id"] for row in data["results"]))
+        else:
+            answer = Answer(200, [row["reason"] for row in data["results"]])
+    else:
+        error = response.json()["error"]
+        detail = error["code"] if response.status_code in (401, 404) else (error["code"], error["message"])
+        answer = Answer(response.status_code, detail, tuple(cloud.calls))
+    assert_no_leak(role, response.content.decode() if response is not None else "")
+    assert answer == expect_api(role, peering, verb)
+
+
+# --- Admin: one peering -----------------------------------------------------------------------------------
+
+ADMIN_ACTIONS = {
+    "accept": "accept_selected",
+    "reject": "reject_selected",
+    "refresh": "refresh_selected",
+    "delete": "delete_selected_in_cloud",
+}
+ADMIN_VERBS = ["read", "update", "delete row", "history", *ADMIN_ACTIONS]
+
+
+def expect_admin_gate(role: str) -> Answer | None:
+    """The admin's own gate: sign-in for anonymous and non-staff users, 403 without permissions."""
+    access = ROLES[role].admin
+    if access == "login":
+        return Answer("admin login")
+    if access == "forbidden":
+        return Answer(403)
+    return None
+
+
+def expect_admin(role: str, peering: str, verb: str) -> Answer:
+    gate = expect_admin_gate(role)
+    if gate is not None:
+        return gate
+    if verb in ("read", "history"):  # every peering, with its history, read-only
+        return Answer(200)
+    if verb in ("update", "delete row"):
+        return Answer(403)
+    if may(role, peering, verb):  # the workflow applies tenant roles, superusers included
+        return sent(signer(role, peering, verb), OPERATION[verb])
+    why = REFUSAL[verb] if side(role, peering) else REFUSAL_TO_STRANGERS.get(verb, NOT_A_MEMBER)
+    hint = APPROVER_HINT if verb in ("accept", "reject") else MEMBER_HINT
+    return Answer(302, ("error", f"Could not {verb} “{marker('peering', peering)}”: {why} {hint}"))
+
+
+def admin_answer(response, cloud: FakeCloud) -> Answer:
+    if response.status_code == 302 and response.url.startswith(reverse("admin:login") + "?next="):
+        return Answer("admin login")
+    return Answer(response.status_code, None, tuple(cloud.calls))
+
+
+@pytest.mark.parametrize(("role", "peering", "verb"), list(itertools.product(ROLES, PEERINGS, ADMIN_VERBS)))
+def test_admin_peering(world, cloud, role, peering, verb):
+    target = world.peerings[peering]
+    client = browser(world, role)
+    change = reverse("admin:peerings_peering_change", args=[target.pk])
+    if verb == "read":
+        response, reached = run(cloud, lambda: client.get(change))
+    elif verb == "history":
+        url = reverse("admin:peerings_statuschange_change", args=[world.changes[peering].pk])
+        response, reached = run(cloud, lambda: client.get(url))
+    elif verb == "update":
+        response, reached = run(cloud, lambda: client.post(change, {"name": "renamed"}))
+    elif verb == "delete row":
+        url = reverse("admin:peerings_peering_delete", args=[target.pk])
+        response, reached = run(cloud, lambda: client.post(url, {"post": "yes"}))
+    else:
+        data = {"action": ADMIN_ACTIONS[verb], "_selected_action": [target.pk], "post": "yes", "reason": "r"}
+        changelist = reverse("admin:peerings_peering_changelist")
+        response, reached = run(cloud, lambda: client.post(changelist, data))
+    if reached:
+        answer = Answer("sent", None, tuple(cloud.calls))
+    else:
+        answer = admin_answer(response, cloud)
+        if verb in ADMIN_ACTIONS and answer.what == 302:
+            errors = [m for m in page_messages(response) if m[0] == "error"]
+            answer = answer._replace(detail=errors[0] if len(errors) == 1 else errors)
+        if answer.what == 200:
+            assert target.name in response.content.decode() or verb == "history"
+    assert answer == expect_admin(role, peering, verb)
+    target.refresh_from_db()
+    assert (target.name, target.status) == (marker("peering", peering), PeeringStatus.PENDING_ACCEPTANCE)
+
+
+# --- Tenants, their VPCs, requests from them --------------------------------------------------------------
+
+TENANT_VERBS = ["api read", "api update", "api vpcs", "api create", "page vpcs", "page create", "admin read"]
+
+
+def expect_tenant(role: str, tenant: str, verb: str) -> Answer:
+    spec = ROLES[role]
+    mine = visible(role, "tenant", tenant)
+    if verb == "admin read":
+        return expect_admin_gate(role) or Answer(200)
+    if verb.startswith("api"):
+        if not spec.signed_in:
+            return Answer(401)
+        if verb == "api update":
+            return Answer(405)  # tenants are read-only in the API, whoever's they are
+        if verb == "api create":
+            # the request VPC is one of the tenant's, the peer is in an unknown project
+            return sent(tenant, "list_vpcs", "create_peering") if mine else Answer(400, NOT_A_TENANT_MEMBER)
+        if not mine:
+            return Answer(404)
+        return Answer(200, None, ((tenant, "list_vpcs"),) if verb == "api vpcs" else ())
+    if not spec.signed_in:
+        return Answer("login")
+    # The request form lists the VPCs of the chosen tenant if it is the user's, else of their first.
+    fallback = tenant if mine else own_tenant(role)
+    listed = ((fallback, "list_vpcs"),) if fallback else ()
+    if verb == "page vpcs":
+        return Answer(200, None, listed)
+    if mine:
+        return sent(tenant, "list_vpcs", "create_peering")
+    return Answer(200, "form error", listed)
+
+
+@pytest.mark.parametrize(("role", "tenant", "verb"), list(itertools.product(ROLES, TENANTS, TENANT_VERBS)))
+def test_tenant(world, cloud, role, tenant, verb):
+    target = world.tenants[tenant]
+    peer = {"vpc_id": str(uuid.uuid4()), "tenant_id": uuid.uuid4().hex}  # a project the portal does not know
+    if verb.startswith("api"):
+        client = api(world, role)
+        if verb == "api create":
+            body = {
+                "name": "wall-new",
+                "request_vpc_info": {"vpc_id": world.vpcs_of[tenant][0], "tenant_id": target.project_id},
+                "accept_vpc_info": peer,
+            }
+            response, reached = run(
+                cloud, lambda: client.post(reverse("api:peering-list"), body, format="json")
+            )
+        elif verb == "api update":
+            url = reverse("api:tenant-detail", args=[target.pk])
+            response, reached = run(cloud, lambda: client.patch(url, {"name": "x"}, format="json"))
+        else:
+            name = "api:tenant-detail" if verb == "api read" else "api:tenant-vpcs"
+            response, reached = run(cloud, lambda: client.get(reverse(name, args=[target.pk])))
+        if reached:
+            answer = Answer("sent", None, tuple(cloud.calls))
+        elif response.status_code == 400:
+            answer = Answer(400, response.json()["error"]["fields"]["request_vpc_info.tenant_id"][0])
+        else:
+            answer = Answer(response.status_code, None, tuple(cloud.calls))
+        if verb == "api read" and response.status_code == 200:
+            assert response.json()["name"] == target.name
+        if response is not None:
+            assert_no_leak(role, response.content.decode())
+    elif verb == "admin read":
+        client = browser(world, role)
+        response, reached = run(
+            cloud, lambda: client.get(reverse("admin:peerings_tenant_change", args=[target.pk]))
+        )
+        answer = admin_answer(response, cloud)
+    else:
+        client = browser(world, role)
+        url = reverse("peerings:request")
+        if verb == "page vpcs":
+            response, reached = run(cloud, lambda: client.get(url, {"tenant": target.pk}))
+        else:
+            data = {
+                "tenant": target.pk,
+                "request_vpc_id": world.vpcs_of[tenant][0],
+                "accept_vpc_id": peer["vpc_id"],
+                "accept_project_id": peer["tenant_id"],
+                "name": "wall-new",
+                "description": "",
+            }
+            response, reached = run(cloud, lambda: client.post(url, data))
+        if reached:
+            answer = Answer("sent", None, tuple(cloud.calls))
+        elif response.status_code == 302:
+            assert response.url.startswith(reverse("login") + "?next=")
+            answer = Answer("login")
+        else:
+            form = response.context["form"]
+            detail = "form error" if verb == "page create" and "tenant" in form.errors else None
+            answer = Answer(response.status_code, detail, tuple(cloud.calls))
+            assert_no_leak(role, response.content.decode())
+    assert answer == expect_tenant(role, tenant, verb)
+
+
+def test_a_request_naming_an_invisible_peerings_vpcs_learns_nothing_of_it(world, cloud):
+    """The pair check comes after the ownership check: the answer is that of any VPC not one's own."""
+    de = world.peerings["de"]
+    body = {
+        "name": "wall-probe",
+        "request_vpc_info": {"vpc_id": str(de.requester_vpc_id)},
+        "accept_vpc_info": {"vpc_id": str(de.accepter_vpc_id), "tenant_id": de.accepter_project_id},
+    }
+    response, reached = run(
+        cloud, lambda: api(world, "A member").post("/api/v1/peerings/", body, format="json")
+    )
+    assert not reached
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"request_vpc_info.vpc_id": [REQUEST_VPC_NOT_OWNED]}
+    assert cloud.calls == [("A", "list_vpcs")]
+
+
+# --- History rows: cloud calls and status changes ---------------------------------------------------------
+
+CALL_VERBS = ["api read", "api update", "api delete", "admin read", "admin update", "admin delete"]
+
+
+def expect_call(role: str, call: str, verb: str) -> Answer:
+    if verb.startswith("admin"):
+        return expect_admin_gate(role) or Answer(200 if verb == "admin read" else 403)
+    if not ROLES[role].signed_in:
+        return Answer(401)
+    if verb != "api read":
+        return Answer(405)  # the history is read-only, whoever's it is
+    return Answer(200) if visible(role, "call", call) else Answer(404)
+
+
+@pytest.mark.parametrize(("role", "call", "verb"), list(itertools.product(ROLES, CALLS, CALL_VERBS)))
+def test_call(world, cloud, role, call, verb):
+    target = world.calls[call]
+    if verb.startswith("api"):
+        client = api(world, role)
+        method = verb.split()[1].replace("read", "get").replace("update", "patch")
+        url = reverse("api:call-detail", args=[target.pk])
+        response, _ = run(cloud, lambda: getattr(client, method)(url, {}, format="json"))
+        answer = Answer(response.status_code)
+        if response.status_code == 200:
+            assert response.json()["correlation_id"] == target.correlation_id
+        assert_no_leak(role, response.content.decode())
+    else:
+        client = browser(world, role)
+        if verb == "admin delete":
+            url = reverse("admin:peerings_upstreamcall_delete", args=[target.pk])
+            response, _ = run(cloud, lambda: client.post(url, {"post": "yes"}))
+        else:
+            url = reverse("admin:peerings_upstreamcall_change", args=[target.pk])
+            response, _ = run(
+                cloud, lambda: client.get(url) if verb == "admin read" else client.post(url, {})
+            )
+        answer = admin_answer(response, cloud)
+        answer = answer._replace(cloud=())
+    assert answer == expect_call(role, call, verb)
+    assert UpstreamCall.objects.filter(pk=target.pk, correlation_id=target.correlation_id).exists()
+
+
+# --- Lists: never an invisible row ------------------------------------------------------------------------
+
+LISTS = {  # name: (front, URL, what the rows are)
+    "page list": ("page", "peerings:list", "peering"),
+    "page dashboard": ("page", "peerings:dashboard", "peering"),
+    "api peerings": ("api", "api:peering-list", "peering"),
+    "api tenants": ("api", "api:tenant-list", "tenant"),
+    "api calls": ("api", "api:call-list", "call"),
+    "admin peerings": ("admin", "admin:peerings_peering_changelist", "peering"),
+    "admin tenants": ("admin", "admin:peerings_tenant_changelist", "tenant"),
+    "admin calls": ("admin", "admin:peerings_upstreamcall_changelist", "call"),
+    "admin status changes": ("admin", "admin:peerings_statuschange_changelist", "change"),
+}
+ROW_KEYS = {"peering": PEERINGS, "tenant": TENANTS, "call": CALLS, "change": PEERINGS}
+#: Lists filtered on the objects of D and E: (front, URL, kind, query, the rows the filter matches).
+FILTERED: dict[str, tuple[str, str, str, Callable[[World], dict], set[str]]] = {
+    "page list of D": ("page", "peerings:list", "peering", lambda w: {"tenant": w.tenants["D"].pk}, {"de"}),
+    "page list of de's VPC": (
+        "page",
+        "peerings:list",
+        "peering",
+        lambda w: {"vpc_id": w.peerings["de"].requester_vpc_id},
+        {"de"},
+    ),
+    "api peerings of D": (
+        "api",
+        "api:peering-list",
+        "peering",
+        lambda w: {"tenant": w.tenants["D"].project_id},
+        {"de"},
+    ),
+    "api peerings of de's VPC": (
+        "api",
+        "api:peering-list",
+        "peering",
+        lambda w: {"vpc_id": w.peerings["de"].accepter_vpc_id},
+        {"de"},
+    ),
+    "api calls of de": (
+        "api",
+        "api:call-list",
+        "call",
+        lambda w: {"peering": w.peerings["de"].pk},
+        {"D for de"},
+    ),
+    "api calls of D": (
+        "api",
+        "api:call-list",
+        "call",
+        lambda w: {"tenant": w.tenants["D"].pk},
+        {"D for de", "D alone"},
+    ),
+}
+
+
+def row_marker(kind: str, key: str) -> str:
+    return marker(kind, key)
+
+
+def expect_list(role: str, name: str) -> Answer:
+    front, _, kind = LISTS[name]
+    if front == "admin":
+        gate = expect_admin_gate(role)
+        rows = [row_marker(kind, key) for key in ROW_KEYS[kind]]  # every row, whoever's
+        return gate or Answer(200, sorted(rows))
+    if not ROLES[role].signed_in:
+        return Answer("login") if front == "page" else Answer(401)
+    return Answer(200, sorted(row_marker(kind, k) for k in ROW_KEYS[kind] if visible(role, kind, k)))
+
+
+@pytest.mark.parametrize(("role", "name"), list(itertools.product(ROLES, LISTS)))
+def test_list(world, cloud, role, name):
+    front, url_name, kind = LISTS[name]
+    client = api(world, role) if front == "api" else browser(world, role)
+    response, reached = run(cloud, lambda: client.get(reverse(url_name)))
+    assert not reached
+    if response.status_code == 302:
+        login = reverse("admin:login") if front == "admin" else reverse("login")
+        assert response.url.startswith(login + "?next=")
+        answer = Answer("admin login" if front == "admin" else "login")
+    elif response.status_code == 200:
+        body = response.content.decode()
+        # A call's row names its peering: count the rows of the listed kind only.
+        answer = Answer(200, sorted(m for k in ROW_KEYS[kind] if (m := row_marker(kind, k)) in body))
+        if front != "admin":
+            assert_no_leak(role, body)
+    else:
+        answer = Answer(response.status_code)
+    assert answer == expect_list(role, name)
+    assert cloud.calls == []
+
+
+@pytest.mark.parametrize(("role", "name"), list(itertools.product(ROLES, FILTERED)))
+def test_filtered_list(world, cloud, role, name):
+    """Filtering on another tenant's objects finds nothing, rather than an error that would tell."""
+    front, url_name, kind, query, matches = FILTERED[name]
+    client = api(world, role) if front == "api" else browser(world, role)
+    response, _ = run(cloud, lambda: client.get(reverse(url_name), query(world)))
+    if not ROLES[role].signed_in:
+        assert response.status_code == (302 if front == "page" else 401)
+        return
+    assert response.status_code == 200
+    body = response.content.decode()
+    found = sorted(k for k in ROW_KEYS[kind] if marker(kind, k) in body)
+    assert found == sorted(k for k in matches if visible(role, kind, k))
+    assert_no_leak(role, body)
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if ROLES[r].signed_in])
+def test_an_invisible_peering_answers_as_one_that_does_not_exist(world, cloud, role):
+    """No front tells a peering it hides from one that is not there: same status, same body."""
+    hidden = world.peerings["de"].pk
+    assert not visible(role, "peering", "de")
+    missing = max(p.pk for p in world.peerings.values()) + 1000
+    client, browser_ = api(world, role), browser(world, role)
+    for method, url_name, body in API_VERBS.values():
+        answers = []
+        for pk in (hidden, missing):
+            response = getattr(client, method)(reverse(url_name, args=[pk]), body, format="json")
+            answers.append((response.status_code, response.json()))
+        assert answers[0] == answers[1], url_name
+    for name, method in [("detail", "get"), ("edit", "post"), ("accept", "post"), ("delete", "post")]:
+        answers = []
+        for pk in (hidden, missing):
+            response = getattr(browser_, method)(reverse(f"peerings:{name}", args=[pk]))
+            answers.append((response.status_code, response.content.decode().replace(str(pk), "<id>")))
+        assert answers[0] == answers[1], name
+    assert cloud.calls == []
+
+
+# --- Room for more: exports, webhooks ---------------------------------------------------------------------
+#
+# When an endpoint that shows or sends tenant data appears (an export of peerings or calls, a
+# webhook's configuration or deliveries), add a row here: a name, the kind of object it shows
+# ("peering", "tenant", "call", "change" or a new kind added to ``visible``/``ROW_KEYS``), the
+# front ("page" or "api"), and a function ``(world, role) -> (response, markers found in it)``.
+# ``test_extra_endpoint`` then expects exactly the role's visible rows, 404/401/login otherwise.
+
+EXTRA_CELLS: list[tuple[str, str, str, Callable[[World, str], tuple[Any, list[str]]]]] = []
+
+
+@pytest.mark.parametrize(
+    ("role", "cell"),
+    [(role, cell) for role in ROLES for cell in EXTRA_CELLS]
+    or [pytest.param(None, None, marks=pytest.mark.skip(reason="no export or webhook endpoint yet"))],
+)
+def test_extra_endpoint(world, cloud, role, cell):
+    name, kind, front, probe = cell
+    response, found = probe(world, role)
+    if not ROLES[role].signed_in:
+        assert response.status_code in ((302,) if front == "page" else (401,)), name
+        return
+    assert sorted(found) == sorted(row_marker(kind, k) for k in ROW_KEYS[kind] if visible(role, kind, k)), (
+        name
+    )
+    assert_no_leak(role, response.content.decode())
+
+
+# --- The test can fail ------------------------------------------------------------------------------------
+
+
+def test_the_rules_allow_and_refuse_each_verb_somewhere():
+    """Guard against tables that pass because every cell is refused, or every cell allowed."""
+    for verb in WRITES:
+        outcomes = {may(role, peering, verb) for role in ROLES for peering in PEERINGS}
+        assert outcomes == {True, False}, verb
+    for kind, keys in ROW_KEYS.items():
+        seen = {visible(role, kind, key) for role in ROLES for key in keys}
+        assert seen == {True, False}, kind
