@@ -61,6 +61,7 @@ __all__ = [
     "check",
     "check_tenant",
     "denial",
+    "may_see_cidrs",
 ]
 
 
@@ -175,6 +176,16 @@ def acting_tenant(action: Action, peering: Peering, actor: Actor | None) -> Tena
     if actor is None or not peering.upstream_id or peering.requester_tenant_id in actor.roles:
         return peering.requester_tenant
     return peering.accepter_tenant
+
+
+def may_see_cidrs(user: Any, tenant: Tenant | None) -> bool:
+    """Whether ``user`` may learn ``tenant``'s VPC address ranges: members of it only.
+
+    Need to know: anyone signed in may find a peer tenant's VPCs by name (to request a
+    peering with one), but only the tenant's own members see their CIDR blocks — on the
+    request form, a peering's page, lists, the dashboard and the REST API alike.
+    """
+    return tenant is not None and selectors.membership_role(user, tenant) is not None
 
 
 def check_tenant(user: Any, tenant: Tenant) -> None:

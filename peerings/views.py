@@ -155,19 +155,63 @@ class PeeringRequestView(LoginRequiredMixin, View):
         except PortalError as exc:
             return [], exc.message
 
+    @cached_property
+    def peer_tenants(self) -> QuerySet[Tenant]:
+        return selectors.known_tenants()
+
+    def _peer_tenant(self, pk: Any) -> Tenant | None:
+        """The peer tenant picked (``?peer_tenant=`` or the posted one) among the known ones."""
+        return next((t for t in self.peer_tenants if str(t.pk) == str(pk)), None) if pk else None
+
+    def _peer_vpcs(
+        self, peer: Tenant | None, tenant: Tenant | None, own: list[dict]
+    ) -> tuple[list[dict], str]:
+        """The VPCs offered for the peer VPC id: the peer tenant's (names only unless a member
+        of it), else the requesting tenant's own; and the error when they cannot be listed."""
+        if peer is None or tenant is None or peer.pk == tenant.pk:
+            return own, ""
+        try:
+            return vpcs.peer_vpcs(tenant=peer, acting_user=self.request.user), ""
+        except CloudError as exc:
+            code = exc.code or "no answer"
+            return [], f"The VPCs of {peer.name} could not be listed ({code}); type the peer VPC id."
+        except PortalError as exc:
+            return [], exc.message
+
     def _render(self, form: PeeringRequestForm, tenant: Tenant | None, **context: Any) -> HttpResponse:
-        vpcs, vpc_error = self._vpcs(tenant)
-        form.set_vpcs(vpcs)
-        context = {"form": form, "tenant": tenant, "vpcs": vpcs, "vpc_error": vpc_error, **context}
+        own, vpc_error = self._vpcs(tenant)
+        form.set_vpcs(own)
+        peer_key = form["peer_tenant"].value()
+        peer = self._peer_tenant(peer_key)
+        peer_vpcs, peer_vpc_error = self._peer_vpcs(peer, tenant, own)
+        context = {
+            "form": form,
+            "tenant": tenant,
+            "vpcs": own,
+            "vpc_error": vpc_error,
+            "peer": peer,
+            "peer_vpcs": peer_vpcs,
+            "peer_vpc_error": peer_vpc_error,
+            "peer_cidrs_shown": permissions.may_see_cidrs(self.request.user, peer),
+            **context,
+        }
         return render(self.request, self.template_name, context)
+
+    #: What the page carries over when it reloads for another tenant or peer (portal.js).
+    CARRIED = ("request_vpc_id", "accept_vpc_id", "accept_project_id", "name", "description")
 
     def get(self, request: HttpRequest) -> HttpResponse:
         tenant = self._tenant(request.GET.get("tenant"))
-        form = PeeringRequestForm(tenants=self.tenants, initial={"tenant": tenant})
+        peer = self._peer_tenant(request.GET.get("peer_tenant"))
+        initial: dict[str, Any] = {"tenant": tenant, "peer_tenant": peer}
+        initial.update({key: request.GET[key] for key in self.CARRIED if request.GET.get(key)})
+        if peer is not None and not initial.get("accept_project_id") and peer != tenant:
+            initial["accept_project_id"] = peer.project_id
+        form = PeeringRequestForm(tenants=self.tenants, peer_tenants=self.peer_tenants, initial=initial)
         return self._render(form, tenant)
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        form = PeeringRequestForm(request.POST, tenants=self.tenants)
+        form = PeeringRequestForm(request.POST, tenants=self.tenants, peer_tenants=self.peer_tenants)
         if not form.is_valid():
             return self._render(form, self._tenant(request.POST.get("tenant")))
         data = form.cleaned_data
