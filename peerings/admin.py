@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
@@ -24,6 +24,7 @@ from peerings.choices import ChangeSource
 from peerings.exceptions import NotPermitted, PortalError
 from peerings.models import Membership, Peering, StatusChange, Tenant, UpstreamCall
 from peerings.permissions import Action
+from peerings.templatetags.peering_tags import vpc_html
 
 __all__ = ["MembershipAdmin", "PeeringAdmin", "StatusChangeAdmin", "TenantAdmin", "UpstreamCallAdmin"]
 
@@ -228,16 +229,23 @@ class PeeringAdmin(admin.ModelAdmin):
     list_display = ["name", "status", "requester", "accepter", "requested_by", "created_at"]
     list_filter = ["status", "requester_tenant", "accepter_tenant"]
     list_select_related = ["requester_tenant", "accepter_tenant", "requested_by"]
-    search_fields = ["name", "upstream_id", "requester_vpc_id", "accepter_vpc_id"]
-    search_help_text = "Name, cloud peering id or VPC id"
+    search_fields = [
+        "name",
+        "upstream_id",
+        "requester_vpc_id",
+        "accepter_vpc_id",
+        "requester_vpc_name",
+        "accepter_vpc_name",
+    ]
+    search_help_text = "Name, cloud peering id, VPC id or VPC name"
     date_hierarchy = "created_at"
     fieldsets = [
         (None, {"fields": ["name", "description", "status", "upstream_id"]}),
         (
             "Requester",
-            {"fields": ["requester_tenant", "requester_project_id", "requester_vpc_id", "requested_by"]},
+            {"fields": ["requester_tenant", "requester_project_id", "requester_vpc", "requested_by"]},
         ),
-        ("Accepter", {"fields": ["accepter_tenant", "accepter_project_id", "accepter_vpc_id"]}),
+        ("Accepter", {"fields": ["accepter_tenant", "accepter_project_id", "accepter_vpc"]}),
         ("Decision", {"fields": ["decided_by", "decided_at", "decision_reason"]}),
         (
             "Cloud",
@@ -287,14 +295,32 @@ class PeeringAdmin(admin.ModelAdmin):
             request, object_id, form_url, {**(extra_context or {}), "operations": operations}
         )
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Peering]:
+        # Whether the admin user is a member of the accepter tenant: only then its range is shown.
+        member = Membership.objects.filter(user=request.user, tenant=OuterRef("accepter_tenant"))
+        return super().get_queryset(request).annotate(viewer_in_accepter=Exists(member))
+
+    @staticmethod
+    def _vpc(obj: Peering, side: str, *, short: bool = False) -> str:
+        in_accepter = {obj.accepter_tenant_id} if getattr(obj, "viewer_in_accepter", False) else set()
+        return vpc_html(obj, side, in_accepter, short=short)
+
     @admin.display(description="requester (tenant / VPC)", ordering="requester_tenant__name")
     def requester(self, obj: Peering) -> str:
-        return format_html("{}<br><code>{}</code>", obj.requester_tenant, obj.requester_vpc_id)
+        return format_html("{}<br>{}", obj.requester_tenant, self._vpc(obj, "requester", short=True))
 
     @admin.display(description="accepter (tenant / VPC)", ordering="accepter_tenant__name")
     def accepter(self, obj: Peering) -> str:
         tenant = obj.accepter_tenant or f"project {obj.accepter_project_id}"
-        return format_html("{}<br><code>{}</code>", tenant, obj.accepter_vpc_id)
+        return format_html("{}<br>{}", tenant, self._vpc(obj, "accepter", short=True))
+
+    @admin.display(description="requester VPC")
+    def requester_vpc(self, obj: Peering) -> str:
+        return self._vpc(obj, "requester")
+
+    @admin.display(description="accepter VPC")
+    def accepter_vpc(self, obj: Peering) -> str:
+        return self._vpc(obj, "accepter")
 
     def operate(
         self, request: HttpRequest, queryset: QuerySet[Peering], op: Operation

@@ -125,6 +125,13 @@ class Peering(models.Model):
     )
     accepter_project_id = models.CharField(max_length=64)
     accepter_vpc_id = models.UUIDField("accepter VPC id")
+    # The VPCs' names and ranges as the cloud listed them when the peering was requested or
+    # last refreshed by a person, so pages and lists need no cloud call. Empty when unknown
+    # (a project the portal does not hold). The accepter's range is shown only to its members.
+    requester_vpc_name = models.CharField("requester VPC name", max_length=64, blank=True)
+    requester_vpc_cidr = models.CharField("requester VPC CIDR", max_length=64, blank=True)
+    accepter_vpc_name = models.CharField("accepter VPC name", max_length=64, blank=True)
+    accepter_vpc_cidr = models.CharField("accepter VPC CIDR", max_length=64, blank=True)
 
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -62,6 +62,7 @@ __all__ = [
     "check_tenant",
     "denial",
     "may_see_cidrs",
+    "peering_cidr_shown",
 ]
 
 
@@ -186,6 +187,18 @@ def may_see_cidrs(user: Any, tenant: Tenant | None) -> bool:
     request form, a peering's page, lists, the dashboard and the REST API alike.
     """
     return tenant is not None and selectors.membership_role(user, tenant) is not None
+
+
+def peering_cidr_shown(peering: Peering, side: str, tenant_ids: Any) -> bool:
+    """Whether the ``side`` ("requester" or "accepter") VPC's range of ``peering`` is shown to
+    a user who is a member of ``tenant_ids`` (and may see the peering at all).
+
+    The requester's range is shown to both sides (the accepter's approvers judge a request
+    by it); the accepter's only to members of the accepter tenant, as on the request form.
+    """
+    if side == "requester":
+        return True
+    return peering.accepter_tenant_id is not None and peering.accepter_tenant_id in tenant_ids
 
 
 def check_tenant(user: Any, tenant: Tenant) -> None:
