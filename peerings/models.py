@@ -184,6 +184,16 @@ class Peering(models.Model):
         return self.name
 
     @property
+    def created_time(self) -> Any:
+        """When it was created: the cloud's time, or the portal's until the cloud has one."""
+        return self.upstream_created_at or self.created_at
+
+    @property
+    def updated_time(self) -> Any:
+        """When it last changed: the later of the cloud's and the portal's times."""
+        return max(t for t in (self.upstream_updated_at, self.updated_at) if t is not None)
+
+    @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 

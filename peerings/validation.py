@@ -65,6 +65,7 @@ __all__ = [
     "NOT_PENDING",
     "NOT_REQUESTER",
     "NOT_THE_REQUESTER_TOO",
+    "ORDERING_UNKNOWN",
     "PAIR_ALREADY_OPEN",
     "PROJECT_ID_INVALID",
     "REASON_MAX_LENGTH",
@@ -72,6 +73,7 @@ __all__ = [
     "REASON_TOO_LONG",
     "REQUEST_VPC_NOT_OWNED",
     "SAME_VPC",
+    "TENANT_FILTER_UNKNOWN",
     "TEXT_NUL",
     "TEXT_SURROGATE",
     "UPDATE_NOTHING",
@@ -92,6 +94,11 @@ DESCRIPTION_MAX_LENGTH = 255
 
 NAME_REQUIRED = "Enter a name."
 NAME_TOO_LONG = f"The name may have at most {NAME_MAX_LENGTH} characters."
+TENANT_FILTER_UNKNOWN = (
+    "No tenant has the id or project id “%(value)s”, and none of your peerings names that project: "
+    "give a tenant's portal id or its project id."
+)
+ORDERING_UNKNOWN = "Unknown ordering “%(value)s”: use one of {choices} (prefix - for descending)."
 DESCRIPTION_TOO_LONG = f"The description may have at most {DESCRIPTION_MAX_LENGTH} characters."
 DESCRIPTION_FORBIDDEN_CHARACTERS = "The description may not contain < or >."
 VPC_ID_INVALID = "Enter a VPC id (a UUID)."
