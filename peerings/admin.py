@@ -227,6 +227,7 @@ class PeeringAdmin(admin.ModelAdmin):
     """Peerings as the portal mirrors them; every change goes through the workflow's actions."""
 
     list_display = ["name", "status", "requester", "accepter", "requested_by", "created_at"]
+    list_per_page = 50  # the table fits a 1366-pixel screen and pages (tests/browser/test_pages.py)
     list_filter = ["status", "requester_tenant", "accepter_tenant"]
     list_select_related = ["requester_tenant", "accepter_tenant", "requested_by"]
     search_fields = [
@@ -395,18 +396,19 @@ class CallOutcomeFilter(admin.SimpleListFilter):
 
 @admin.register(UpstreamCall)
 class UpstreamCallAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    # Fits a 1366-pixel screen: the method goes with the operation, the correlation id is shortened.
     list_display = [
         "created_at",
         "operation",
-        "method",
         "status_code",
         "error_code",
         "tenant",
         "peering",
         "acting_user",
         "duration_ms",
-        "correlation_id",
+        "correlation",
     ]
+    list_per_page = 50
     list_filter = ["operation", CallOutcomeFilter, "status_code", "tenant"]
     list_select_related = ["tenant", "peering", "acting_user"]
     search_fields = ["=correlation_id", "=cloud_request_id", "peering__name", "peering__upstream_id", "url"]
@@ -431,6 +433,11 @@ class UpstreamCallAdmin(ReadOnlyMixin, admin.ModelAdmin):
     ]
     readonly_fields = ["request_body_pretty", "response_body_pretty"]
 
+    @admin.display(description="correlation id", ordering="correlation_id")
+    def correlation(self, obj: UpstreamCall) -> str:
+        value = obj.correlation_id or ""
+        return format_html('<code title="{}">{}</code>', value, value[:8] + ("…" if len(value) > 8 else ""))
+
     @admin.display(description="request body")
     def request_body_pretty(self, obj: UpstreamCall) -> str:
         return _pretty_json(obj.request_body)
@@ -443,6 +450,7 @@ class UpstreamCallAdmin(ReadOnlyMixin, admin.ModelAdmin):
 @admin.register(StatusChange)
 class StatusChangeAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["created_at", "peering", "old_status", "new_status", "actor", "source", "reason"]
+    list_per_page = 50
     list_filter = ["new_status", "source", "peering__requester_tenant", "peering__accepter_tenant"]
     list_select_related = ["peering", "actor"]
     search_fields = ["peering__name", "peering__upstream_id", "reason"]

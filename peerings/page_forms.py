@@ -158,3 +158,7 @@ class DecisionForm(forms.Form):
         reason.required = action == Action.REJECT
         reason.label = "Reason" if reason.required else "Reason (optional)"
         reason.error_messages["required"] = REASON_REQUIRED
+
+    def fields_keys(self) -> list[str]:
+        """The posted names of the form's fields (with their prefix)."""
+        return [self.add_prefix(name) for name in self.fields]
