@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
@@ -199,24 +200,45 @@ class StatusChangeInline(ReadOnlyMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("actor", "peering")
 
 
+#: The peering page shows this many of its newest calls; the calls' own list pages through all.
+INLINE_CALLS = 20
+
+
+class RecentCallsFormSet(BaseInlineFormSet):
+    """Only the peering's newest ``INLINE_CALLS`` calls (a long history would not fit a page)."""
+
+    def get_queryset(self) -> QuerySet[UpstreamCall]:
+        if not hasattr(self, "_recent"):  # asked once per form: read once
+            calls = super().get_queryset()
+            newest = calls.order_by("-created_at", "-id").values_list("pk", flat=True)[:INLINE_CALLS]
+            self._recent = calls.filter(pk__in=list(newest)).order_by("created_at", "id")
+        return self._recent
+
+
 class UpstreamCallInline(ReadOnlyMixin, admin.TabularInline):
     model = UpstreamCall
+    formset = RecentCallsFormSet
+    verbose_name_plural = f"upstream calls (the newest {INLINE_CALLS}; all of them under “Upstream calls”)"
     fields = [
         "created_at",
         "operation",
-        "method",
         "status_code",
         "error_code",
         "tenant",
         "acting_user",
         "duration_ms",
         "attempts",
-        "correlation_id",
+        "correlation",
     ]
     readonly_fields = fields
     extra = 0
     ordering = ["created_at", "id"]
     show_change_link = True
+
+    @admin.display(description="correlation id")
+    def correlation(self, obj: UpstreamCall) -> str:
+        value = obj.correlation_id or ""
+        return format_html('<code title="{}">{}</code>', value, value[:8] + ("…" if len(value) > 8 else ""))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[UpstreamCall]:
         return super().get_queryset(request).select_related("tenant", "acting_user")

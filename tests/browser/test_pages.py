@@ -48,6 +48,21 @@ def test_the_admin_tables_fit_1366_pixels_and_paginate(new_page, portal, model):
     expect(page.locator(".paginator")).to_contain_text("2")
 
 
+def test_the_admin_peering_page_fits_and_links_every_call(new_page, portal):
+    peering = PeeringFactory(name="with-a-long-history")
+    for _ in range(30):
+        UpstreamCallFactory(tenant=peering.requester_tenant, peering=peering, error_code="VPC.0101")
+    page = new_page()
+    page.set_viewport_size({"width": 1366, "height": 768})
+    admin_sign_in(page, portal)
+    page.goto(f"{portal}/admin/peerings/peering/{peering.pk}/change/")
+    calls = page.locator(".inline-group").filter(has_text="the newest 20").locator("tbody tr.has_original")
+    expect(calls).to_have_count(20)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 1366
+    page.get_by_role("link", name="Every call made for this peering, page by page →").click()
+    expect(page.locator("#result_list tbody tr")).to_have_count(30)
+
+
 def test_a_refused_reject_stays_on_the_peerings_url(
     sign_in, portal, acme_prod, acme_member, globex_approver, globex_main, prod_web, globex_app
 ):
