@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run serve test install browser lint bench clean
+.PHONY: run serve test install browser lint bench clean screenshots
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=portal.test_settings
+
+## Refresh the README's screenshots (docs/screenshots/) by walking through the portal in Chromium
+screenshots: install browser
+	SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest tests/browser/test_walkthrough.py -p no:cacheprovider -q
 
 bench: install
 	$(BIN)/python -m bench

@@ -13,7 +13,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
-from accounts.models import PREFIX_LENGTH, ApiToken, digest, new_key
+from accounts.models import PREFIX_LENGTH, ApiToken, Preferences, digest, new_key
 
 
 @admin.register(ApiToken)
@@ -76,3 +76,10 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke_tokens(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         self.message_user(request, f"{count} token(s) revoked.", messages.SUCCESS)
+
+
+@admin.register(Preferences)
+class PreferencesAdmin(admin.ModelAdmin):
+    list_display = ["user", "time_zone"]
+    search_fields = ["user__username", "time_zone"]
+    raw_id_fields = ["user"]

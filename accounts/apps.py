@@ -5,3 +5,10 @@ class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Accounts and API tokens"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from accounts.middleware import remember_time_zone
+
+        user_logged_in.connect(remember_time_zone, dispatch_uid="accounts.remember_time_zone")

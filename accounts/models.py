@@ -18,7 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-__all__ = ["PREFIX_LENGTH", "ApiToken", "digest"]
+__all__ = ["PREFIX_LENGTH", "ApiToken", "Preferences", "digest", "time_zone_choices"]
 
 #: Characters of the key kept in clear to find the row and to show in lists.
 PREFIX_LENGTH = 8
@@ -109,3 +109,30 @@ class ApiToken(models.Model):
         ApiToken.objects.filter(pk=self.pk).filter(
             Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
         ).update(last_used_at=now)
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    """Every IANA time zone this system knows, UTC first."""
+    import zoneinfo
+
+    zones = sorted(zoneinfo.available_timezones() - {"UTC"})
+    return [("UTC", "UTC"), *((zone, zone.replace("_", " ")) for zone in zones)]
+
+
+class Preferences(models.Model):
+    """A user's own settings: for now, the time zone the pages and the admin show times in."""
+
+    DEFAULT_TIME_ZONE = "UTC"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preferences"
+    )
+    time_zone = models.CharField(
+        max_length=64, default=DEFAULT_TIME_ZONE, help_text="The zone times are shown in (IANA name)."
+    )
+
+    class Meta:
+        verbose_name_plural = "preferences"
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.time_zone}"

@@ -147,7 +147,17 @@ def seed() -> dict[str, Any]:
             project_id=project.project_id,
             defaults={"name": spec.tenant, "access_key": key.access_key, "secret_key": key.secret_key},
         )
-        tenants.append({"name": tenant.name, "project_id": tenant.project_id, "account": account.name})
+        tenants.append(
+            {
+                "name": tenant.name,
+                "project_id": tenant.project_id,
+                "account": account.name,
+                # Added for scripts (every earlier key stays): the portal's tenant id, for
+                # /api/v1/tenants/{id}/ and ?tenant=, and the tenant's VPCs by name.
+                "id": tenant.pk,
+                "vpcs": [{"name": v.name, "id": str(v.vpc_id), "cidr": v.cidr} for v in vpcs],
+            }
+        )
 
     users = [_seed_user(username, *spec) for username, spec in USERS.items()]
     return {"accounts": list(accounts.values()), "tenants": tenants, "users": users}

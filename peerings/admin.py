@@ -13,7 +13,8 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
@@ -24,6 +25,7 @@ from peerings.choices import ChangeSource
 from peerings.exceptions import NotPermitted, PortalError
 from peerings.models import Membership, Peering, StatusChange, Tenant, UpstreamCall
 from peerings.permissions import Action
+from peerings.templatetags.peering_tags import vpc_html
 
 __all__ = ["MembershipAdmin", "PeeringAdmin", "StatusChangeAdmin", "TenantAdmin", "UpstreamCallAdmin"]
 
@@ -198,24 +200,45 @@ class StatusChangeInline(ReadOnlyMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("actor", "peering")
 
 
+#: The peering page shows this many of its newest calls; the calls' own list pages through all.
+INLINE_CALLS = 20
+
+
+class RecentCallsFormSet(BaseInlineFormSet):
+    """Only the peering's newest ``INLINE_CALLS`` calls (a long history would not fit a page)."""
+
+    def get_queryset(self) -> QuerySet[UpstreamCall]:
+        if not hasattr(self, "_recent"):  # asked once per form: read once
+            calls = super().get_queryset()
+            newest = calls.order_by("-created_at", "-id").values_list("pk", flat=True)[:INLINE_CALLS]
+            self._recent = calls.filter(pk__in=list(newest)).order_by("created_at", "id")
+        return self._recent
+
+
 class UpstreamCallInline(ReadOnlyMixin, admin.TabularInline):
     model = UpstreamCall
+    formset = RecentCallsFormSet
+    verbose_name_plural = f"upstream calls (the newest {INLINE_CALLS}; all of them under “Upstream calls”)"
     fields = [
         "created_at",
         "operation",
-        "method",
         "status_code",
         "error_code",
         "tenant",
         "acting_user",
         "duration_ms",
         "attempts",
-        "correlation_id",
+        "correlation",
     ]
     readonly_fields = fields
     extra = 0
     ordering = ["created_at", "id"]
     show_change_link = True
+
+    @admin.display(description="correlation id")
+    def correlation(self, obj: UpstreamCall) -> str:
+        value = obj.correlation_id or ""
+        return format_html('<code title="{}">{}</code>', value, value[:8] + ("…" if len(value) > 8 else ""))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[UpstreamCall]:
         return super().get_queryset(request).select_related("tenant", "acting_user")
@@ -226,18 +249,26 @@ class PeeringAdmin(admin.ModelAdmin):
     """Peerings as the portal mirrors them; every change goes through the workflow's actions."""
 
     list_display = ["name", "status", "requester", "accepter", "requested_by", "created_at"]
+    list_per_page = 50  # the table fits a 1366-pixel screen and pages (tests/browser/test_pages.py)
     list_filter = ["status", "requester_tenant", "accepter_tenant"]
     list_select_related = ["requester_tenant", "accepter_tenant", "requested_by"]
-    search_fields = ["name", "upstream_id", "requester_vpc_id", "accepter_vpc_id"]
-    search_help_text = "Name, cloud peering id or VPC id"
+    search_fields = [
+        "name",
+        "upstream_id",
+        "requester_vpc_id",
+        "accepter_vpc_id",
+        "requester_vpc_name",
+        "accepter_vpc_name",
+    ]
+    search_help_text = "Name, cloud peering id, VPC id or VPC name"
     date_hierarchy = "created_at"
     fieldsets = [
         (None, {"fields": ["name", "description", "status", "upstream_id"]}),
         (
             "Requester",
-            {"fields": ["requester_tenant", "requester_project_id", "requester_vpc_id", "requested_by"]},
+            {"fields": ["requester_tenant", "requester_project_id", "requester_vpc", "requested_by"]},
         ),
-        ("Accepter", {"fields": ["accepter_tenant", "accepter_project_id", "accepter_vpc_id"]}),
+        ("Accepter", {"fields": ["accepter_tenant", "accepter_project_id", "accepter_vpc"]}),
         ("Decision", {"fields": ["decided_by", "decided_at", "decision_reason"]}),
         (
             "Cloud",
@@ -287,14 +318,32 @@ class PeeringAdmin(admin.ModelAdmin):
             request, object_id, form_url, {**(extra_context or {}), "operations": operations}
         )
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Peering]:
+        # Whether the admin user is a member of the accepter tenant: only then its range is shown.
+        member = Membership.objects.filter(user=request.user, tenant=OuterRef("accepter_tenant"))
+        return super().get_queryset(request).annotate(viewer_in_accepter=Exists(member))
+
+    @staticmethod
+    def _vpc(obj: Peering, side: str, *, short: bool = False) -> str:
+        in_accepter = {obj.accepter_tenant_id} if getattr(obj, "viewer_in_accepter", False) else set()
+        return vpc_html(obj, side, in_accepter, short=short)
+
     @admin.display(description="requester (tenant / VPC)", ordering="requester_tenant__name")
     def requester(self, obj: Peering) -> str:
-        return format_html("{}<br><code>{}</code>", obj.requester_tenant, obj.requester_vpc_id)
+        return format_html("{}<br>{}", obj.requester_tenant, self._vpc(obj, "requester", short=True))
 
     @admin.display(description="accepter (tenant / VPC)", ordering="accepter_tenant__name")
     def accepter(self, obj: Peering) -> str:
         tenant = obj.accepter_tenant or f"project {obj.accepter_project_id}"
-        return format_html("{}<br><code>{}</code>", tenant, obj.accepter_vpc_id)
+        return format_html("{}<br>{}", tenant, self._vpc(obj, "accepter", short=True))
+
+    @admin.display(description="requester VPC")
+    def requester_vpc(self, obj: Peering) -> str:
+        return self._vpc(obj, "requester")
+
+    @admin.display(description="accepter VPC")
+    def accepter_vpc(self, obj: Peering) -> str:
+        return self._vpc(obj, "accepter")
 
     def operate(
         self, request: HttpRequest, queryset: QuerySet[Peering], op: Operation
@@ -369,18 +418,19 @@ class CallOutcomeFilter(admin.SimpleListFilter):
 
 @admin.register(UpstreamCall)
 class UpstreamCallAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    # Fits a 1366-pixel screen: the method goes with the operation, the correlation id is shortened.
     list_display = [
         "created_at",
         "operation",
-        "method",
         "status_code",
         "error_code",
         "tenant",
         "peering",
         "acting_user",
         "duration_ms",
-        "correlation_id",
+        "correlation",
     ]
+    list_per_page = 50
     list_filter = ["operation", CallOutcomeFilter, "status_code", "tenant"]
     list_select_related = ["tenant", "peering", "acting_user"]
     search_fields = ["=correlation_id", "=cloud_request_id", "peering__name", "peering__upstream_id", "url"]
@@ -405,6 +455,11 @@ class UpstreamCallAdmin(ReadOnlyMixin, admin.ModelAdmin):
     ]
     readonly_fields = ["request_body_pretty", "response_body_pretty"]
 
+    @admin.display(description="correlation id", ordering="correlation_id")
+    def correlation(self, obj: UpstreamCall) -> str:
+        value = obj.correlation_id or ""
+        return format_html('<code title="{}">{}</code>', value, value[:8] + ("…" if len(value) > 8 else ""))
+
     @admin.display(description="request body")
     def request_body_pretty(self, obj: UpstreamCall) -> str:
         return _pretty_json(obj.request_body)
@@ -417,6 +472,7 @@ class UpstreamCallAdmin(ReadOnlyMixin, admin.ModelAdmin):
 @admin.register(StatusChange)
 class StatusChangeAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["created_at", "peering", "old_status", "new_status", "actor", "source", "reason"]
+    list_per_page = 50
     list_filter = ["new_status", "source", "peering__requester_tenant", "peering__accepter_tenant"]
     list_select_related = ["peering", "actor"]
     search_fields = ["peering__name", "peering__upstream_id", "reason"]

@@ -7,12 +7,14 @@ import uuid
 from typing import Any
 
 import django_filters as filters
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from peerings import selectors
 from peerings.choices import CallOperation, PeeringStatus
-from peerings.models import Peering, UpstreamCall
+from peerings.models import Peering, Tenant, UpstreamCall
+from peerings.validation import ORDERING_UNKNOWN, TENANT_FILTER_UNKNOWN
 
 __all__ = [
     "CREATED_ALIAS",
@@ -32,7 +34,15 @@ def with_created(queryset: QuerySet[Peering]) -> QuerySet[Peering]:
 
 
 class StableOrderingFilter(filters.OrderingFilter):
-    """``ordering=`` that always ends on the primary key, in the last term's direction."""
+    """``ordering=`` that always ends on the primary key, in the last term's direction.
+
+    An unknown value is a 400 whose message lists the values allowed (as the schema does).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        names = ", ".join(self.param_map)
+        self.extra.setdefault("error_messages", {})["invalid_choice"] = ORDERING_UNKNOWN.format(choices=names)
 
     def filter(self, qs: QuerySet, value: Any) -> QuerySet:
         ordering = [self.get_ordering_value(param) for param in value or () if param]  # "a,,b" has blanks
@@ -68,6 +78,11 @@ def _tenant_q(sides: tuple[tuple[str, str], ...], value: str) -> Q:
     return query
 
 
+def _unknown_tenant(value: str) -> ValidationError:
+    # A parameterised message: django-filter %-formats it, and the value may hold a "%".
+    return ValidationError(TENANT_FILTER_UNKNOWN, code="unknown_tenant", params={"value": value})
+
+
 class PeeringFilterSet(filters.FilterSet):
     status = filters.MultipleChoiceFilter(choices=PeeringStatus.choices, help_text="One or more statuses.")
     tenant = filters.CharFilter(
@@ -96,6 +111,24 @@ class PeeringFilterSet(filters.FilterSet):
     class Meta:
         model = Peering
         fields = ["status", "tenant", "direction", "vpc_id", "name", "created_after", "created_before"]
+
+    def is_valid(self) -> bool:
+        """Also refuse a ``tenant`` that names no tenant and no project of the caller's peerings."""
+        valid = super().is_valid()
+        value = self.form.cleaned_data.get("tenant") if valid else None
+        if value and not self._tenant_known(value):
+            self.form.add_error("tenant", _unknown_tenant(value))
+            return False
+        return valid
+
+    def _tenant_known(self, value: str) -> bool:
+        if Tenant.objects.filter(_tenant_q((("project_id", "pk"),), value)).exists():
+            return True
+        sides = (
+            ("requester_project_id", "requester_tenant_id"),
+            ("accepter_project_id", "accepter_tenant_id"),
+        )
+        return self.queryset.filter(_tenant_q(sides, value)).exists()
 
     def filter_tenant(self, queryset: QuerySet[Peering], name: str, value: str) -> QuerySet[Peering]:
         return queryset.filter(
@@ -134,6 +167,15 @@ class UpstreamCallFilterSet(filters.FilterSet):
     class Meta:
         model = UpstreamCall
         fields = ["peering", "tenant", "operation", "failed", "created_after", "created_before"]
+
+    def is_valid(self) -> bool:
+        """Also refuse a ``tenant`` that names no tenant of the portal."""
+        valid = super().is_valid()
+        value = self.form.cleaned_data.get("tenant") if valid else None
+        if value and not Tenant.objects.filter(_tenant_q((("project_id", "pk"),), value)).exists():
+            self.form.add_error("tenant", _unknown_tenant(value))
+            return False
+        return valid
 
     def filter_tenant(
         self, queryset: QuerySet[UpstreamCall], name: str, value: str

@@ -125,6 +125,13 @@ class Peering(models.Model):
     )
     accepter_project_id = models.CharField(max_length=64)
     accepter_vpc_id = models.UUIDField("accepter VPC id")
+    # The VPCs' names and ranges as the cloud listed them when the peering was requested or
+    # last refreshed by a person, so pages and lists need no cloud call. Empty when unknown
+    # (a project the portal does not hold). The accepter's range is shown only to its members.
+    requester_vpc_name = models.CharField("requester VPC name", max_length=64, blank=True)
+    requester_vpc_cidr = models.CharField("requester VPC CIDR", max_length=64, blank=True)
+    accepter_vpc_name = models.CharField("accepter VPC name", max_length=64, blank=True)
+    accepter_vpc_cidr = models.CharField("accepter VPC CIDR", max_length=64, blank=True)
 
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -175,6 +182,16 @@ class Peering(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def created_time(self) -> Any:
+        """When it was created: the cloud's time, or the portal's until the cloud has one."""
+        return self.upstream_created_at or self.created_at
+
+    @property
+    def updated_time(self) -> Any:
+        """When it last changed: the later of the cloud's and the portal's times."""
+        return max(t for t in (self.upstream_updated_at, self.updated_at) if t is not None)
 
     @property
     def is_open(self) -> bool:

@@ -59,6 +59,18 @@ class PeeringRequestForm(forms.Form):
         widget=forms.Select(attrs={"data-reload": "tenant"}),
         help_text="The tenant that requests the peering; choosing another one lists its VPCs.",
     )
+    peer_tenant = forms.ModelChoiceField(
+        queryset=Tenant.objects.none(),
+        required=False,
+        label="Peer tenant",
+        empty_label="Another project (type its ids below)",
+        # portal.js reloads the page with what was typed and ?peer_tenant=<id>, to list its VPCs.
+        widget=forms.Select(attrs={"data-reload": "peer_tenant"}),
+        help_text=(
+            "The tenant whose VPC to peer with, among those the portal knows; choosing one fills its "
+            "project id and lists its VPCs (their address ranges only if you are a member of it)."
+        ),
+    )
     request_vpc_id = forms.CharField(
         label="Your VPC",
         widget=forms.Select,
@@ -67,8 +79,11 @@ class PeeringRequestForm(forms.Form):
     accept_vpc_id = forms.CharField(
         label="Peer VPC id",
         max_length=64,
-        widget=forms.TextInput(attrs={"list": "own-vpcs", "autocomplete": "off", "spellcheck": "false"}),
-        help_text="The id (a UUID) of the VPC to peer with: another of your VPCs or another tenant's.",
+        widget=forms.TextInput(attrs={"list": "peer-vpcs", "autocomplete": "off", "spellcheck": "false"}),
+        help_text=(
+            "The id (a UUID) of the VPC to peer with: another of your VPCs or another tenant's; "
+            "pick it from the list or type it."
+        ),
     )
     accept_project_id = forms.CharField(
         label="Peer project id",
@@ -88,9 +103,13 @@ class PeeringRequestForm(forms.Form):
         self,
         *args: Any,
         tenants: QuerySet[Tenant],
+        peer_tenants: QuerySet[Tenant] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        peer_field = self.fields["peer_tenant"]
+        peer_field.queryset = peer_tenants if peer_tenants is not None else Tenant.objects.none()
+        peer_field.label_from_instance = lambda tenant: f"{tenant.name} ({tenant.project_id})"
         self.needs_confirmation = False
         tenant_field = self.fields["tenant"]
         tenant_field.queryset = tenants
@@ -102,6 +121,18 @@ class PeeringRequestForm(forms.Form):
         """Fill the requester VPC select from the cloud's list of the tenant's VPCs."""
         choices = [(str(vpc.get("id")), vpc_label(vpc)) for vpc in vpcs]
         self.fields["request_vpc_id"].widget.choices = [("", "Choose a VPC…"), *choices]
+
+    @property
+    def problems(self) -> list[dict[str, str]]:
+        """Every error but the overlap warning, for the summary at the top of the page:
+        ``{"message", "label", "id"}`` (no label nor id for an error of the whole form)."""
+        found = [{"message": str(error), "label": "", "id": ""} for error in self.non_field_errors()]
+        for field in self:
+            if field.name == "confirm_overlap":
+                continue
+            for error in field.errors:
+                found.append({"message": str(error), "label": str(field.label), "id": field.id_for_label})
+        return found
 
     @property
     def show_confirmation(self) -> bool:
@@ -127,3 +158,7 @@ class DecisionForm(forms.Form):
         reason.required = action == Action.REJECT
         reason.label = "Reason" if reason.required else "Reason (optional)"
         reason.error_messages["required"] = REASON_REQUIRED
+
+    def fields_keys(self) -> list[str]:
+        """The posted names of the form's fields (with their prefix)."""
+        return [self.add_prefix(name) for name in self.fields]

@@ -61,6 +61,8 @@ __all__ = [
     "check",
     "check_tenant",
     "denial",
+    "may_see_cidrs",
+    "peering_cidr_shown",
 ]
 
 
@@ -175,6 +177,28 @@ def acting_tenant(action: Action, peering: Peering, actor: Actor | None) -> Tena
     if actor is None or not peering.upstream_id or peering.requester_tenant_id in actor.roles:
         return peering.requester_tenant
     return peering.accepter_tenant
+
+
+def may_see_cidrs(user: Any, tenant: Tenant | None) -> bool:
+    """Whether ``user`` may learn ``tenant``'s VPC address ranges: members of it only.
+
+    Need to know: anyone signed in may find a peer tenant's VPCs by name (to request a
+    peering with one), but only the tenant's own members see their CIDR blocks — on the
+    request form, a peering's page, lists, the dashboard and the REST API alike.
+    """
+    return tenant is not None and selectors.membership_role(user, tenant) is not None
+
+
+def peering_cidr_shown(peering: Peering, side: str, tenant_ids: Any) -> bool:
+    """Whether the ``side`` ("requester" or "accepter") VPC's range of ``peering`` is shown to
+    a user who is a member of ``tenant_ids`` (and may see the peering at all).
+
+    The requester's range is shown to both sides (the accepter's approvers judge a request
+    by it); the accepter's only to members of the accepter tenant, as on the request form.
+    """
+    if side == "requester":
+        return True
+    return peering.accepter_tenant_id is not None and peering.accepter_tenant_id in tenant_ids
 
 
 def check_tenant(user: Any, tenant: Tenant) -> None:

@@ -15,6 +15,7 @@ from peerings.choices import Role
 from peerings.models import Membership, Peering, StatusChange, Tenant, UpstreamCall
 
 __all__ = [
+    "known_tenants",
     "membership_role",
     "peering_calls",
     "peering_status_changes",
@@ -30,6 +31,14 @@ __all__ = [
 
 def _signed_in(user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False))
+
+
+def known_tenants() -> QuerySet[Tenant]:
+    """Every tenant the portal holds, by name: peers a user may address a request to.
+
+    Only the name and project id of these are shown to people who are not members.
+    """
+    return Tenant.objects.order_by("name", "id")
 
 
 def user_memberships(user: Any) -> QuerySet[Membership]:

@@ -65,6 +65,7 @@ __all__ = [
     "NOT_PENDING",
     "NOT_REQUESTER",
     "NOT_THE_REQUESTER_TOO",
+    "ORDERING_UNKNOWN",
     "PAIR_ALREADY_OPEN",
     "PROJECT_ID_INVALID",
     "REASON_MAX_LENGTH",
@@ -72,6 +73,7 @@ __all__ = [
     "REASON_TOO_LONG",
     "REQUEST_VPC_NOT_OWNED",
     "SAME_VPC",
+    "TENANT_FILTER_UNKNOWN",
     "TEXT_NUL",
     "TEXT_SURROGATE",
     "UPDATE_NOTHING",
@@ -92,6 +94,11 @@ DESCRIPTION_MAX_LENGTH = 255
 
 NAME_REQUIRED = "Enter a name."
 NAME_TOO_LONG = f"The name may have at most {NAME_MAX_LENGTH} characters."
+TENANT_FILTER_UNKNOWN = (
+    "No tenant has the id or project id “%(value)s”, and none of your peerings names that project: "
+    "give a tenant's portal id or its project id."
+)
+ORDERING_UNKNOWN = "Unknown ordering “%(value)s”: use one of {choices} (prefix - for descending)."
 DESCRIPTION_TOO_LONG = f"The description may have at most {DESCRIPTION_MAX_LENGTH} characters."
 DESCRIPTION_FORBIDDEN_CHARACTERS = "The description may not contain < or >."
 VPC_ID_INVALID = "Enter a VPC id (a UUID)."
@@ -255,6 +262,11 @@ class PeeringPlan:
     accept_vpc_id: uuid.UUID
     accepter_project_id: str
     accepter_tenant: Tenant | None
+    #: The VPCs' names and CIDR blocks as the cloud listed them ("" when not listed).
+    requester_vpc_name: str = ""
+    requester_vpc_cidr: str = ""
+    accepter_vpc_name: str = ""
+    accepter_vpc_cidr: str = ""
 
 
 def _field(errors: dict[str, list[str]], field: str, validator: Any, value: Any) -> Any:
@@ -317,7 +329,9 @@ def check_peering_request(
         errors["request_vpc_id"] = [REQUEST_VPC_NOT_OWNED]
     accepter_tenant: Tenant | None = None
     peer_cidr = ""
+    peer_vpc: dict = {}
     if accept_vpc in own:
+        peer_vpc = own[accept_vpc]
         if project_id and project_id != tenant.project_id:
             errors["accept_project_id"] = [ACCEPT_PROJECT_MISMATCH.format(project_id=tenant.project_id)]
         project_id, accepter_tenant, peer_cidr = tenant.project_id, tenant, own[accept_vpc].get("cidr", "")
@@ -337,7 +351,8 @@ def check_peering_request(
                     ACCEPT_VPC_NOT_IN_PROJECT if accepter_tenant.pk in member_of else ACCEPT_VPC_NOT_REACHABLE
                 )
                 raise RequestInvalid({"accept_vpc_id": [message.format(project_id=project_id)]})
-            peer_cidr = theirs[accept_vpc].get("cidr", "")
+            peer_vpc = theirs[accept_vpc]
+            peer_cidr = peer_vpc.get("cidr", "")
 
     show_peer = accepter_tenant is not None and (accepter_tenant == tenant or accepter_tenant.pk in member_of)
     local_cidr = own[request_vpc].get("cidr", "")
@@ -354,4 +369,8 @@ def check_peering_request(
         accept_vpc_id=accept_vpc,
         accepter_project_id=project_id,
         accepter_tenant=accepter_tenant,
+        requester_vpc_name=str(own[request_vpc].get("name") or "")[:64],
+        requester_vpc_cidr=str(local_cidr or "")[:64],
+        accepter_vpc_name=str(peer_vpc.get("name") or "")[:64],
+        accepter_vpc_cidr=str(peer_cidr or "")[:64],
     )

@@ -121,6 +121,12 @@ class PeeringListView(LoginRequiredMixin, ListView):
     def get_queryset(self) -> QuerySet[Peering]:
         return self.filterset.qs
 
+    def paginate_queryset(self, queryset: QuerySet[Peering], page_size: int) -> tuple:
+        """A page number past the end shows the last page, a bad one the first (never a 404)."""
+        paginator = self.get_paginator(queryset, page_size, allow_empty_first_page=True)
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        return paginator, page, page.object_list, page.has_other_pages()
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         mine = set(selectors.user_roles(self.request.user))
         return super().get_context_data(filter_form=self.filterset.form, my_tenant_ids=mine, **kwargs)
@@ -155,19 +161,63 @@ class PeeringRequestView(LoginRequiredMixin, View):
         except PortalError as exc:
             return [], exc.message
 
+    @cached_property
+    def peer_tenants(self) -> QuerySet[Tenant]:
+        return selectors.known_tenants()
+
+    def _peer_tenant(self, pk: Any) -> Tenant | None:
+        """The peer tenant picked (``?peer_tenant=`` or the posted one) among the known ones."""
+        return next((t for t in self.peer_tenants if str(t.pk) == str(pk)), None) if pk else None
+
+    def _peer_vpcs(
+        self, peer: Tenant | None, tenant: Tenant | None, own: list[dict]
+    ) -> tuple[list[dict], str]:
+        """The VPCs offered for the peer VPC id: the peer tenant's (names only unless a member
+        of it), else the requesting tenant's own; and the error when they cannot be listed."""
+        if peer is None or tenant is None or peer.pk == tenant.pk:
+            return own, ""
+        try:
+            return vpcs.peer_vpcs(tenant=peer, acting_user=self.request.user), ""
+        except CloudError as exc:
+            code = exc.code or "no answer"
+            return [], f"The VPCs of {peer.name} could not be listed ({code}); type the peer VPC id."
+        except PortalError as exc:
+            return [], exc.message
+
     def _render(self, form: PeeringRequestForm, tenant: Tenant | None, **context: Any) -> HttpResponse:
-        vpcs, vpc_error = self._vpcs(tenant)
-        form.set_vpcs(vpcs)
-        context = {"form": form, "tenant": tenant, "vpcs": vpcs, "vpc_error": vpc_error, **context}
+        own, vpc_error = self._vpcs(tenant)
+        form.set_vpcs(own)
+        peer_key = form["peer_tenant"].value()
+        peer = self._peer_tenant(peer_key)
+        peer_vpcs, peer_vpc_error = self._peer_vpcs(peer, tenant, own)
+        context = {
+            "form": form,
+            "tenant": tenant,
+            "vpcs": own,
+            "vpc_error": vpc_error,
+            "peer": peer,
+            "peer_vpcs": peer_vpcs,
+            "peer_vpc_error": peer_vpc_error,
+            "peer_cidrs_shown": permissions.may_see_cidrs(self.request.user, peer),
+            **context,
+        }
         return render(self.request, self.template_name, context)
+
+    #: What the page carries over when it reloads for another tenant or peer (portal.js).
+    CARRIED = ("request_vpc_id", "accept_vpc_id", "accept_project_id", "name", "description")
 
     def get(self, request: HttpRequest) -> HttpResponse:
         tenant = self._tenant(request.GET.get("tenant"))
-        form = PeeringRequestForm(tenants=self.tenants, initial={"tenant": tenant})
+        peer = self._peer_tenant(request.GET.get("peer_tenant"))
+        initial: dict[str, Any] = {"tenant": tenant, "peer_tenant": peer}
+        initial.update({key: request.GET[key] for key in self.CARRIED if request.GET.get(key)})
+        if peer is not None and not initial.get("accept_project_id") and peer != tenant:
+            initial["accept_project_id"] = peer.project_id
+        form = PeeringRequestForm(tenants=self.tenants, peer_tenants=self.peer_tenants, initial=initial)
         return self._render(form, tenant)
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        form = PeeringRequestForm(request.POST, tenants=self.tenants)
+        form = PeeringRequestForm(request.POST, tenants=self.tenants, peer_tenants=self.peer_tenants)
         if not form.is_valid():
             return self._render(form, self._tenant(request.POST.get("tenant")))
         data = form.cleaned_data
@@ -202,6 +252,11 @@ class PeeringRequestView(LoginRequiredMixin, View):
 # --- One peering ---------------------------------------------------------------------------------
 
 
+def refused_decision_key(peering: Peering) -> str:
+    """The session key of a decision form refused for ``peering``, shown once on its page."""
+    return f"peerings:refused-decision:{peering.pk}"
+
+
 class PeeringMixin(LoginRequiredMixin):
     """Fetches the peering of the URL among the user's tenants' peerings (404 otherwise)."""
 
@@ -216,6 +271,12 @@ class PeeringMixin(LoginRequiredMixin):
         return {action.value: True for action in permissions.allowed_actions(peering, actor)}
 
     def render_detail(self, peering: Peering, **forms_: Any) -> HttpResponse:
+        refused = self.request.session.pop(refused_decision_key(peering), None)
+        if isinstance(refused, dict) and refused.get("action") in {a.value for a in permissions.DECISIONS}:
+            action = Action(refused["action"])
+            form = DecisionForm(action, refused.get("data") or {})
+            form.is_valid()
+            forms_.setdefault(f"{action}_form", form)
         context = {
             "peering": peering,
             "allowed": self.allowed(peering),
@@ -257,8 +318,17 @@ class PeeringActionView(PeeringMixin, View):
         else:
             if isinstance(result, HttpResponse):
                 return result
-            messages.success(request, f"{self.done} It is {result.get_status_display()}.")
+            messages.success(request, self.done_message(result))
         return self.back(peering)
+
+    #: The status the action leads to; the message names the status only when it is another one.
+    expected_status: str = ""
+
+    def done_message(self, peering: Peering) -> str:
+        """ "Peering rejected.", or with the status when it is not the one the action implies."""
+        if peering.status == self.expected_status:
+            return self.done
+        return f"{self.done} It is now {peering.get_status_display().lower()}."
 
 
 class PeeringDecideView(PeeringActionView):
@@ -270,10 +340,19 @@ class PeeringDecideView(PeeringActionView):
     def done(self) -> str:
         return f"Peering {self.action.past}."
 
+    @property
+    def expected_status(self) -> str:  # type: ignore[override]
+        return S.ACTIVE if self.action == Action.ACCEPT else S.REJECTED
+
     def run(self, peering: Peering) -> Peering | HttpResponse:
         form = DecisionForm(self.action, self.request.POST)
         if not form.is_valid():
-            return self.render_detail(peering, **{f"{self.action}_form": form})
+            # Back to the peering's own URL (not …/reject/), with the form and its errors kept.
+            self.request.session[refused_decision_key(peering)] = {
+                "action": str(self.action),
+                "data": {key: self.request.POST.get(key, "") for key in form.fields_keys()},
+            }
+            return self.back(peering)
         return workflow.peering_decide(
             peering=peering,
             acting_user=self.request.user,
@@ -286,6 +365,9 @@ class PeeringDecideView(PeeringActionView):
 class PeeringRefreshView(PeeringActionView):
     done = "Peering refreshed from the cloud."
 
+    def done_message(self, peering: Peering) -> str:
+        return f"{self.done} It is {peering.get_status_display().lower()}."
+
     def run(self, peering: Peering) -> Peering:
         return workflow.peering_refresh(
             peering=peering, acting_user=self.request.user, source=ChangeSource.USER
@@ -297,6 +379,7 @@ class PeeringDeleteView(PeeringActionView):
 
     http_method_names = ["get", "post"]
     done = "Peering deleted."
+    expected_status = S.DELETED
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         peering = self.get_peering(pk)

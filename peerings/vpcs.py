@@ -10,7 +10,7 @@ from peerings.history import record_call
 from peerings.models import Tenant
 from peerings.upstream import tenant_client
 
-__all__ = ["fetch_tenant_vpcs", "tenant_vpcs"]
+__all__ = ["fetch_tenant_vpcs", "peer_vpcs", "tenant_vpcs"]
 
 
 def tenant_vpcs(*, tenant: Tenant, acting_user: Any) -> list[dict]:
@@ -21,6 +21,19 @@ def tenant_vpcs(*, tenant: Tenant, acting_user: Any) -> list[dict]:
     """
     permissions.check_tenant(acting_user, tenant)
     return fetch_tenant_vpcs(tenant=tenant, acting_user=acting_user)
+
+
+def peer_vpcs(*, tenant: Tenant, acting_user: Any) -> list[dict]:
+    """A peer tenant's VPCs for the request form, read with that tenant's keys (a recorded call).
+
+    Any signed-in user may find a peer's VPCs by name and id, to request a peering with
+    one; the CIDR blocks are kept only for members of ``tenant``
+    (:func:`peerings.permissions.may_see_cidrs`), so a non-member learns no address range.
+    """
+    listed = fetch_tenant_vpcs(tenant=tenant, acting_user=acting_user)
+    if permissions.may_see_cidrs(acting_user, tenant):
+        return listed
+    return [{"id": vpc.get("id"), "name": vpc.get("name")} for vpc in listed]
 
 
 def fetch_tenant_vpcs(*, tenant: Tenant, acting_user: Any = None) -> list[dict]:

@@ -378,6 +378,10 @@ def peering_request(
         accepter_tenant=plan.accepter_tenant,
         accepter_project_id=plan.accepter_project_id,
         accepter_vpc_id=plan.accept_vpc_id,
+        requester_vpc_name=plan.requester_vpc_name,
+        requester_vpc_cidr=plan.requester_vpc_cidr,
+        accepter_vpc_name=plan.accepter_vpc_name,
+        accepter_vpc_cidr=plan.accepter_vpc_cidr,
         requested_by=acting_user,
     )
     token = leases.acquire(peering, "create", seconds=leases.call_bound(retryable=False))
@@ -597,5 +601,35 @@ def peering_refresh(*, peering: Peering, acting_user: Any = None, source: str = 
     adopted if found, or sent again when the cloud positively has no such peering.
     """
     if peering.upstream_id:
-        return _reread(peering, acting_user=acting_user, source=source)
-    return _complete(peering, acting_user=acting_user, source=source)
+        peering = _reread(peering, acting_user=acting_user, source=source)
+    else:
+        peering = _complete(peering, acting_user=acting_user, source=source)
+    if source != ChangeSource.SYNC:
+        _remember_vpcs(peering, acting_user=acting_user)
+    return peering
+
+
+def _remember_vpcs(peering: Peering, *, acting_user: Any) -> None:
+    """Re-read the names and ranges of the peering's VPCs (recorded calls, each side with its
+    own tenant's keys) and keep them on the peering; a person's refresh does this, not the sync
+    job. A failed listing leaves what was known: the names are for reading, not for deciding."""
+    known: dict[str, str] = {}
+    sides = [("requester", peering.requester_tenant, peering.requester_vpc_id)]
+    if peering.accepter_tenant_id is not None:
+        sides.append(("accepter", peering.accepter_tenant, peering.accepter_vpc_id))
+    listed: dict[int, list[dict]] = {}
+    for side, tenant, vpc_id in sides:
+        if tenant.pk not in listed:
+            try:
+                listed[tenant.pk] = fetch_tenant_vpcs(tenant=tenant, acting_user=acting_user)
+            except CloudError:
+                continue
+        vpc = next((v for v in listed[tenant.pk] if str(v.get("id")) == str(vpc_id)), None)
+        if vpc is not None:
+            known[f"{side}_vpc_name"] = str(vpc.get("name") or "")[:64]
+            known[f"{side}_vpc_cidr"] = str(vpc.get("cidr") or "")[:64]
+    if known:
+        # Only these descriptive columns: no status, no lease, nothing the workflow decides on.
+        Peering.objects.filter(pk=peering.pk).update(**known)
+        for field, value in known.items():
+            setattr(peering, field, value)

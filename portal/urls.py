@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.views import PreferencesView
 from ops import health
 
 urlpatterns = [
@@ -15,6 +16,7 @@ urlpatterns = [
     path("readyz/", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("peerings.api.urls", namespace="api")),
+    path("accounts/preferences/", PreferencesView.as_view(), name="preferences"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("peerings.urls")),
 ]

@@ -62,3 +62,14 @@ def test_seeded_tenants_can_call_the_simulator(live_server, settings):
         )
         vpcs = tenant_client(tenant).list_vpcs().data
         assert {v["id"] for v in vpcs} == {v["id"] for v in project["vpcs"]}
+
+
+def test_json_gives_tenant_ids_and_vpc_names_and_keeps_every_earlier_key():
+    world = _seed_json()
+    assert set(world) >= {"accounts", "tenants", "users"}
+    for tenant in world["tenants"]:
+        assert set(tenant) >= {"name", "project_id", "account", "id", "vpcs"}  # scripts read the first three
+        assert Tenant.objects.get(pk=tenant["id"]).project_id == tenant["project_id"]
+    acme_prod = next(t for t in world["tenants"] if t["name"] == "Acme Production")
+    assert [v["name"] for v in acme_prod["vpcs"]] == ["prod-web", "prod-data"]
+    assert {"id", "cidr"} <= set(acme_prod["vpcs"][0])

@@ -45,10 +45,25 @@ PROJECT_ID_MAX = 64
 # --- Errors (documentation only: the exception handler writes them) ---------------------
 
 
+class CharField(serializers.CharField):
+    """A ``CharField`` that reports one message per error: the first validator that fails.
+
+    DRF runs every validator and reports each failure, so a 65-character name was refused
+    twice (the portal's own rule and DRF's ``max_length``); the portal's rule comes first.
+    """
+
+    def run_validators(self, value: Any) -> None:
+        try:
+            super().run_validators(value)
+        except serializers.ValidationError as exc:
+            detail = exc.detail if isinstance(exc.detail, list) else [exc.detail]
+            raise serializers.ValidationError(detail[:1]) from None
+
+
 class CloudErrorSerializer(serializers.Serializer):
     status = serializers.IntegerField(allow_null=True, help_text="The cloud's HTTP status; null without one.")
-    code = serializers.CharField(allow_blank=True, help_text="The cloud's error code, e.g. InvalidInput.")
-    message = serializers.CharField(allow_blank=True, help_text="The cloud's error message.")
+    code = CharField(allow_blank=True, help_text="The cloud's error code, e.g. InvalidInput.")
+    message = CharField(allow_blank=True, help_text="The cloud's error message.")
 
 
 class KeptPeeringSerializer(serializers.Serializer):
@@ -63,12 +78,10 @@ class ErrorDetailSerializer(serializers.Serializer):
     def get_fields(self) -> dict[str, serializers.Field]:
         # ``fields`` is also a serializer attribute, so the fields are built here.
         return {
-            "code": serializers.CharField(
-                help_text="Machine-readable, e.g. invalid, not_found, cloud_refused."
-            ),
-            "message": serializers.CharField(help_text="Human-readable summary."),
+            "code": CharField(help_text="Machine-readable, e.g. invalid, not_found, cloud_refused."),
+            "message": CharField(help_text="Human-readable summary."),
             "fields": serializers.DictField(
-                child=serializers.ListField(child=serializers.CharField()),
+                child=serializers.ListField(child=CharField()),
                 required=False,
                 help_text='Messages per input field; nested fields are dotted ("accept_vpc_info.vpc_id").',
             ),
@@ -104,11 +117,11 @@ class TenantSerializer(serializers.ModelSerializer):
 class VpcSerializer(serializers.Serializer):
     """A VPC as the cloud lists it."""
 
-    id = serializers.CharField(read_only=True)
-    name = serializers.CharField(read_only=True, default="")
-    cidr = serializers.CharField(read_only=True, default="")
-    status = serializers.CharField(read_only=True, default="")
-    description = serializers.CharField(read_only=True, default="")
+    id = CharField(read_only=True)
+    name = CharField(read_only=True, default="")
+    cidr = CharField(read_only=True, default="")
+    status = CharField(read_only=True, default="")
+    description = CharField(read_only=True, default="")
 
 
 # --- Peerings ----------------------------------------------------------------------------
@@ -116,21 +129,21 @@ class VpcSerializer(serializers.Serializer):
 
 class RequestVpcInfoSerializer(serializers.Serializer):
     vpc_id = serializers.UUIDField(source="requester_vpc_id", read_only=True)
-    tenant_id = serializers.CharField(
+    tenant_id = CharField(
         source="requester_project_id", read_only=True, help_text="The requester's project id."
     )
 
 
 class AcceptVpcInfoSerializer(serializers.Serializer):
     vpc_id = serializers.UUIDField(source="accepter_vpc_id", read_only=True)
-    tenant_id = serializers.CharField(
+    tenant_id = CharField(
         source="accepter_project_id", read_only=True, help_text="The accepter's project id."
     )
 
 
 class PeeringErrorSerializer(serializers.Serializer):
-    code = serializers.CharField(source="error_code", read_only=True, allow_blank=True)
-    message = serializers.CharField(source="error_message", read_only=True, allow_blank=True)
+    code = CharField(source="error_code", read_only=True, allow_blank=True)
+    message = CharField(source="error_message", read_only=True, allow_blank=True)
 
 
 class PeeringHistoryLinksSerializer(serializers.Serializer):
@@ -142,23 +155,27 @@ class PeeringSerializer(serializers.ModelSerializer):
     """A peering: the cloud's fields beside the portal's own."""
 
     url = serializers.HyperlinkedIdentityField(view_name="api:peering-detail")
-    peering_id = serializers.CharField(
+    peering_id = CharField(
         source="upstream_id", read_only=True, allow_null=True, help_text="The cloud's id; null until created."
     )
     status = serializers.ChoiceField(choices=PeeringStatus.choices, read_only=True)
     request_vpc_info = RequestVpcInfoSerializer(source="*", read_only=True)
     accept_vpc_info = AcceptVpcInfoSerializer(source="*", read_only=True)
+    # One pair of timestamps (the cloud's field names; see the README's "Timestamps").
     created_at = serializers.DateTimeField(
-        source="upstream_created_at", read_only=True, allow_null=True, help_text="Creation time in the cloud."
+        source="created_time",
+        read_only=True,
+        help_text="When it was created: the cloud's time, or the portal's until the cloud has one "
+        "(what ordering=created_at and created_after/created_before use).",
     )
     updated_at = serializers.DateTimeField(
-        source="upstream_updated_at", read_only=True, allow_null=True, help_text="Last update in the cloud."
+        source="updated_time",
+        read_only=True,
+        help_text="When it last changed, in the cloud or in the portal (the later of the two).",
     )
-    requested_by = serializers.CharField(source="requested_by.username", read_only=True, allow_null=True)
-    decided_by = serializers.CharField(source="decided_by.username", read_only=True, allow_null=True)
+    requested_by = CharField(source="requested_by.username", read_only=True, allow_null=True)
+    decided_by = CharField(source="decided_by.username", read_only=True, allow_null=True)
     error = serializers.SerializerMethodField(help_text="Why the cloud refused it; set when FAILED.")
-    created = serializers.DateTimeField(source="created_at", read_only=True, help_text="Portal time.")
-    updated = serializers.DateTimeField(source="updated_at", read_only=True, help_text="Portal time.")
     history = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField(
         help_text="What the caller may do to this peering now (POST …/accept/, …/reject/, PATCH, …/refresh/, "
@@ -186,8 +203,6 @@ class PeeringSerializer(serializers.ModelSerializer):
             "decision_reason",
             "decided_at",
             "error",
-            "created",
-            "updated",
             "history",
             "allowed_actions",
             "operation_in_flight",
@@ -203,7 +218,7 @@ class PeeringSerializer(serializers.ModelSerializer):
             actor = self.context["actor"] = permissions.Actor.of(self.context["request"].user)
         return sorted(permissions.allowed_actions(peering, actor, now=self.context.get("now")))
 
-    @extend_schema_field(serializers.CharField(allow_null=True))
+    @extend_schema_field(CharField(allow_null=True))
     def get_operation_in_flight(self, peering: Peering) -> str | None:
         return peering.inflight_operation if leases.held(peering, self.context.get("now")) else None
 
@@ -230,7 +245,7 @@ class RequestVpcInfoInputSerializer(VpcInfoInputSerializer):
     class Meta:
         ref_name = "RequestVpcInfo"  # "RequestVpcInfoRequest" in the schema (request side)
 
-    tenant_id = serializers.CharField(
+    tenant_id = CharField(
         required=False,
         allow_blank=True,
         max_length=PROJECT_ID_MAX,
@@ -242,7 +257,7 @@ class AcceptVpcInfoInputSerializer(VpcInfoInputSerializer):
     class Meta:
         ref_name = "AcceptVpcInfo"  # "AcceptVpcInfoRequest" in the schema (request side)
 
-    tenant_id = serializers.CharField(
+    tenant_id = CharField(
         required=False,
         allow_blank=True,
         max_length=PROJECT_ID_MAX,
@@ -254,8 +269,8 @@ class AcceptVpcInfoInputSerializer(VpcInfoInputSerializer):
 class PeeringCreateSerializer(serializers.Serializer):
     """A peering request, in the cloud's field names, unwrapped."""
 
-    name = serializers.CharField(max_length=NAME_MAX_LENGTH, validators=[validate_name])
-    description = serializers.CharField(
+    name = CharField(max_length=NAME_MAX_LENGTH, validators=[validate_name])
+    description = CharField(
         max_length=DESCRIPTION_MAX_LENGTH,
         required=False,
         allow_blank=True,
@@ -293,8 +308,8 @@ class PeeringCreateSerializer(serializers.Serializer):
 class PeeringUpdateSerializer(serializers.Serializer):
     """A rename: name, description or both (the only fields the cloud lets change)."""
 
-    name = serializers.CharField(max_length=NAME_MAX_LENGTH, required=False, validators=[validate_name])
-    description = serializers.CharField(
+    name = CharField(max_length=NAME_MAX_LENGTH, required=False, validators=[validate_name])
+    description = CharField(
         max_length=DESCRIPTION_MAX_LENGTH,
         required=False,
         allow_blank=True,
@@ -309,11 +324,11 @@ class PeeringUpdateSerializer(serializers.Serializer):
 
 
 class PeeringAcceptSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=REASON_MAX_LENGTH, required=False, allow_blank=True, default="")
+    reason = CharField(max_length=REASON_MAX_LENGTH, required=False, allow_blank=True, default="")
 
 
 class PeeringRejectSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=REASON_MAX_LENGTH, help_text="Why the request is rejected.")
+    reason = CharField(max_length=REASON_MAX_LENGTH, help_text="Why the request is rejected.")
 
 
 # --- History -----------------------------------------------------------------------------
@@ -329,7 +344,7 @@ class TenantBriefSerializer(serializers.ModelSerializer):
 class UpstreamCallSerializer(serializers.ModelSerializer):
     """One call the portal made to the cloud (append-only)."""
 
-    acting_user = serializers.CharField(source="acting_user.username", read_only=True, allow_null=True)
+    acting_user = CharField(source="acting_user.username", read_only=True, allow_null=True)
     tenant = TenantBriefSerializer(read_only=True, help_text="The tenant whose keys signed the call.")
     operation = serializers.ChoiceField(choices=CallOperation.choices, read_only=True)
     request_body = serializers.JSONField(read_only=True, allow_null=True)
@@ -365,9 +380,9 @@ class UpstreamCallSerializer(serializers.ModelSerializer):
 class StatusChangeSerializer(serializers.ModelSerializer):
     """One change of a peering's status (append-only)."""
 
-    old_status = serializers.CharField(read_only=True, help_text="Empty for the first status.")
+    old_status = CharField(read_only=True, help_text="Empty for the first status.")
     new_status = serializers.ChoiceField(choices=PeeringStatus.choices, read_only=True)
-    actor = serializers.CharField(source="actor.username", read_only=True, allow_null=True)
+    actor = CharField(source="actor.username", read_only=True, allow_null=True)
     source = serializers.ChoiceField(choices=ChangeSource.choices, read_only=True)
 
     class Meta:

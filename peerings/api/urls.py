@@ -4,11 +4,12 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from peerings.api.views import PeeringViewSet, TenantViewSet, UpstreamCallViewSet, not_found
+from peerings.api.views import ApiRootView, PeeringViewSet, TenantViewSet, UpstreamCallViewSet, not_found
 
 app_name = "api"
 
 router = DefaultRouter()
+router.APIRootView = ApiRootView
 router.register("tenants", TenantViewSet, basename="tenant")
 router.register("peerings", PeeringViewSet, basename="peering")
 router.register("calls", UpstreamCallViewSet, basename="call")

@@ -19,11 +19,12 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, routers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 
 from peerings import selectors, vpcs, workflow
 from peerings.api import serializers as s
@@ -390,3 +391,27 @@ class UpstreamCallViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Any other path under the API: a 404 in the error shape rather than an HTML page."""
     return JsonResponse(error_body("not_found", "Not found."), status=404)
+
+
+class ApiRootView(routers.APIRootView):
+    """``GET /api/v1/``: what the API is, where its schema and docs are, and its endpoints."""
+
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super().get(request, *args, **kwargs)
+        links = dict(response.data)
+        return Response(
+            {
+                "name": "VPC peering portal API",
+                "version": "v1",
+                "description": (
+                    "Request VPC peering connections between your tenants' VPCs and other VPCs, accept or "
+                    "reject those addressed to tenants you approve for, rename, refresh and delete them, and "
+                    "read the history of every status change and every call made to the cloud. "
+                    "Authenticate with 'Authorization: Token <key>' or a session; writes accept an "
+                    'Idempotency-Key header; every failure answers {"error": {"code", "message", ...}}.'
+                ),
+                "schema": reverse("api:schema", request=request),
+                "docs": reverse("api:docs", request=request),
+                **links,
+            }
+        )

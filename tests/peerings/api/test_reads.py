@@ -168,7 +168,10 @@ def test_filter_by_tenant_id_or_project_id_on_either_side(api, home, me):
     assert _ids(api.get(URL, {"tenant": peer.pk})) == [to_peer.pk]
     assert _ids(api.get(URL, {"tenant": peer.project_id})) == [to_peer.pk]
     assert _ids(api.get(URL, {"tenant": stranger.project_id})) == [to_stranger.pk]
-    assert _ids(api.get(URL, {"tenant": "9" * 30})) == []
+    # An unknown tenant is a 400 naming the field, not an empty list (the issue "What a new user tripped on").
+    unknown = api.get(URL, {"tenant": "9" * 30})
+    assert unknown.status_code == 400
+    assert list(unknown.json()["error"]["fields"]) == ["tenant"]
 
 
 def test_filter_by_direction_relative_to_my_tenants(api, home):

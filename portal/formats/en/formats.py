@@ -1,0 +1,13 @@
+"""One way to write a time, in the pages and the admin alike, with its time zone.
+
+Django's ``en`` formats are replaced (``FORMAT_MODULE_PATH``): every aware datetime is shown in
+the user's zone (``accounts.middleware.TimeZoneMiddleware``) as ``2026-11-30 20:18:05 UTC``.
+"""
+
+DATETIME_FORMAT = "Y-m-d H:i:s T"
+SHORT_DATETIME_FORMAT = "Y-m-d H:i:s T"
+DATE_FORMAT = "Y-m-d"
+SHORT_DATE_FORMAT = "Y-m-d"
+TIME_FORMAT = "H:i:s"
+DATETIME_INPUT_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]
+DATE_INPUT_FORMATS = ["%Y-%m-%d"]

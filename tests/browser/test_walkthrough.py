@@ -1,0 +1,66 @@
+"""The README's "first five minutes", in a real browser, taking its screenshots.
+
+Screenshots go to ``SCREENSHOTS_DIR`` when it is set (``make screenshots`` sets ``docs/screenshots``),
+else to a temporary directory: the walk-through is tested either way.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.factories import MembershipFactory
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    target = Path(os.environ.get("SCREENSHOTS_DIR") or tmp_path)
+    target.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def snap(page: Page, shots: Path, name: str) -> None:
+    page.screenshot(path=str(shots / f"{name}.png"))
+    assert (shots / f"{name}.png").stat().st_size > 1000
+
+
+def test_first_five_minutes(
+    sign_in, shots, acme_member, acme_prod, acme_dev, globex_approver, globex_main, prod_web, globex_app
+):
+    MembershipFactory(user=acme_member, tenant=acme_dev)
+    alice = sign_in("alice")
+    alice.set_viewport_size({"width": 1280, "height": 800})
+    snap(alice, shots, "1-dashboard")
+
+    alice.get_by_role("link", name="Request a peering").first.click()
+    alice.get_by_label(re.compile(r"^Tenant")).select_option(label=acme_prod.name)
+    expect(alice.get_by_label("Your VPC")).to_contain_text("prod-web")
+    alice.get_by_label("Your VPC").select_option(label="prod-web — 10.1.0.0/16")
+    alice.get_by_label("Name").fill("web-to-globex")
+    alice.get_by_label("Peer tenant").select_option(label=f"{globex_main.name} ({globex_main.project_id})")
+    alice.get_by_role("region", name=f"VPCs of {globex_main.name}").get_by_role(
+        "button", name="globex-app"
+    ).click()
+    snap(alice, shots, "2-request-form")
+    alice.get_by_role("button", name="Request the peering").click()
+    expect(alice.get_by_role("heading", name="web-to-globex")).to_be_visible()
+    snap(alice, shots, "3-peering-pending")
+
+    alice.get_by_role("navigation", name="Main").get_by_role("link", name="Peerings").click()
+    expect(alice.get_by_role("link", name="web-to-globex")).to_be_visible()
+    snap(alice, shots, "4-peerings-list")
+
+    grace = sign_in("grace")
+    grace.set_viewport_size({"width": 1280, "height": 800})
+    grace.get_by_role("region", name="Waiting for your decision").get_by_role(
+        "link", name="web-to-globex"
+    ).click()
+    grace.get_by_role("button", name="Accept the peering").click()
+    expect(grace.get_by_role("status")).to_have_text("Peering accepted.")
+    snap(grace, shots, "5-peering-accepted")
