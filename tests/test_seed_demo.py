@@ -62,3 +62,11 @@ def test_seeded_tenants_can_call_the_simulator(live_server, settings):
         )
         vpcs = tenant_client(tenant).list_vpcs().data
         assert {v["id"] for v in vpcs} == {v["id"] for v in project["vpcs"]}
+
+
+def test_demo_users_have_email_addresses_in_the_json():
+    world = _seed_json()
+    emails = {u["username"]: u["email"] for u in world["users"]}
+    assert emails["bob"] == "bob@example.com"
+    assert all(emails.values())
+    assert get_user_model().objects.get(username="carol").email == emails["carol"]

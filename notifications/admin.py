@@ -1,0 +1,149 @@
+"""The outbox in the admin: events, deliveries with every attempt, webhooks, preferences."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.http import HttpRequest
+
+from notifications import delivery as sender
+from notifications.models import (
+    WEBHOOK_KINDS,
+    Delivery,
+    DeliveryAttempt,
+    Event,
+    EventKind,
+    NotificationPreference,
+    WebhookEndpoint,
+)
+from notifications.outbox import queue_delivery
+
+
+class ReadOnly:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class DeliveryAttemptInline(ReadOnly, admin.TabularInline):
+    model = DeliveryAttempt
+    fields = ["created_at", "ok", "status_code", "error", "response_body", "duration_ms"]
+    readonly_fields = fields
+    extra = 0
+
+
+class DeliveryInline(ReadOnly, admin.TabularInline):
+    model = Delivery
+    fields = ["channel", "address", "status", "attempts", "last_error", "sent_at"]
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ["id", "kind", "peering", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["peering__name", "peering__upstream_id"]
+    fields = ["kind", "peering", "status_change", "endpoint", "payload", "created_at"]
+    readonly_fields = fields
+    inlines = [DeliveryInline]
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ["id", "event", "channel", "address", "status", "attempts", "last_error", "sent_at"]
+    list_filter = ["status", "channel", "event__kind"]
+    search_fields = ["address", "recipient"]
+    fields = [
+        "event",
+        "channel",
+        "recipient",
+        "user",
+        "endpoint",
+        "address",
+        "status",
+        "attempts",
+        "last_error",
+        "next_attempt_at",
+        "sent_at",
+        "created_at",
+    ]
+    readonly_fields = fields
+    inlines = [DeliveryAttemptInline]
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(max_length=2048, assume_scheme="https", help_text="http:// or https:// only.")
+    secret = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Leave empty to keep the current secret (a new endpoint gets a generated one, shown once).",
+    )
+    events = forms.MultipleChoiceField(
+        choices=[(k.value, k.label) for k in WEBHOOK_KINDS],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: all of them.",
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["tenant", "url", "secret", "events", "is_active"]
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"]
+        if not sender.allowed_url(url):
+            raise forms.ValidationError("Only http:// and https:// URLs are called.")
+        return url
+
+    def clean_secret(self) -> Any:
+        value = self.cleaned_data.get("secret")
+        if value:
+            return value
+        if self.instance.pk:
+            return self.instance.secret
+        self.generated_secret = WebhookEndpoint.new_secret()
+        return self.generated_secret
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    form = WebhookEndpointForm
+    list_display = ["url", "tenant", "is_active", "created_at"]
+    list_filter = ["is_active", "tenant"]
+    actions = ["send_test_event"]
+
+    def save_model(self, request: HttpRequest, obj: WebhookEndpoint, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        generated = getattr(form, "generated_secret", None)
+        if generated:
+            messages.warning(request, f"The webhook's signing secret (shown once): {generated}")
+
+    @admin.action(description="Send a test event")
+    def send_test_event(self, request: HttpRequest, queryset: Any) -> None:
+        for endpoint in queryset:
+            with transaction.atomic():
+                event = Event.objects.create(
+                    kind=EventKind.TEST,
+                    endpoint=endpoint,
+                    payload={"message": "A test event from the portal.", "tenant": endpoint.tenant.name},
+                )
+                queue_delivery(event)
+        messages.success(
+            request, f"Test event queued for {queryset.count()} endpoint(s); see Deliveries for the answers."
+        )
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["user", "email_enabled", "updated_at"]
+    list_filter = ["email_enabled"]
