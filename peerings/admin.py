@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
-from peerings import permissions, workflow
+from peerings import export, permissions, workflow
 from peerings.admin_forms import PeeringActionForm, TenantAdminForm
 from peerings.choices import ChangeSource
 from peerings.exceptions import NotPermitted, PortalError
@@ -120,6 +120,21 @@ class ReadOnlyMixin:
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def _export_actions(columns: list[tuple[str, str]], name: str) -> list[Any]:
+    """Admin actions streaming the selected rows (or all the filtered ones) as CSV / JSON lines."""
+
+    def make(fmt: str, label: str) -> Any:
+        def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> Any:
+            return export.export_response(
+                queryset.order_by("-created_at", "-id"), columns, fmt=fmt, name=name
+            )
+
+        action.__name__ = f"export_{fmt}"
+        return admin.action(description=f"Export selected as {label}")(action)
+
+    return [make("csv", "CSV"), make("jsonl", "JSON lines")]
 
 
 def _pretty_json(value: Any) -> str:
@@ -404,6 +419,7 @@ class UpstreamCallAdmin(ReadOnlyMixin, admin.ModelAdmin):
         ("Timing", {"fields": ["duration_ms", "attempts", "correlation_id"]}),
     ]
     readonly_fields = ["request_body_pretty", "response_body_pretty"]
+    actions = _export_actions(export.CALL_COLUMNS, "calls")
 
     @admin.display(description="request body")
     def request_body_pretty(self, obj: UpstreamCall) -> str:
@@ -423,3 +439,4 @@ class StatusChangeAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_help_text = "Peering name or cloud id, reason"
     date_hierarchy = "created_at"
     fields = ["created_at", "peering", "old_status", "new_status", "actor", "source", "reason"]
+    actions = _export_actions(export.STATUS_CHANGE_COLUMNS, "status-changes")

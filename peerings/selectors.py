@@ -25,6 +25,7 @@ __all__ = [
     "user_tenants_with_role",
     "visible_calls",
     "visible_peerings",
+    "visible_status_changes",
 ]
 
 
@@ -111,5 +112,17 @@ def visible_calls(user: Any) -> QuerySet[UpstreamCall]:
     return (
         UpstreamCall.objects.filter(Q(tenant__in=user_tenant_ids(user)) | Q(peering__in=peerings))
         .select_related("acting_user", "tenant")
+        .order_by("-created_at", "-id")
+    )
+
+
+def visible_status_changes(user: Any) -> QuerySet[StatusChange]:
+    """Status changes of the peerings ``user`` sees (either side), newest first."""
+    if not _signed_in(user):
+        return StatusChange.objects.none()
+    peerings = Peering.objects.on_either_side(user_tenant_ids(user)).values("pk")
+    return (
+        StatusChange.objects.filter(peering__in=peerings)
+        .select_related("actor", "peering")
         .order_by("-created_at", "-id")
     )
