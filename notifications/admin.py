@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from notifications import delivery as sender
@@ -20,6 +21,21 @@ from notifications.models import (
     WebhookEndpoint,
 )
 from notifications.outbox import queue_delivery
+from peerings import selectors
+from peerings.admin_scope import TenantScopedAdmin, TenantScopedInline, sees_all, within_walls
+from peerings.models import Membership
+
+
+def deliveries_within_walls(queryset: QuerySet, user: Any, prefix: str = "") -> QuerySet:
+    if sees_all(user):
+        return queryset
+    tenants = selectors.user_tenant_ids(user)
+    webhook = Q(**{f"{prefix}channel": "webhook", f"{prefix}endpoint__tenant__in": tenants})
+    email = Q(**{f"{prefix}channel": "email"}) & (
+        Q(**{f"{prefix}event__peering__requester_tenant__in": tenants})
+        | Q(**{f"{prefix}event__peering__accepter_tenant__in": tenants})
+    )
+    return queryset.filter(webhook | email)
 
 
 class ReadOnly:
@@ -40,8 +56,12 @@ class DeliveryAttemptInline(ReadOnly, admin.TabularInline):
     extra = 0
 
 
-class DeliveryInline(ReadOnly, admin.TabularInline):
+class DeliveryInline(ReadOnly, TenantScopedInline, admin.TabularInline):
     model = Delivery
+
+    def scope(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return deliveries_within_walls(queryset, request.user)
+
     fields = ["channel", "address", "status", "attempts", "last_error", "sent_at"]
     readonly_fields = fields
     extra = 0
@@ -49,7 +69,8 @@ class DeliveryInline(ReadOnly, admin.TabularInline):
 
 
 @admin.register(Event)
-class EventAdmin(ReadOnly, admin.ModelAdmin):
+class EventAdmin(ReadOnly, TenantScopedAdmin):
+    tenant_scope = ("peering__requester_tenant", "peering__accepter_tenant", "endpoint__tenant")
     list_display = ["id", "kind", "peering", "created_at"]
     list_filter = ["kind"]
     search_fields = ["peering__name", "peering__upstream_id"]
@@ -59,7 +80,10 @@ class EventAdmin(ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnly, admin.ModelAdmin):
+class DeliveryAdmin(ReadOnly, TenantScopedAdmin):
+    def scope(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return deliveries_within_walls(queryset, request.user)
+
     list_display = ["id", "event", "channel", "address", "status", "attempts", "last_error", "sent_at"]
     list_filter = ["status", "channel", "event__kind"]
     search_fields = ["address", "recipient"]
@@ -116,10 +140,11 @@ class WebhookEndpointForm(forms.ModelForm):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):
+class WebhookEndpointAdmin(TenantScopedAdmin):
     form = WebhookEndpointForm
+    tenant_scope = ("tenant",)
     list_display = ["url", "tenant", "is_active", "created_at"]
-    list_filter = ["is_active", "tenant"]
+    list_filter = ["is_active", ("tenant", admin.RelatedOnlyFieldListFilter)]
     actions = ["send_test_event"]
 
     def save_model(self, request: HttpRequest, obj: WebhookEndpoint, form: Any, change: bool) -> None:
@@ -144,6 +169,18 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(NotificationPreference)
-class NotificationPreferenceAdmin(admin.ModelAdmin):
+class NotificationPreferenceAdmin(TenantScopedAdmin):
+    """Preferences of the users of the staff member's tenants."""
+
     list_display = ["user", "email_enabled", "updated_at"]
     list_filter = ["email_enabled"]
+    raw_id_fields = ["user"]
+
+    def scope(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if sees_all(request.user):
+            return queryset
+        users = within_walls(Membership.objects.all(), request.user, ("tenant",)).values("user_id")
+        return queryset.filter(user__in=users)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return sees_all(request.user) and super().has_add_permission(request)

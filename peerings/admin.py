@@ -20,6 +20,7 @@ from django.utils.html import format_html
 
 from peerings import export, permissions, workflow
 from peerings.admin_forms import PeeringActionForm, TenantAdminForm
+from peerings.admin_scope import TenantScopedAdmin, sees_all
 from peerings.choices import ChangeSource
 from peerings.exceptions import NotPermitted, PortalError
 from peerings.models import Membership, Peering, StatusChange, Tenant, UpstreamCall
@@ -157,9 +158,14 @@ class MembershipInline(admin.TabularInline):
         return super().get_queryset(request).select_related("user")
 
 
+#: A tenant filter offering only the tenants the (scoped) changelist holds.
+ONLY_SEEN = admin.RelatedOnlyFieldListFilter
+
+
 @admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(TenantScopedAdmin):
     form = TenantAdminForm
+    tenant_scope = ("pk",)
     list_display = ["name", "project_id", "region", "endpoint_display", "member_count", "created_at"]
     list_filter = ["region"]
     search_fields = ["name", "project_id"]
@@ -181,6 +187,10 @@ class TenantAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Tenant]:
         return super().get_queryset(request).annotate(member_count=Count("memberships"))
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A new tenant has no members yet: staff tied to tenants could not see it.
+        return sees_all(request.user) and super().has_add_permission(request)
+
     @admin.display(description="members", ordering="member_count")
     def member_count(self, obj: Tenant) -> int:
         return obj.member_count
@@ -191,9 +201,10 @@ class TenantAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(TenantScopedAdmin):
+    tenant_scope = ("tenant",)
     list_display = ["user", "tenant", "role", "created_at"]
-    list_filter = ["role", "tenant"]
+    list_filter = ["role", ("tenant", ONLY_SEEN)]
     list_select_related = ["user", "tenant"]
     search_fields = ["user__username", "user__email", "tenant__name"]
     autocomplete_fields = ["user", "tenant"]
@@ -237,11 +248,12 @@ class UpstreamCallInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Peering)
-class PeeringAdmin(admin.ModelAdmin):
+class PeeringAdmin(TenantScopedAdmin):
     """Peerings as the portal mirrors them; every change goes through the workflow's actions."""
 
+    tenant_scope = ("requester_tenant", "accepter_tenant")
     list_display = ["name", "status", "requester", "accepter", "requested_by", "created_at"]
-    list_filter = ["status", "requester_tenant", "accepter_tenant"]
+    list_filter = ["status", ("requester_tenant", ONLY_SEEN), ("accepter_tenant", ONLY_SEEN)]
     list_select_related = ["requester_tenant", "accepter_tenant", "requested_by"]
     search_fields = ["name", "upstream_id", "requester_vpc_id", "accepter_vpc_id"]
     search_help_text = "Name, cloud peering id or VPC id"
@@ -383,7 +395,8 @@ class CallOutcomeFilter(admin.SimpleListFilter):
 
 
 @admin.register(UpstreamCall)
-class UpstreamCallAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class UpstreamCallAdmin(ReadOnlyMixin, TenantScopedAdmin):
+    tenant_scope = ("tenant", "peering__requester_tenant", "peering__accepter_tenant")
     list_display = [
         "created_at",
         "operation",
@@ -396,7 +409,7 @@ class UpstreamCallAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "duration_ms",
         "correlation_id",
     ]
-    list_filter = ["operation", CallOutcomeFilter, "status_code", "tenant"]
+    list_filter = ["operation", CallOutcomeFilter, "status_code", ("tenant", ONLY_SEEN)]
     list_select_related = ["tenant", "peering", "acting_user"]
     search_fields = ["=correlation_id", "=cloud_request_id", "peering__name", "peering__upstream_id", "url"]
     search_help_text = "Correlation id, cloud request id, peering name or id, URL"
@@ -431,9 +444,15 @@ class UpstreamCallAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(StatusChange)
-class StatusChangeAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class StatusChangeAdmin(ReadOnlyMixin, TenantScopedAdmin):
+    tenant_scope = ("peering__requester_tenant", "peering__accepter_tenant")
     list_display = ["created_at", "peering", "old_status", "new_status", "actor", "source", "reason"]
-    list_filter = ["new_status", "source", "peering__requester_tenant", "peering__accepter_tenant"]
+    list_filter = [
+        "new_status",
+        "source",
+        ("peering__requester_tenant", ONLY_SEEN),
+        ("peering__accepter_tenant", ONLY_SEEN),
+    ]
     list_select_related = ["peering", "actor"]
     search_fields = ["peering__name", "peering__upstream_id", "reason"]
     search_help_text = "Peering name or cloud id, reason"
