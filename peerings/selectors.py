@@ -10,11 +10,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import F, FilteredRelation, Q, QuerySet
+from django.db.models.functions import Coalesce
 
-from peerings.choices import Role
+from peerings.choices import PeeringStatus, Role
 from peerings.models import Membership, Peering, StatusChange, Tenant, UpstreamCall
 
 __all__ = [
+    "awaiting_decision",
     "membership_role",
     "peering_calls",
     "peering_status_changes",
@@ -125,4 +127,19 @@ def visible_status_changes(user: Any) -> QuerySet[StatusChange]:
         StatusChange.objects.filter(peering__in=peerings)
         .select_related("actor", "peering")
         .order_by("-created_at", "-id")
+    )
+
+
+PENDING_ACCEPTANCE = PeeringStatus.PENDING_ACCEPTANCE
+
+
+def awaiting_decision(user: Any) -> QuerySet[Peering]:
+    """Peerings pending acceptance addressed to a tenant ``user`` approves for, oldest first."""
+    if not _signed_in(user):
+        return Peering.objects.none()
+    approves = Membership.objects.filter(user=user, role=Role.APPROVER).values("tenant_id")
+    return (
+        visible_peerings(user)
+        .filter(status=PENDING_ACCEPTANCE, accepter_tenant__in=approves)
+        .order_by(Coalesce("upstream_created_at", "created_at"), "id")
     )
