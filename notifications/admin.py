@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from notifications import delivery as sender
 from notifications.models import (
     WEBHOOK_KINDS,
+    Channel,
     Delivery,
     DeliveryAttempt,
     Event,
@@ -26,14 +27,14 @@ from peerings.admin_scope import TenantScopedAdmin, TenantScopedInline, sees_all
 from peerings.models import Membership
 
 
-def deliveries_within_walls(queryset: QuerySet, user: Any, prefix: str = "") -> QuerySet:
+def deliveries_within_walls(queryset: QuerySet, user: Any) -> QuerySet:
+    """Webhook deliveries: the endpoint's tenant's staff; e-mails: the staff of the peering's tenants."""
     if sees_all(user):
         return queryset
     tenants = selectors.user_tenant_ids(user)
-    webhook = Q(**{f"{prefix}channel": "webhook", f"{prefix}endpoint__tenant__in": tenants})
-    email = Q(**{f"{prefix}channel": "email"}) & (
-        Q(**{f"{prefix}event__peering__requester_tenant__in": tenants})
-        | Q(**{f"{prefix}event__peering__accepter_tenant__in": tenants})
+    webhook = Q(channel=Channel.WEBHOOK, endpoint__tenant__in=tenants)
+    email = Q(channel=Channel.EMAIL) & (
+        Q(event__peering__requester_tenant__in=tenants) | Q(event__peering__accepter_tenant__in=tenants)
     )
     return queryset.filter(webhook | email)
 
@@ -58,14 +59,13 @@ class DeliveryAttemptInline(ReadOnly, admin.TabularInline):
 
 class DeliveryInline(ReadOnly, TenantScopedInline, admin.TabularInline):
     model = Delivery
-
-    def scope(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        return deliveries_within_walls(queryset, request.user)
-
     fields = ["channel", "address", "status", "attempts", "last_error", "sent_at"]
     readonly_fields = fields
     extra = 0
     show_change_link = True
+
+    def scope(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return deliveries_within_walls(queryset, request.user)
 
 
 @admin.register(Event)

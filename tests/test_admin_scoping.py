@@ -61,12 +61,24 @@ def world():
         "event": ([shared_event], [private_event, globex_test]),
         "delivery": (
             [
-                delivery(shared_event, "webhook", f"webhook:{acme_hook.pk}", endpoint=acme_hook),
+                delivery(
+                    shared_event,
+                    "webhook",
+                    f"webhook:{acme_hook.pk}",
+                    endpoint=acme_hook,
+                    address=acme_hook.url,
+                ),
                 delivery(shared_event, "email", f"user:{gina.user.pk}", user=gina.user),
             ],
             [
                 # the same shared event, to globex's webhook: globex's business only
-                delivery(shared_event, "webhook", f"webhook:{globex_hook.pk}", endpoint=globex_hook),
+                delivery(
+                    shared_event,
+                    "webhook",
+                    f"webhook:{globex_hook.pk}",
+                    endpoint=globex_hook,
+                    address=globex_hook.url,
+                ),
                 delivery(private_event, "email", f"user:{gina.user.pk}", user=gina.user),
             ],
         ),
@@ -166,3 +178,13 @@ def test_actions_never_reach_rows_outside(world, client, django_capture_on_commi
     )
     assert response.status_code == 302
     assert hidden_peering.upstream_calls.count() == calls  # nothing was sent for it
+
+
+def test_an_events_page_shows_only_the_deliveries_within_the_walls(world, client, admin_client):
+    shared_event = world["rows"]["event"][0][0]
+    client.force_login(world["staff"])
+    page = client.get(url("event", "change", shared_event.pk)).content.decode()
+    assert "https://acme.test/hook" in page
+    assert "https://globex.test/hook" not in page  # globex's webhook delivery of the same event
+    page = admin_client.get(url("event", "change", shared_event.pk)).content.decode()
+    assert "https://globex.test/hook" in page
