@@ -177,6 +177,7 @@ def _seed_user(username: str, is_superuser: bool, roles: dict[str, str]) -> dict
         )
     return {
         "username": username,
+        "email": user.email,
         "password": DEMO_PASSWORD,
         "is_superuser": is_superuser,
         "roles": [{"tenant": t, "role": str(r)} for t, r in roles.items()],

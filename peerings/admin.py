@@ -19,8 +19,9 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
-from peerings import permissions, workflow
+from peerings import export, permissions, workflow
 from peerings.admin_forms import PeeringActionForm, TenantAdminForm
+from peerings.admin_scope import TenantScopedAdmin, sees_all
 from peerings.choices import ChangeSource
 from peerings.exceptions import NotPermitted, PortalError
 from peerings.models import Membership, Peering, StatusChange, Tenant, UpstreamCall
@@ -124,6 +125,21 @@ class ReadOnlyMixin:
         return False
 
 
+def _export_actions(columns: list[tuple[str, str]], name: str) -> list[Any]:
+    """Admin actions streaming the selected rows (or all the filtered ones) as CSV / JSON lines."""
+
+    def make(fmt: str, label: str) -> Any:
+        def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> Any:
+            return export.export_response(
+                queryset.order_by("-created_at", "-id"), columns, fmt=fmt, name=name
+            )
+
+        action.__name__ = f"export_{fmt}"
+        return admin.action(description=f"Export selected as {label}")(action)
+
+    return [make("csv", "CSV"), make("jsonl", "JSON lines")]
+
+
 def _pretty_json(value: Any) -> str:
     if value is None:
         return "—"
@@ -144,9 +160,14 @@ class MembershipInline(admin.TabularInline):
         return super().get_queryset(request).select_related("user")
 
 
+#: A tenant filter offering only the tenants the (scoped) changelist holds.
+ONLY_SEEN = admin.RelatedOnlyFieldListFilter
+
+
 @admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(TenantScopedAdmin):
     form = TenantAdminForm
+    tenant_scope = ("pk",)
     list_display = ["name", "project_id", "region", "endpoint_display", "member_count", "created_at"]
     list_filter = ["region"]
     search_fields = ["name", "project_id"]
@@ -168,6 +189,10 @@ class TenantAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Tenant]:
         return super().get_queryset(request).annotate(member_count=Count("memberships"))
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A new tenant has no members yet: staff tied to tenants could not see it.
+        return sees_all(request.user) and super().has_add_permission(request)
+
     @admin.display(description="members", ordering="member_count")
     def member_count(self, obj: Tenant) -> int:
         return obj.member_count
@@ -178,9 +203,10 @@ class TenantAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(TenantScopedAdmin):
+    tenant_scope = ("tenant",)
     list_display = ["user", "tenant", "role", "created_at"]
-    list_filter = ["role", "tenant"]
+    list_filter = ["role", ("tenant", ONLY_SEEN)]
     list_select_related = ["user", "tenant"]
     search_fields = ["user__username", "user__email", "tenant__name"]
     autocomplete_fields = ["user", "tenant"]
@@ -245,12 +271,13 @@ class UpstreamCallInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Peering)
-class PeeringAdmin(admin.ModelAdmin):
+class PeeringAdmin(TenantScopedAdmin):
     """Peerings as the portal mirrors them; every change goes through the workflow's actions."""
 
+    tenant_scope = ("requester_tenant", "accepter_tenant")
     list_display = ["name", "status", "requester", "accepter", "requested_by", "created_at"]
     list_per_page = 50  # the table fits a 1366-pixel screen and pages (tests/browser/test_pages.py)
-    list_filter = ["status", "requester_tenant", "accepter_tenant"]
+    list_filter = ["status", ("requester_tenant", ONLY_SEEN), ("accepter_tenant", ONLY_SEEN)]
     list_select_related = ["requester_tenant", "accepter_tenant", "requested_by"]
     search_fields = [
         "name",
@@ -417,7 +444,8 @@ class CallOutcomeFilter(admin.SimpleListFilter):
 
 
 @admin.register(UpstreamCall)
-class UpstreamCallAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class UpstreamCallAdmin(ReadOnlyMixin, TenantScopedAdmin):
+    tenant_scope = ("tenant", "peering__requester_tenant", "peering__accepter_tenant")
     # Fits a 1366-pixel screen: the method goes with the operation, the correlation id is shortened.
     list_display = [
         "created_at",
@@ -431,7 +459,7 @@ class UpstreamCallAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "correlation",
     ]
     list_per_page = 50
-    list_filter = ["operation", CallOutcomeFilter, "status_code", "tenant"]
+    list_filter = ["operation", CallOutcomeFilter, "status_code", ("tenant", ONLY_SEEN)]
     list_select_related = ["tenant", "peering", "acting_user"]
     search_fields = ["=correlation_id", "=cloud_request_id", "peering__name", "peering__upstream_id", "url"]
     search_help_text = "Correlation id, cloud request id, peering name or id, URL"
@@ -454,6 +482,7 @@ class UpstreamCallAdmin(ReadOnlyMixin, admin.ModelAdmin):
         ("Timing", {"fields": ["duration_ms", "attempts", "correlation_id"]}),
     ]
     readonly_fields = ["request_body_pretty", "response_body_pretty"]
+    actions = _export_actions(export.CALL_COLUMNS, "calls")
 
     @admin.display(description="correlation id", ordering="correlation_id")
     def correlation(self, obj: UpstreamCall) -> str:
@@ -470,12 +499,19 @@ class UpstreamCallAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(StatusChange)
-class StatusChangeAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class StatusChangeAdmin(ReadOnlyMixin, TenantScopedAdmin):
+    tenant_scope = ("peering__requester_tenant", "peering__accepter_tenant")
     list_display = ["created_at", "peering", "old_status", "new_status", "actor", "source", "reason"]
     list_per_page = 50
-    list_filter = ["new_status", "source", "peering__requester_tenant", "peering__accepter_tenant"]
+    list_filter = [
+        "new_status",
+        "source",
+        ("peering__requester_tenant", ONLY_SEEN),
+        ("peering__accepter_tenant", ONLY_SEEN),
+    ]
     list_select_related = ["peering", "actor"]
     search_fields = ["peering__name", "peering__upstream_id", "reason"]
     search_help_text = "Peering name or cloud id, reason"
     date_hierarchy = "created_at"
     fields = ["created_at", "peering", "old_status", "new_status", "actor", "source", "reason"]
+    actions = _export_actions(export.STATUS_CHANGE_COLUMNS, "status-changes")

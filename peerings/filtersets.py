@@ -12,14 +12,15 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from peerings import selectors
-from peerings.choices import CallOperation, PeeringStatus
-from peerings.models import Peering, Tenant, UpstreamCall
+from peerings.choices import CallOperation, ChangeSource, PeeringStatus
+from peerings.models import Peering, StatusChange, Tenant, UpstreamCall
 from peerings.validation import ORDERING_UNKNOWN, TENANT_FILTER_UNKNOWN
 
 __all__ = [
     "CREATED_ALIAS",
     "PeeringFilterSet",
     "StableOrderingFilter",
+    "StatusChangeFilterSet",
     "UpstreamCallFilterSet",
     "with_created",
 ]
@@ -187,3 +188,37 @@ class UpstreamCallFilterSet(filters.FilterSet):
     ) -> QuerySet[UpstreamCall]:
         failed = Q(status_code__isnull=True) | Q(status_code__gte=400)
         return queryset.filter(failed) if value else queryset.exclude(failed)
+
+
+class StatusChangeFilterSet(filters.FilterSet):
+    peering = filters.NumberFilter(field_name="peering_id", min_value=1, help_text="A peering's portal id.")
+    tenant = filters.CharFilter(
+        method="filter_tenant",
+        max_length=64,
+        help_text="Either side of the peering: a tenant's portal id or project id.",
+    )
+    new_status = filters.MultipleChoiceFilter(choices=PeeringStatus.choices)
+    source = filters.MultipleChoiceFilter(choices=ChangeSource.choices)
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    ordering = StableOrderingFilter(
+        fields=(("created_at", "created_at"),),
+        help_text="created_at; prefix - for descending. Ties go by id.",
+    )
+
+    class Meta:
+        model = StatusChange
+        fields = ["peering", "tenant", "new_status", "source", "created_after", "created_before"]
+
+    def filter_tenant(
+        self, queryset: QuerySet[StatusChange], name: str, value: str
+    ) -> QuerySet[StatusChange]:
+        return queryset.filter(
+            _tenant_q(
+                (
+                    ("peering__requester_project_id", "peering__requester_tenant_id"),
+                    ("peering__accepter_project_id", "peering__accepter_tenant_id"),
+                ),
+                value,
+            )
+        )

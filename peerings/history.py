@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.dispatch import Signal
+
 from peerings.models import Peering, StatusChange, Tenant, UpstreamCall
 from peerings.storable import storable
 
 if TYPE_CHECKING:
     from peerings.cloud import CallRecord
 
-__all__ = ["record_call", "record_status_change"]
+__all__ = ["record_call", "record_status_change", "status_changed"]
+
+#: Sent by :func:`record_status_change` with ``change`` (the new :class:`StatusChange`), inside
+#: the workflow's transaction: a receiver's writes commit or roll back with the change
+#: (the notifications outbox connects here).
+status_changed = Signal()
 
 
 def _text(value: str, limit: int | None = None) -> str:
@@ -56,7 +63,7 @@ def record_status_change(
 ) -> StatusChange:
     """Save one status change of ``peering``."""
     user = actor if getattr(actor, "is_authenticated", False) else None
-    return StatusChange.objects.create(
+    change = StatusChange.objects.create(
         peering=peering,
         old_status=old_status,
         new_status=new_status,
@@ -64,3 +71,5 @@ def record_status_change(
         reason=reason,
         source=source,
     )
+    status_changed.send(sender=StatusChange, change=change)
+    return change

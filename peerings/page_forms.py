@@ -162,3 +162,26 @@ class DecisionForm(forms.Form):
     def fields_keys(self) -> list[str]:
         """The posted names of the form's fields (with their prefix)."""
         return [self.add_prefix(name) for name in self.fields]
+
+
+class BulkDecisionForm(forms.Form):
+    """The approver's queue: one decision and one reason for the selected peerings."""
+
+    action = forms.ChoiceField(choices=[(Action.ACCEPT, "Accept"), (Action.REJECT, "Reject")])
+    reason = forms.CharField(
+        max_length=REASON_MAX_LENGTH,
+        required=False,
+        label="Reason (required to reject)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    peerings = forms.TypedMultipleChoiceField(coerce=int, error_messages={"required": "Select a peering."})
+
+    def __init__(self, *args: Any, choices: Iterable[int] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["peerings"].choices = [(pk, str(pk)) for pk in choices]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("action") == Action.REJECT and not (data.get("reason") or "").strip():
+            self.add_error("reason", REASON_REQUIRED)
+        return data

@@ -10,11 +10,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import F, FilteredRelation, Q, QuerySet
+from django.db.models.functions import Coalesce
 
-from peerings.choices import Role
+from peerings.choices import PeeringStatus, Role
 from peerings.models import Membership, Peering, StatusChange, Tenant, UpstreamCall
 
 __all__ = [
+    "awaiting_decision",
     "known_tenants",
     "membership_role",
     "peering_calls",
@@ -26,6 +28,7 @@ __all__ = [
     "user_tenants_with_role",
     "visible_calls",
     "visible_peerings",
+    "visible_status_changes",
 ]
 
 
@@ -121,4 +124,31 @@ def visible_calls(user: Any) -> QuerySet[UpstreamCall]:
         UpstreamCall.objects.filter(Q(tenant__in=user_tenant_ids(user)) | Q(peering__in=peerings))
         .select_related("acting_user", "tenant")
         .order_by("-created_at", "-id")
+    )
+
+
+def visible_status_changes(user: Any) -> QuerySet[StatusChange]:
+    """Status changes of the peerings ``user`` sees (either side), newest first."""
+    if not _signed_in(user):
+        return StatusChange.objects.none()
+    peerings = Peering.objects.on_either_side(user_tenant_ids(user)).values("pk")
+    return (
+        StatusChange.objects.filter(peering__in=peerings)
+        .select_related("actor", "peering")
+        .order_by("-created_at", "-id")
+    )
+
+
+PENDING_ACCEPTANCE = PeeringStatus.PENDING_ACCEPTANCE
+
+
+def awaiting_decision(user: Any) -> QuerySet[Peering]:
+    """Peerings pending acceptance addressed to a tenant ``user`` approves for, oldest first."""
+    if not _signed_in(user):
+        return Peering.objects.none()
+    approves = Membership.objects.filter(user=user, role=Role.APPROVER).values("tenant_id")
+    return (
+        visible_peerings(user)
+        .filter(status=PENDING_ACCEPTANCE, accepter_tenant__in=approves)
+        .order_by(Coalesce("upstream_created_at", "created_at"), "id")
     )

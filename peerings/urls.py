@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("peerings/", views.PeeringListView.as_view(), name="list"),
     path("peerings/new/", views.PeeringRequestView.as_view(), name="request"),
+    path("queue/", views.DecisionQueueView.as_view(), name="queue"),
     path("peerings/<int:pk>/", views.PeeringDetailView.as_view(), name="detail"),
     path("peerings/<int:pk>/edit/", views.PeeringEditView.as_view(), name="edit"),
     path("peerings/<int:pk>/accept/", views.PeeringDecideView.as_view(action=Action.ACCEPT), name="accept"),

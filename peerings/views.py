@@ -10,14 +10,17 @@ messages. Views never call the cloud client; the VPC select reads through
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views import View
 from django.views.generic import ListView, TemplateView
@@ -27,11 +30,12 @@ from peerings.choices import ChangeSource, PeeringStatus, Role
 from peerings.exceptions import CloudError, CloudUnavailable, PortalError, RequestInvalid
 from peerings.filtersets import PeeringFilterSet, with_created
 from peerings.models import Peering, Tenant
-from peerings.page_forms import DecisionForm, PeeringEditForm, PeeringRequestForm
+from peerings.page_forms import BulkDecisionForm, DecisionForm, PeeringEditForm, PeeringRequestForm
 from peerings.permissions import Action
 
 __all__ = [
     "DashboardView",
+    "DecisionQueueView",
     "PeeringDecideView",
     "PeeringDeleteView",
     "PeeringDetailView",
@@ -130,6 +134,76 @@ class PeeringListView(LoginRequiredMixin, ListView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         mine = set(selectors.user_roles(self.request.user))
         return super().get_context_data(filter_form=self.filterset.form, my_tenant_ids=mine, **kwargs)
+
+
+class DecisionQueueView(LoginRequiredMixin, View):
+    """Everything waiting for the user's decision, oldest first, with the time left before the
+    cloud expires it; accept or reject several at once with one reason (each through the workflow).
+    """
+
+    template_name = "peerings/queue.html"
+
+    def rows(self) -> list[dict[str, Any]]:
+        user = self.request.user
+        actor = permissions.Actor.of(user)
+        lifetime = timedelta(seconds=settings.PENDING_EXPIRY_SECONDS)
+        now = timezone.now()
+        rows = []
+        for peering in selectors.awaiting_decision(user):
+            expires_at = (peering.upstream_created_at or peering.created_at) + lifetime
+            allowed = permissions.allowed_actions(peering, actor)
+            rows.append(
+                {
+                    "peering": peering,
+                    "expires_at": expires_at,
+                    "expired": expires_at <= now,
+                    "urgent": expires_at - now <= timedelta(seconds=settings.PENDING_EXPIRY_WARNING_SECONDS),
+                    "can_decide": Action.ACCEPT in allowed or Action.REJECT in allowed,
+                    "allowed": allowed,
+                }
+            )
+        return rows
+
+    def render_queue(self, form: BulkDecisionForm | None = None, rows: list | None = None) -> HttpResponse:
+        rows = self.rows() if rows is None else rows
+        form = form or BulkDecisionForm(choices=[r["peering"].pk for r in rows])
+        return render(self.request, self.template_name, {"rows": rows, "form": form})
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self.render_queue()
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        rows = self.rows()
+        by_pk = {r["peering"].pk: r["peering"] for r in rows}
+        form = BulkDecisionForm(request.POST, choices=by_pk)
+        if not form.is_valid():
+            return self.render_queue(form, rows)
+        action = Action(form.cleaned_data["action"])
+        reason = form.cleaned_data["reason"].strip()
+        done, failed = [], []
+        for pk in form.cleaned_data["peerings"]:
+            peering = by_pk[pk]
+            try:
+                workflow.peering_decide(
+                    peering=peering,
+                    acting_user=request.user,
+                    action=action,
+                    reason=reason,
+                    source=ChangeSource.USER,
+                )
+            except CloudError as exc:
+                failed.append(f"{peering.name}: {describe_cloud_error(exc)}")
+            except PortalError as exc:
+                failed.append(f"{peering.name}: {exc}")
+            else:
+                done.append(peering.name)
+        if done:
+            messages.success(
+                request, f"{action.past.capitalize()} {len(done)} peering(s): {', '.join(done)}."
+            )
+        for line in failed:
+            messages.error(request, line)
+        return redirect("peerings:queue")
 
 
 # --- The request form ---------------------------------------------------------------------------

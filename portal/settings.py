@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "peerings",
+    "notifications",
 ]
 if VPC_SIMULATOR_ENABLED:
     # The demo only with the simulator; first, so that its runserver (Nagle off, see
@@ -115,6 +116,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "peerings.context_processors.decision_queue",
             ],
         },
     },
@@ -263,6 +265,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "peerings.purge_idempotency_keys",
         "schedule": env.float("IDEMPOTENCY_PURGE_INTERVAL", default=3600.0),
     },
+    "redeliver-notifications": {
+        "task": "notifications.redeliver",
+        "schedule": env.float("NOTIFICATIONS_REDELIVER_INTERVAL", default=300.0),
+    },
 }
 #: How long a job's lease lasts without being extended (a crashed run frees it after this).
 JOB_LOCK_TTL_SECONDS = env.int("JOB_LOCK_TTL_SECONDS", default=600)
@@ -409,3 +415,16 @@ AXES_CLIENT_IP_CALLABLE = "portal.middleware.client_ip"
 # Proxies in front of the portal that append to X-Forwarded-For (0: the peer's address counts).
 TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
 AXES_VERBOSE = False
+
+# --- Notifications: e-mail and outbound webhooks (notifications/) -------------------
+# EMAIL_URL: consolemail:// (default), smtp+tls://user:password@host:587, filemail:///path ...
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="VPC peering portal <portal@localhost>")
+#: The portal's public base URL, for the links in e-mails.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+#: Delivery attempts of one e-mail or webhook call before it is left as failed.
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=6)
+#: First retry delay in seconds; doubled on every further attempt (capped at an hour).
+NOTIFICATIONS_RETRY_BACKOFF = env.float("NOTIFICATIONS_RETRY_BACKOFF", default=30.0)
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=5.0)
+NOTIFICATIONS_SWEEP_BATCH = env.int("NOTIFICATIONS_SWEEP_BATCH", default=500)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/v1/", include("peerings.api.urls", namespace="api")),
     path("accounts/preferences/", PreferencesView.as_view(), name="preferences"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("notifications/", include("notifications.urls")),
     path("", include("peerings.urls")),
 ]
 

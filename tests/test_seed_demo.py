@@ -73,3 +73,11 @@ def test_json_gives_tenant_ids_and_vpc_names_and_keeps_every_earlier_key():
     acme_prod = next(t for t in world["tenants"] if t["name"] == "Acme Production")
     assert [v["name"] for v in acme_prod["vpcs"]] == ["prod-web", "prod-data"]
     assert {"id", "cidr"} <= set(acme_prod["vpcs"][0])
+
+
+def test_demo_users_have_email_addresses_in_the_json():
+    world = _seed_json()
+    emails = {u["username"]: u["email"] for u in world["users"]}
+    assert emails["bob"] == "bob@example.com"
+    assert all(emails.values())
+    assert get_user_model().objects.get(username="carol").email == emails["carol"]

@@ -20,10 +20,11 @@ or ``peerings.selectors``, so the test checks them rather than repeats them:
   or the refusal as an error message on the peering's page (pages, admin) — and nothing
   is sent to the cloud; an allowed verb reaches the cloud (``workflow.tenant_client`` is
   replaced: nothing leaves the process) with the keys of the user's own side;
-* the admin shows staff with its model permissions, and superusers, every row (read-only:
-  the history and the peering mirror cannot be changed there), but its workflow actions
-  apply tenant roles to them too; staff without the permissions get 403, other users the
-  admin's sign-in.
+* the admin shows superusers every row, and staff with its model permissions only the rows
+  of their own tenants (another tenant's row is "not found": a redirect to the admin's index)
+  — read-only: the history and the peering mirror cannot be changed there — and its workflow
+  actions apply tenant roles to them too; staff without the permissions get 403, other users
+  the admin's sign-in.
 
 Besides, no page or API answer a role gets ever contains the marker (name, correlation id,
 reason) of an object it may not see.
@@ -89,9 +90,11 @@ class RoleSpec:
 
     @property
     def admin(self) -> str:
-        """What the admin is to this role: ``all`` rows, ``forbidden`` (403) or ``login``."""
-        if self.superuser or (self.staff and self.perms):
+        """What the admin is to this role: ``all`` rows, ``own`` tenants' rows, ``forbidden``, ``login``."""
+        if self.superuser:
             return "all"
+        if self.staff and self.perms:
+            return "own"
         return "forbidden" if self.staff else "login"
 
 
@@ -522,10 +525,18 @@ def expect_admin_gate(role: str) -> Answer | None:
     return None
 
 
+def admin_hides(role: str, kind: str, key: str) -> bool:
+    """Whether the admin hides this row from ``role`` (staff see their own tenants' rows only)."""
+    return ROLES[role].admin == "own" and not visible(role, kind, key)
+
+
 def expect_admin(role: str, peering: str, verb: str) -> Answer:
     gate = expect_admin_gate(role)
     if gate is not None:
         return gate
+    if admin_hides(role, "peering", peering) and verb not in ("update", "delete row"):
+        # Not found: the change pages redirect to the index; an action finds nothing selected.
+        return Answer(302, [] if verb in ADMIN_ACTIONS else None)
     if verb in ("read", "history"):  # every peering, with its history, read-only
         return Answer(200)
     if verb in ("update", "delete row"):
@@ -585,7 +596,7 @@ def expect_tenant(role: str, tenant: str, verb: str) -> Answer:
     spec = ROLES[role]
     mine = visible(role, "tenant", tenant)
     if verb == "admin read":
-        return expect_admin_gate(role) or Answer(200)
+        return expect_admin_gate(role) or Answer(302 if admin_hides(role, "tenant", tenant) else 200)
     if verb.startswith("api"):
         if not spec.signed_in:
             return Answer(401)
@@ -698,7 +709,10 @@ CALL_VERBS = ["api read", "api update", "api delete", "admin read", "admin updat
 
 def expect_call(role: str, call: str, verb: str) -> Answer:
     if verb.startswith("admin"):
-        return expect_admin_gate(role) or Answer(200 if verb == "admin read" else 403)
+        gate = expect_admin_gate(role)
+        if gate is None and verb == "admin read" and admin_hides(role, "call", call):
+            return Answer(302)
+        return gate or Answer(200 if verb == "admin read" else 403)
     if not ROLES[role].signed_in:
         return Answer(401)
     if verb != "api read":
@@ -797,7 +811,7 @@ def expect_list(role: str, name: str) -> Answer:
     front, _, kind = LISTS[name]
     if front == "admin":
         gate = expect_admin_gate(role)
-        rows = [row_marker(kind, key) for key in ROW_KEYS[kind]]  # every row, whoever's
+        rows = [row_marker(kind, key) for key in ROW_KEYS[kind] if not admin_hides(role, kind, key)]
         return gate or Answer(200, sorted(rows))
     if not ROLES[role].signed_in:
         return Answer("login") if front == "page" else Answer(401)

@@ -4,7 +4,14 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from peerings.api.views import ApiRootView, PeeringViewSet, TenantViewSet, UpstreamCallViewSet, not_found
+from peerings.api.views import (
+    ApiRootView,
+    PeeringViewSet,
+    StatusChangeViewSet,
+    TenantViewSet,
+    UpstreamCallViewSet,
+    not_found,
+)
 
 app_name = "api"
 
@@ -13,6 +20,7 @@ router.APIRootView = ApiRootView
 router.register("tenants", TenantViewSet, basename="tenant")
 router.register("peerings", PeeringViewSet, basename="peering")
 router.register("calls", UpstreamCallViewSet, basename="call")
+router.register("status-changes", StatusChangeViewSet, basename="status-change")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

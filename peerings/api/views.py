@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -21,12 +22,14 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, routers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from peerings import selectors, vpcs, workflow
+from peerings import export, selectors, vpcs, workflow
 from peerings.api import serializers as s
 from peerings.api.exceptions import error_body, peering_ref
 from peerings.api.idempotency import HEADER, KEY_PATTERN, REPLAY_HEADER, IdempotentViewMixin
@@ -34,11 +37,16 @@ from peerings.api.pagination import PortalPagination
 from peerings.api.parsers import DepthLimitedJSONParser
 from peerings.api.throttling import UserThrottle, WriteThrottle
 from peerings.choices import ChangeSource, PeeringStatus
-from peerings.filtersets import PeeringFilterSet, UpstreamCallFilterSet, with_created
-from peerings.models import IdempotencyKey, Peering, Tenant, UpstreamCall
+from peerings.filtersets import (
+    PeeringFilterSet,
+    StatusChangeFilterSet,
+    UpstreamCallFilterSet,
+    with_created,
+)
+from peerings.models import IdempotencyKey, Peering, StatusChange, Tenant, UpstreamCall
 from peerings.permissions import Action
 
-__all__ = ["PeeringViewSet", "TenantViewSet", "UpstreamCallViewSet", "not_found"]
+__all__ = ["PeeringViewSet", "StatusChangeViewSet", "TenantViewSet", "UpstreamCallViewSet", "not_found"]
 
 ERROR_DESCRIPTIONS = {
     400: "Invalid input (per field in error.fields), or a warning to confirm "
@@ -362,6 +370,62 @@ class PeeringViewSet(
 # --- History -------------------------------------------------------------------------------
 
 
+class _ExportRenderer(BaseRenderer):
+    """Selects ``?format=csv|jsonl``; the export view streams its own body (errors are JSON)."""
+
+    charset = "utf-8"
+
+    def render(self, data: Any, media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        return JSONRenderer().render(data)
+
+
+class CsvRenderer(_ExportRenderer):
+    media_type = "text/csv"
+    format = "csv"
+
+
+class JsonLinesRenderer(_ExportRenderer):
+    media_type = "application/x-ndjson"
+    format = "jsonl"
+
+
+class ExportMixin:
+    """``GET …/export/?format=csv|jsonl``: the list's filters, streamed, never paginated."""
+
+    export_columns: list[tuple[str, str]]
+    export_name: str
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        if getattr(self, "action", None) == "export" and not force:
+            fmt = request.query_params.get("format")
+            if fmt is not None and fmt not in export.FORMATS:
+                raise ValidationError({"format": ["Choose csv or jsonl."]})
+        return super().perform_content_negotiation(request, force=force)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if getattr(self, "action", None) == "export":  # errors in the API's JSON shape
+            self.request.accepted_renderer = JSONRenderer()
+            self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)
+
+    @extend_schema(
+        summary="Export as CSV or JSON lines (streamed; the list's filters apply)",
+        parameters=[
+            OpenApiParameter("format", str, enum=list(export.FORMATS), description="csv (default) or jsonl")
+        ],
+        responses={
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, "application/x-ndjson"): OpenApiTypes.STR,
+            **{(code, "application/json"): response for code, response in errors(400).items()},
+        },
+    )
+    @action(detail=False, methods=["get"], renderer_classes=[CsvRenderer, JsonLinesRenderer])
+    def export(self, request: Request) -> Any:
+        queryset = self.filter_queryset(self.get_queryset())
+        fmt = "jsonl" if request.accepted_renderer.format == "jsonl" else "csv"
+        return export.export_response(queryset, self.export_columns, fmt=fmt, name=self.export_name)
+
+
 @extend_schema_view(
     list=extend_schema(
         operation_id="calls_list",
@@ -371,11 +435,14 @@ class PeeringViewSet(
     retrieve=extend_schema(
         operation_id="calls_retrieve", responses={200: s.UpstreamCallSerializer, **errors(404)}
     ),
+    export=extend_schema(operation_id="calls_export"),
 )
 @extend_schema(tags=["history"])
-class UpstreamCallViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
+class UpstreamCallViewSet(ExportMixin, ApiView, viewsets.ReadOnlyModelViewSet):
     """The append-only log of calls to the cloud, read-only."""
 
+    export_columns = export.CALL_COLUMNS
+    export_name = "calls"
     serializer_class = s.UpstreamCallSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = UpstreamCallFilterSet
@@ -385,6 +452,34 @@ class UpstreamCallViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
         if self.fake:
             return UpstreamCall.objects.none()
         return selectors.visible_calls(self.request.user)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        operation_id="status_changes_list",
+        summary="The status changes of the peerings your tenants see",
+        responses={200: s.StatusChangeSerializer(many=True), **errors(400, 404)},
+    ),
+    retrieve=extend_schema(
+        operation_id="status_changes_retrieve", responses={200: s.StatusChangeSerializer, **errors(404)}
+    ),
+    export=extend_schema(operation_id="status_changes_export"),
+)
+@extend_schema(tags=["history"])
+class StatusChangeViewSet(ExportMixin, ApiView, viewsets.ReadOnlyModelViewSet):
+    """The append-only log of status changes, read-only."""
+
+    export_columns = export.STATUS_CHANGE_COLUMNS
+    export_name = "status-changes"
+    serializer_class = s.StatusChangeSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = StatusChangeFilterSet
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self) -> QuerySet[StatusChange]:
+        if self.fake:
+            return StatusChange.objects.none()
+        return selectors.visible_status_changes(self.request.user)
 
 
 @csrf_exempt

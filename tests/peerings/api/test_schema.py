@@ -24,6 +24,10 @@ OPERATIONS = {
     ("get", "/api/v1/peerings/{id}/status-changes/"): "peerings_status_changes",
     ("get", "/api/v1/calls/"): "calls_list",
     ("get", "/api/v1/calls/{id}/"): "calls_retrieve",
+    ("get", "/api/v1/calls/export/"): "calls_export",
+    ("get", "/api/v1/status-changes/"): "status_changes_list",
+    ("get", "/api/v1/status-changes/{id}/"): "status_changes_retrieve",
+    ("get", "/api/v1/status-changes/export/"): "status_changes_export",
 }
 
 

@@ -1,0 +1,186 @@
+"""The outbox in the admin: events, deliveries with every attempt, webhooks, preferences."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+
+from notifications import delivery as sender
+from notifications.models import (
+    WEBHOOK_KINDS,
+    Channel,
+    Delivery,
+    DeliveryAttempt,
+    Event,
+    EventKind,
+    NotificationPreference,
+    WebhookEndpoint,
+)
+from notifications.outbox import queue_delivery
+from peerings import selectors
+from peerings.admin_scope import TenantScopedAdmin, TenantScopedInline, sees_all, within_walls
+from peerings.models import Membership
+
+
+def deliveries_within_walls(queryset: QuerySet, user: Any) -> QuerySet:
+    """Webhook deliveries: the endpoint's tenant's staff; e-mails: the staff of the peering's tenants."""
+    if sees_all(user):
+        return queryset
+    tenants = selectors.user_tenant_ids(user)
+    webhook = Q(channel=Channel.WEBHOOK, endpoint__tenant__in=tenants)
+    email = Q(channel=Channel.EMAIL) & (
+        Q(event__peering__requester_tenant__in=tenants) | Q(event__peering__accepter_tenant__in=tenants)
+    )
+    return queryset.filter(webhook | email)
+
+
+class ReadOnly:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class DeliveryAttemptInline(ReadOnly, admin.TabularInline):
+    model = DeliveryAttempt
+    fields = ["created_at", "ok", "status_code", "error", "response_body", "duration_ms"]
+    readonly_fields = fields
+    extra = 0
+
+
+class DeliveryInline(ReadOnly, TenantScopedInline, admin.TabularInline):
+    model = Delivery
+    fields = ["channel", "address", "status", "attempts", "last_error", "sent_at"]
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+
+    def scope(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return deliveries_within_walls(queryset, request.user)
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnly, TenantScopedAdmin):
+    tenant_scope = ("peering__requester_tenant", "peering__accepter_tenant", "endpoint__tenant")
+    list_display = ["id", "kind", "peering", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["peering__name", "peering__upstream_id"]
+    fields = ["kind", "peering", "status_change", "endpoint", "payload", "created_at"]
+    readonly_fields = fields
+    inlines = [DeliveryInline]
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnly, TenantScopedAdmin):
+    def scope(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return deliveries_within_walls(queryset, request.user)
+
+    list_display = ["id", "event", "channel", "address", "status", "attempts", "last_error", "sent_at"]
+    list_filter = ["status", "channel", "event__kind"]
+    search_fields = ["address", "recipient"]
+    fields = [
+        "event",
+        "channel",
+        "recipient",
+        "user",
+        "endpoint",
+        "address",
+        "status",
+        "attempts",
+        "last_error",
+        "next_attempt_at",
+        "sent_at",
+        "created_at",
+    ]
+    readonly_fields = fields
+    inlines = [DeliveryAttemptInline]
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(max_length=2048, assume_scheme="https", help_text="http:// or https:// only.")
+    secret = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Leave empty to keep the current secret (a new endpoint gets a generated one, shown once).",
+    )
+    events = forms.MultipleChoiceField(
+        choices=[(k.value, k.label) for k in WEBHOOK_KINDS],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: all of them.",
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["tenant", "url", "secret", "events", "is_active"]
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"]
+        if not sender.allowed_url(url):
+            raise forms.ValidationError("Only http:// and https:// URLs are called.")
+        return url
+
+    def clean_secret(self) -> Any:
+        value = self.cleaned_data.get("secret")
+        if value:
+            return value
+        if self.instance.pk:
+            return self.instance.secret
+        self.generated_secret = WebhookEndpoint.new_secret()
+        return self.generated_secret
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(TenantScopedAdmin):
+    form = WebhookEndpointForm
+    tenant_scope = ("tenant",)
+    list_display = ["url", "tenant", "is_active", "created_at"]
+    list_filter = ["is_active", ("tenant", admin.RelatedOnlyFieldListFilter)]
+    actions = ["send_test_event"]
+
+    def save_model(self, request: HttpRequest, obj: WebhookEndpoint, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        generated = getattr(form, "generated_secret", None)
+        if generated:
+            messages.warning(request, f"The webhook's signing secret (shown once): {generated}")
+
+    @admin.action(description="Send a test event")
+    def send_test_event(self, request: HttpRequest, queryset: Any) -> None:
+        for endpoint in queryset:
+            with transaction.atomic():
+                event = Event.objects.create(
+                    kind=EventKind.TEST,
+                    endpoint=endpoint,
+                    payload={"message": "A test event from the portal.", "tenant": endpoint.tenant.name},
+                )
+                queue_delivery(event)
+        messages.success(
+            request, f"Test event queued for {queryset.count()} endpoint(s); see Deliveries for the answers."
+        )
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(TenantScopedAdmin):
+    """Preferences of the users of the staff member's tenants."""
+
+    list_display = ["user", "email_enabled", "updated_at"]
+    list_filter = ["email_enabled"]
+    raw_id_fields = ["user"]
+
+    def scope(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if sees_all(request.user):
+            return queryset
+        users = within_walls(Membership.objects.all(), request.user, ("tenant",)).values("user_id")
+        return queryset.filter(user__in=users)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return sees_all(request.user) and super().has_add_permission(request)

@@ -1,0 +1,52 @@
+"""Celery tasks delivering the outbox, queued after the change's transaction commits."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import shared_task
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from notifications import delivery as sender
+from notifications.models import Delivery, DeliveryStatus, Event
+
+__all__ = ["DeliveryFailed", "deliver_event", "redeliver"]
+
+logger = logging.getLogger("notifications")
+
+
+class DeliveryFailed(Exception):
+    """Some deliveries of an event failed this time; they are retried later."""
+
+
+@shared_task(bind=True, name="notifications.deliver_event", acks_late=True, max_retries=None)
+def deliver_event(self: Any, event_id: int) -> dict[str, Any]:
+    """Send an event's deliveries; failed ones are retried with backoff (and by :func:`redeliver`)."""
+    event = Event.objects.select_related("peering", "status_change", "endpoint").filter(pk=event_id).first()
+    if event is None:
+        return {"skipped": "no such event"}
+    failed = sender.deliver(event)
+    retry = [d for d in failed if d.status == DeliveryStatus.PENDING]
+    if retry and not self.request.is_eager:
+        # Each row keeps its own next_attempt_at; the task comes back at the earliest one.
+        countdown = max(1.0, min((d.next_attempt_at - timezone.now()).total_seconds() for d in retry))
+        raise self.retry(countdown=countdown, exc=DeliveryFailed(f"{len(retry)} delivery(ies) failed"))
+    return {"failed": len(failed)}
+
+
+@shared_task(name="notifications.redeliver", acks_late=True)
+def redeliver() -> dict[str, Any]:
+    """The sweep (beat): every event with a delivery that is due again, or whose worker died."""
+    now = timezone.now()
+    due = Delivery.objects.filter(
+        Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        | Q(status=DeliveryStatus.PENDING, next_attempt_at__isnull=True, created_at__lte=now)
+        | Q(status=DeliveryStatus.SENDING, claimed_until__lt=now)
+    )
+    event_ids = sorted(set(due.values_list("event_id", flat=True)[: settings.NOTIFICATIONS_SWEEP_BATCH]))
+    for event_id in event_ids:
+        deliver_event.apply_async(args=(event_id,))
+    return {"events": len(event_ids)}

@@ -1,0 +1,18 @@
+"""Template context for every page: how many peerings wait for the user's decision (the nav's count)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+from peerings import selectors
+
+
+def decision_queue(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if not getattr(user, "is_authenticated", False):
+        return {}
+    # Lazy: counted only by a page that shows the navigation.
+    return {"decision_queue_count": SimpleLazyObject(lambda: selectors.awaiting_decision(user).count())}

@@ -1,0 +1,98 @@
+"""The approver's queue page: what waits for me, oldest first, time left, bulk decisions, nav count."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from peerings.choices import PeeringStatus as S
+from peerings.models import Peering
+from peerings.workflow import peering_request
+from tests.factories import MembershipFactory, PeeringFactory
+
+QUEUE = reverse("peerings:queue")
+
+
+@pytest.fixture
+def two_pending(cloud, acme_prod, globex_main, acme_member, prod_web, prod_db, globex_app):
+    return [
+        peering_request(
+            tenant=acme_prod,
+            acting_user=acme_member,
+            name=name,
+            request_vpc_id=vpc.vpc_id,
+            accept_vpc_id=globex_app.vpc_id,
+            accept_project_id=globex_main.project_id,
+        )
+        for name, vpc in (("first-web", prod_web), ("second-db", prod_db))
+    ]
+
+
+def test_the_queue_lists_what_waits_oldest_first_with_time_left(client, globex_approver, two_pending):
+    client.force_login(globex_approver)
+    response = client.get(QUEUE)
+    assert response.status_code == 200
+    rows = response.context["rows"]
+    assert [r["peering"].name for r in rows] == ["first-web", "second-db"]
+    assert all(r["can_decide"] and not r["expired"] for r in rows)
+    page = response.content.decode()
+    assert "6\xa0days" in page  # the cloud's 7 days, minus the moments the test took
+    assert 'aria-label="2 waiting for your decision">2</span>' in page  # the count in the navigation
+
+
+def test_bulk_reject_with_one_reason(client, globex_approver, two_pending):
+    client.force_login(globex_approver)
+    ids = [p.pk for p in two_pending]
+    response = client.post(
+        QUEUE, {"action": "reject", "reason": "Not this quarter", "peerings": ids}, follow=True
+    )
+    assert response.status_code == 200
+    for peering in Peering.objects.filter(pk__in=ids):
+        assert peering.status == S.REJECTED
+        assert peering.decision_reason == "Not this quarter"
+        assert peering.decided_by == globex_approver
+    assert "Rejected 2 peering(s): first-web, second-db." in response.content.decode()
+    assert response.context["rows"] == []
+    assert "waiting for your decision" not in response.content.decode().split("<main", 1)[0]  # no count
+
+
+def test_bulk_accept_of_a_selection(client, globex_approver, two_pending):
+    client.force_login(globex_approver)
+    client.post(QUEUE, {"action": "accept", "peerings": [two_pending[1].pk]})
+    statuses = dict(Peering.objects.values_list("name", "status"))
+    assert statuses == {"first-web": S.PENDING_ACCEPTANCE, "second-db": S.ACTIVE}
+
+
+def test_reject_needs_a_reason_and_nothing_changes(client, globex_approver, two_pending):
+    client.force_login(globex_approver)
+    response = client.post(QUEUE, {"action": "reject", "reason": " ", "peerings": [two_pending[0].pk]})
+    assert response.status_code == 200
+    assert response.context["form"].errors["reason"]
+    assert set(Peering.objects.values_list("status", flat=True)) == {S.PENDING_ACCEPTANCE}
+
+
+@pytest.mark.django_db
+def test_only_my_queue_can_be_decided(client):
+    mine = MembershipFactory(user__username="me", role="approver")
+    theirs = PeeringFactory(status=S.PENDING_ACCEPTANCE)  # addressed to another tenant
+    waiting = PeeringFactory(status=S.PENDING_ACCEPTANCE, accepter_tenant=mine.tenant)
+    client.force_login(mine.user)
+    response = client.post(QUEUE, {"action": "accept", "peerings": [theirs.pk]})
+    assert response.status_code == 200
+    assert "peerings" in response.context["form"].errors
+    assert [r["peering"] for r in response.context["rows"]] == [waiting]
+
+
+@pytest.mark.django_db
+def test_members_have_an_empty_queue_and_no_count(client):
+    member = MembershipFactory(user__username="m", role="member")
+    PeeringFactory(status=S.PENDING_ACCEPTANCE, accepter_tenant=member.tenant)
+    client.force_login(member.user)
+    response = client.get(QUEUE)
+    assert response.context["rows"] == []
+    assert "Nothing is waiting for your decision." in response.content.decode()
+    assert "badge" not in response.content.decode().split("<main", 1)[0]
+
+
+def test_the_queue_needs_a_sign_in(client, db):
+    assert client.get(QUEUE).status_code == 302
