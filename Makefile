@@ -44,6 +44,7 @@ lint: install
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=portal.test_settings
 
 bench: install
+	@# PostgreSQL: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/portal_bench), dropped and re-created
 	$(BIN)/python -m bench
 
 clean:
