@@ -121,7 +121,7 @@ WSGI_APPLICATION = "portal.wsgi.application"
 # The portal never holds a transaction open while it waits on the cloud, so
 # requests are not wrapped in one (ATOMIC_REQUESTS stays off).
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the embedded simulator write while a portal request reads.
