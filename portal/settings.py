@@ -49,6 +49,8 @@ VPC_API_ENDPOINT = env.str("VPC_API_ENDPOINT", default="http://127.0.0.1:8000")
 VPC_API_CONNECT_TIMEOUT = env.float("VPC_API_CONNECT_TIMEOUT", default=3.05)
 VPC_API_READ_TIMEOUT = env.float("VPC_API_READ_TIMEOUT", default=20.0)
 VPC_API_RETRIES = env.int("VPC_API_RETRIES", default=3)
+# A tenant's VPC list, as read for checking a new request, is kept this long in the shared cache.
+VPC_LIST_CACHE_SECONDS = env.int("VPC_LIST_CACHE_SECONDS", default=30)
 VPC_API_BACKOFF = env.float("VPC_API_BACKOFF", default=0.5)
 
 # Simulator behaviour (ignored when the simulator is off).
