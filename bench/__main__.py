@@ -86,7 +86,7 @@ import aksk  # noqa: E402
 from bench import servers  # noqa: E402
 from bench.forward import bench_forwarding, bench_throughput  # noqa: E402
 from bench.report import Table, median, p95  # noqa: E402
-from bench.scale import bench_scale  # noqa: E402
+from bench.scale import bench_scale, prepare  # noqa: E402
 from bench.simulator import bench_simulator  # noqa: E402
 
 
@@ -202,6 +202,7 @@ def main() -> None:
     def wanted(name: str) -> bool:
         return not only or name in only
 
+    databases = prepare() if wanted("scale") else {}
     if wanted("signer"):
         bench_signer(table)
     with servers.gunicorn("portal.simulator_wsgi", workers=1, threads=4) as simulator_url:
@@ -212,8 +213,11 @@ def main() -> None:
         if wanted("workflow"):
             bench_workflow(table)
         if wanted("scale"):
-            bench_scale(table)
-        portal_env = {"VPC_API_ENDPOINT": simulator_url}
+            bench_scale(table, databases)
+        # The portal served at the largest size (the simulator keeps its own tables in the first database).
+        largest = databases[max(databases)] if databases else connection.settings_dict["NAME"]
+        portal_url_env = DATABASE_URL.rsplit("/", 1)[0] + "/" + largest
+        portal_env = {"VPC_API_ENDPOINT": simulator_url, "DATABASE_URL": portal_url_env}
         if wanted("forwarding") or wanted("throughput"):
             with servers.gunicorn("portal.wsgi", workers=2, threads=4, env=portal_env) as portal_url:
                 if wanted("forwarding"):

@@ -1,8 +1,9 @@
 """Reads at 1k, 10k and 100k peerings: p95 and queries per request, in this process.
 
 Requests go through Django's test client (the whole middleware stack, no socket), so the
-figures are the server's own time. Each figure is compared with the same read at the
-smallest size, measured in the same run.
+figures are the server's own time. Each size has its own database (a copy of the seeded
+demo, grown by COPY); the sizes are read in alternating rounds and each figure is compared
+with the same read at the smallest size, in the same run.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from bench.report import Table, p95
+from bench.report import Table, median, p95
 from bench.seed import seed_to
 from peerings import selectors
 from peerings.api.pagination import cursor_for
@@ -79,38 +80,85 @@ def _reads() -> list[tuple[str, str, Callable[[], str]]]:
 NOT_GOALS = {"API peerings, deep ?page= (offset)"}
 
 
-def bench_scale(table: Table, repeat: int = 25, sizes: tuple[int, ...] = SIZES) -> None:
-    clients = _clients()
-    reads = _reads()
-    results: dict[str, dict[int, tuple[float, int]]] = {label: {} for label, _, _ in reads}
+def _use(database: str) -> None:
+    """Point this process's connection at another of the bench's databases."""
+    connection.close()
+    connection.settings_dict["NAME"] = database
+
+
+def prepare(sizes: tuple[int, ...] = SIZES) -> dict[int, str]:
+    """One database per size, each a copy of the seeded demo grown to its size: reads at every
+    size can then be measured in alternating rounds, so the machine's noise falls on all alike."""
+    base = connection.settings_dict["NAME"]
+    databases = {}
     for size in sizes:
+        name = f"{base}_{size // 1000}k"
+        connection.close()
+        with psycopg_admin() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{base}"')
+        databases[size] = name
+    for size, name in databases.items():
+        _use(name)
         took = seed_to(size)
-        table.note(
-            f"seeded {size:,} peerings (+{2 * size:,} status changes, +{2 * size:,} calls) in {took:.1f} s"
-        )
-        for label, who, make in reads:
-            path = make()
-            client = clients[who]
-            for _ in range(3):  # warm up
-                response = client.get(path)
-                assert response.status_code == 200, (path, response.status_code, response.content[:300])
+        print(f"  .. seeded {size:,} peerings, each with 2 status changes and 2 calls, in {took:.1f} s")
+    _use(base)
+    return databases
+
+
+def psycopg_admin():
+    import psycopg
+
+    cfg = connection.settings_dict
+    params = {
+        "host": cfg.get("HOST"),
+        "port": cfg.get("PORT"),
+        "user": cfg.get("USER"),
+        "password": cfg.get("PASSWORD"),
+        "dbname": "postgres",
+    }
+    return psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True)
+
+
+def bench_scale(table: Table, databases: dict[int, str], rounds: int = 6, per_round: int = 8) -> None:
+    base = connection.settings_dict["NAME"]
+    reads = _reads()
+    sizes = sorted(databases)
+    paths: dict[int, list[str]] = {}
+    clients_at: dict[int, dict[str, Client]] = {}
+    queries: dict[str, dict[int, int]] = {label: {} for label, _, _ in reads}
+    samples: dict[str, dict[int, list[float]]] = {
+        label: {size: [] for size in sizes} for label, _, _ in reads
+    }
+    for size in sizes:
+        _use(databases[size])
+        clients = clients_at[size] = _clients()  # sessions live in each database
+        paths[size] = [make() for _, _, make in reads]
+        for (label, who, _), path in zip(reads, paths[size], strict=True):
+            response = clients[who].get(path)
+            assert response.status_code == 200, (path, response.status_code, response.content[:300])
             with CaptureQueriesContext(connection) as ctx:
-                client.get(path)
-            queries = len(ctx.captured_queries)
-            samples = []
-            for _ in range(repeat):
-                started = time.perf_counter()
-                client.get(path)
-                samples.append((time.perf_counter() - started) * 1000)
-            results[label][size] = (p95(samples), queries)
-    base = sizes[0]
-    for label, by_size in results.items():
-        cells = []
+                clients[who].get(path)
+            queries[label][size] = len(ctx.captured_queries)
+    for _ in range(rounds):
         for size in sizes:
-            ms, queries = by_size[size]
-            cells.append(f"{ms:7.1f} ms {queries:>2}q")
-        ratio = by_size[sizes[-1]][0] / by_size[base][0]
-        same_queries = len({q for _, q in by_size.values()}) == 1
+            _use(databases[size])
+            for (label, who, _), path in zip(reads, paths[size], strict=True):
+                client = clients_at[size][who]
+                client.get(path)  # the connection is new: warm it
+                for _ in range(per_round):
+                    started = time.perf_counter()
+                    client.get(path)
+                    samples[label][size].append((time.perf_counter() - started) * 1000)
+    _use(base)
+    smallest, largest = sizes[0], sizes[-1]
+    for label, _, _ in reads:
+        cells = [f"{p95(samples[label][size]):6.1f} ms {queries[label][size]:>2}q" for size in sizes]
+        ratio = p95(samples[label][largest]) / p95(samples[label][smallest])
+        same_queries = len(set(queries[label].values())) == 1
         goal = label not in NOT_GOALS
         verdict = ("holds" if ratio <= 1.3 and same_queries else "FAILS") if goal else "(not a goal)"
-        table.row(f"scale p95 {label}", " | ".join(cells), f"{ratio:.2f}x", "<= 1.3x, same queries", verdict)
+        medians = f"median {median(samples[label][smallest]):.1f} / {median(samples[label][largest]):.1f} ms"
+        table.row(
+            f"p95 {label}", " | ".join(cells) + f" ({medians})", f"{ratio:.2f}x", "<= 1.3x, same q", verdict
+        )

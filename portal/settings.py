@@ -59,6 +59,8 @@ VPCSIM_CLOCK_SKEW_SECONDS = env.int("VPCSIM_CLOCK_SKEW_SECONDS", default=15 * 60
 # A signature seen once is refused again within the skew window (a replay): "writes" (POST, PUT,
 # DELETE; the SDK signs identical reads in the same second identically), "all" or "off".
 VPCSIM_REPLAY_CHECK = env.str("VPCSIM_REPLAY_CHECK", default="writes")
+# The simulator served apart (portal.simulator_wsgi) commits asynchronously on PostgreSQL unless true.
+VPCSIM_SYNCHRONOUS_COMMIT = env.bool("VPCSIM_SYNCHRONOUS_COMMIT", default=False)
 # Injected faults, off unless set: see vpcsim/faults.py for the format.
 VPCSIM_FAULTS = env.str("VPCSIM_FAULTS", default="")
 VPCSIM_FAULTS_SEED = env.str("VPCSIM_FAULTS_SEED", default="")
