@@ -48,6 +48,7 @@ screenshots: install browser
 	SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest tests/browser/test_walkthrough.py -p no:cacheprovider -q
 
 bench: install
+	@# PostgreSQL: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/portal_bench), dropped and re-created
 	$(BIN)/python -m bench
 
 clean:

@@ -1,75 +1,93 @@
-"""Measure the portal end to end on this machine and print the figures.
+"""Measure the portal on this machine and print one table of figures and ratios.
 
-``python -m bench`` (or ``make bench``) builds a throw-away SQLite database (or uses
-``BENCH_DATABASE_URL``), seeds the demo, serves the portal and its simulator from a
-threaded WSGI server on 127.0.0.1, and measures:
+``python -m bench`` (or ``make bench``) drops and re-creates a PostgreSQL database
+(``BENCH_DATABASE_URL``, default ``postgres://postgres@127.0.0.1:5432/portal_bench``), seeds
+the demo, then measures, each goal as a ratio within this one run:
 
-* the signer alone (sign + verify);
-* one signed call through the cloud client to the simulator (GET show);
-* the workflow's cross-account cycle (request, accept, delete), with the portal's
-  own database queries per step;
-* the REST API's peering list over HTTP, with its queries per page at two table sizes.
+* scale: reads at 1k, 10k and 100k peerings (with their history), p95 and queries per request;
+* the simulator with huaweicloudsdkvpc against moto_server with boto3 (cross-account cycles);
+* forwarding: a create through the REST API against the same create sent to the simulator;
+* throughput: REST reads under gunicorn against ``/healthz/`` on the same server;
 
-Loopback only; every loop is bounded.
+and, for reference, the signer alone and the workflow's steps with their queries.
+Loopback only; every loop is bounded; one run takes a few minutes.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import statistics
+import platform
 import sys
-import tempfile
-import threading
 import time
-import uuid
 from collections.abc import Callable
-from contextlib import contextmanager
-from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-_db_dir = tempfile.mkdtemp(prefix="portal-bench-")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.test_settings")
-os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{_db_dir}/bench.sqlite3")
+
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_bench")
+
+
+def _environment() -> dict[str, str]:
+    """Production settings (no DEBUG) for this process and the servers it starts."""
+    from cryptography.fernet import Fernet
+
+    return {
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DATABASE_URL": DATABASE_URL,
+        "DJANGO_SECRET_KEY": "bench-" + "x" * 50,
+        "PORTAL_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DJANGO_SESSION_COOKIE_SECURE": "false",
+        "DJANGO_CSRF_COOKIE_SECURE": "false",
+        "VPC_SIMULATOR_ENABLED": "true",
+        "VPC_API_RETRIES": "0",
+        "API_THROTTLE_RATE": "100000000/minute",
+        "API_THROTTLE_WRITE_RATE": "100000000/minute",
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "LOG_FORMAT": "text",
+    }
+
+
+def _fresh_database() -> None:
+    import environ
+    import psycopg
+
+    cfg = environ.Env.db_url_config(DATABASE_URL)
+    if not cfg["ENGINE"].endswith("postgresql"):
+        raise SystemExit("The benchmark needs PostgreSQL: set BENCH_DATABASE_URL=postgres://...")
+    params = {
+        "host": cfg.get("HOST"),
+        "port": cfg.get("PORT"),
+        "user": cfg.get("USER"),
+        "password": cfg.get("PASSWORD"),
+        "dbname": "postgres",
+    }
+    with psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{cfg["NAME"]}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
+
+
+os.environ.update(_environment())
+_fresh_database()
 
 import django  # noqa: E402
 
 django.setup()
 
-import requests  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.core.servers.basehttp import WSGIRequestHandler  # noqa: E402
-from django.core.wsgi import get_wsgi_application  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 import aksk  # noqa: E402
-from peerings import workflow  # noqa: E402
-from peerings.choices import ChangeSource, PeeringStatus  # noqa: E402
-from peerings.models import Peering, Tenant  # noqa: E402
-from peerings.upstream import tenant_client  # noqa: E402
-from portal.devserver import NoDelayWSGIServer  # noqa: E402
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@contextmanager
-def serve():
-    server = NoDelayWSGIServer(("127.0.0.1", 0), _QuietHandler)
-    server.set_app(get_wsgi_application())
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+from bench import servers  # noqa: E402
+from bench.forward import bench_forwarding, bench_throughput  # noqa: E402
+from bench.report import Table, median, p95  # noqa: E402
+from bench.scale import bench_scale, prepare  # noqa: E402
+from bench.simulator import bench_simulator  # noqa: E402
 
 
 def timed(fn: Callable[[], object], repeat: int) -> list[float]:
@@ -81,15 +99,7 @@ def timed(fn: Callable[[], object], repeat: int) -> list[float]:
     return samples
 
 
-def row(label: str, samples: list[float], extra: str = "") -> None:
-    p95 = sorted(samples)[max(0, int(len(samples) * 0.95) - 1)]
-    print(
-        f"{label:<52} n={len(samples):<4} median {statistics.median(samples):8.2f} ms"
-        f"   p95 {p95:8.2f} ms   {extra}"
-    )
-
-
-def bench_signer(repeat: int = 2000) -> None:
+def bench_signer(table: Table, repeat: int = 2000) -> None:
     body = b'{"peering":{"name":"bench","request_vpc_info":{"vpc_id":"x"},"accept_vpc_info":{"vpc_id":"y"}}}'
 
     def once() -> None:
@@ -111,17 +121,17 @@ def bench_signer(repeat: int = 2000) -> None:
             authorization=aksk.parse_authorization(headers["Authorization"]),
         )
 
-    row("aksk sign + verify", timed(once, repeat))
+    samples = timed(once, repeat)
+    table.row("aksk sign + verify", f"median {median(samples):.3f} ms, p95 {p95(samples):.3f} ms")
 
 
-def _queries(fn: Callable[[], object]) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        fn()
-    return len(ctx.captured_queries)
-
-
-def bench_workflow(cycles: int = 20) -> None:
+def bench_workflow(table: Table, cycles: int = 10) -> None:
     from django.contrib.auth import get_user_model
+
+    from peerings import workflow
+    from peerings.choices import ChangeSource
+    from peerings.models import Tenant
+    from peerings.upstream import tenant_client
 
     users = get_user_model().objects
     alice, carol = users.get(username="alice"), users.get(username="carol")
@@ -130,9 +140,8 @@ def bench_workflow(cycles: int = 20) -> None:
     globex_vpc = tenant_client(globex).list_vpcs().data[0]["id"]
     steps: dict[str, list[float]] = {"request": [], "accept": [], "delete": []}
     queries: dict[str, int] = {}
-    show_samples: list[float] = []
 
-    def measure(step: str, fn: Callable[..., Peering], **kwargs: object) -> Peering:
+    def measure(step: str, fn: Callable[..., object], **kwargs: object):
         with CaptureQueriesContext(connection) as ctx:
             started = time.perf_counter()
             result = fn(**kwargs)
@@ -140,75 +149,83 @@ def bench_workflow(cycles: int = 20) -> None:
         queries[step] = len(ctx.captured_queries)
         return result
 
-    client = tenant_client(acme)
     for i in range(cycles):
         peering = measure(
             "request",
             workflow.peering_request,
             tenant=acme,
             acting_user=alice,
-            name=f"bench-{i}",
+            name=f"wf-{i}",
             request_vpc_id=acme_vpc,
             accept_vpc_id=globex_vpc,
             accept_project_id=globex.project_id,
             source=ChangeSource.API,
         )
         measure("accept", workflow.peering_accept, peering=peering, acting_user=carol, reason="bench")
-        show_samples += timed(partial(client.show_peering, peering.upstream_id), 10)
         measure("delete", workflow.peering_delete, peering=peering, acting_user=alice)
-        assert peering.status == PeeringStatus.DELETED
-    row("cloud client: signed GET show via the simulator", show_samples)
     for step, samples in steps.items():
-        row(f"workflow {step} (cross-account, incl. cloud calls)", samples, f"{queries[step]} portal queries")
-
-
-def bench_api(base_url: str, repeat: int = 50) -> None:
-    from demo.seed import demo_token_key
-
-    token = demo_token_key("alice")  # seed_demo made it
-    acme = Tenant.objects.get(name="Acme Production")
-    session = requests.Session()
-    session.headers["Authorization"] = f"Token {token}"
-    for total in (50, 1000):
-        missing = total - Peering.objects.filter(requester_tenant=acme).count()
-        Peering.objects.bulk_create(
-            Peering(
-                upstream_id=str(uuid.uuid4()),
-                name=f"mirror-{n}",
-                status=PeeringStatus.ACTIVE,
-                requester_tenant=acme,
-                requester_project_id=acme.project_id,
-                requester_vpc_id=uuid.uuid4(),
-                accepter_project_id=uuid.uuid4().hex,
-                accepter_vpc_id=uuid.uuid4(),
-            )
-            for n in range(max(0, missing))
-        )
-        url = f"{base_url}/api/v1/peerings/"
-        assert session.get(url, timeout=10).status_code == 200
-        from django.test import Client
-
-        client = Client()
-        client.defaults["HTTP_AUTHORIZATION"] = f"Token {token}"
-        count = _queries(partial(client.get, "/api/v1/peerings/"))
-        row(
-            f"REST GET /api/v1/peerings/ ({total} rows, page of 50)",
-            timed(partial(session.get, url, timeout=10), repeat),
-            f"{count} queries per page",
+        table.row(
+            f"workflow {step} (cross-account, with cloud calls)",
+            f"median {median(samples):.1f} ms, {queries[step]} portal queries",
         )
 
 
 def main() -> None:
-    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
-    print(f"python {sys.version.split()[0]}, database {engine}, {os.cpu_count()} cores")
+    started = time.monotonic()
+    table = Table()
+    cpu = (
+        next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            platform.processor(),
+        )
+        if Path("/proc/cpuinfo").exists()
+        else ""
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        pg = cursor.fetchone()[0]
+    print(
+        f"python {sys.version.split()[0]}, PostgreSQL {pg.split()[0]}, {os.cpu_count()} cores ({cpu})",
+        flush=True,
+    )
     logging.getLogger("peerings.cloud").setLevel(logging.WARNING)
     call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
     call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
-    bench_signer()
-    with serve() as base_url:
-        settings.VPC_API_ENDPOINT = base_url
-        bench_workflow()
-        bench_api(base_url)
+    only = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))  # e.g. BENCH_ONLY=scale
+
+    def wanted(name: str) -> bool:
+        return not only or name in only
+
+    databases = prepare() if wanted("scale") else {}
+    if wanted("signer"):
+        bench_signer(table)
+    with servers.gunicorn("portal.simulator_wsgi", workers=1, threads=4) as simulator_url:
+        if wanted("simulator"):
+            with servers.moto_server() as moto_url:
+                bench_simulator(table, simulator_url, moto_url)
+        settings.VPC_API_ENDPOINT = simulator_url
+        if wanted("workflow"):
+            bench_workflow(table)
+        if wanted("scale"):
+            bench_scale(table, databases)
+        # The portal served at the largest size (the simulator keeps its own tables in the first database).
+        largest = databases[max(databases)] if databases else connection.settings_dict["NAME"]
+        portal_url_env = DATABASE_URL.rsplit("/", 1)[0] + "/" + largest
+        portal_env = {"VPC_API_ENDPOINT": simulator_url, "DATABASE_URL": portal_url_env}
+        if wanted("forwarding") or wanted("throughput"):
+            with servers.gunicorn("portal.wsgi", workers=2, threads=4, env=portal_env) as portal_url:
+                if wanted("forwarding"):
+                    bench_forwarding(table, portal_url, simulator_url)
+                if wanted("throughput"):
+                    bench_throughput(table, portal_url)
+    table.print()
+    print(f"one run: {time.monotonic() - started:.0f} s")
 
 
 if __name__ == "__main__":

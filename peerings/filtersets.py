@@ -85,7 +85,10 @@ def _unknown_tenant(value: str) -> ValidationError:
 
 
 class PeeringFilterSet(filters.FilterSet):
-    status = filters.MultipleChoiceFilter(choices=PeeringStatus.choices, help_text="One or more statuses.")
+    # distinct=False: no join here can repeat a row, and DISTINCT over every column was a sort of them all.
+    status = filters.MultipleChoiceFilter(
+        choices=PeeringStatus.choices, distinct=False, help_text="One or more statuses."
+    )
     tenant = filters.CharFilter(
         method="filter_tenant",
         max_length=64,
@@ -156,7 +159,7 @@ class UpstreamCallFilterSet(filters.FilterSet):
     tenant = filters.CharFilter(
         method="filter_tenant", max_length=64, help_text="The signing tenant: its portal id or project id."
     )
-    operation = filters.MultipleChoiceFilter(choices=CallOperation.choices)
+    operation = filters.MultipleChoiceFilter(choices=CallOperation.choices, distinct=False)
     failed = filters.BooleanFilter(method="filter_failed", help_text="true: calls that failed.")
     created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")

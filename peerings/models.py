@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Greatest, Least
+from django.db.models.functions import Coalesce, Greatest, Least
 
 from peerings.choices import (
     OPEN_STATUSES,
@@ -178,6 +178,12 @@ class Peering(models.Model):
         indexes = [
             models.Index(fields=["status"]),
             models.Index(fields=["requester_vpc_id", "accepter_vpc_id"]),
+            # The orderings lists use (newest first; ordering=created_at, name), walked from
+            # one end until a page is full, and the dashboard's oldest waiting first.
+            models.Index(fields=["created_at", "id"], name="peering_created_id"),
+            models.Index(Coalesce("upstream_created_at", "created_at"), "id", name="peering_created_sort_id"),
+            models.Index(fields=["name", "id"], name="peering_name_id"),
+            models.Index(fields=["status", "created_at", "id"], name="peering_status_created_id"),
         ]
 
     def __str__(self) -> str:
@@ -260,6 +266,10 @@ class UpstreamCall(AppendOnlyModel):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="call_created_id"),
+            models.Index(fields=["peering", "created_at", "id"], name="call_peering_created_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.method} {self.url} → {self.status_code or 'no response'}"
@@ -284,6 +294,7 @@ class StatusChange(AppendOnlyModel):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["peering", "created_at", "id"], name="change_peering_created_id")]
 
     def __str__(self) -> str:
         return f"{self.peering}: {self.old_status or '—'} → {self.new_status}"

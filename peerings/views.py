@@ -31,6 +31,7 @@ from peerings.exceptions import CloudError, CloudUnavailable, PortalError, Reque
 from peerings.filtersets import PeeringFilterSet, with_created
 from peerings.models import Peering, Tenant
 from peerings.page_forms import BulkDecisionForm, DecisionForm, PeeringEditForm, PeeringRequestForm
+from peerings.paginators import CappedCountPaginator
 from peerings.permissions import Action
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
 S = PeeringStatus
 PAGE_SIZE = 25
 DASHBOARD_RECENT = 10
+DASHBOARD_WAITING = 25
 
 
 def describe_cloud_error(exc: CloudError) -> str:
@@ -83,15 +85,18 @@ class DashboardView(LoginRequiredMixin, TemplateView):
         memberships = list(selectors.user_memberships(user))
         approves = [m.tenant_id for m in memberships if m.role == Role.APPROVER]
         waiting = (
-            selectors.visible_peerings(user)
+            selectors.visible_peerings(user, listing=True)
             .filter(status=S.PENDING_ACCEPTANCE, accepter_tenant_id__in=approves)
             .order_by("created_at", "id")
         )
+        # The oldest first, at most DASHBOARD_WAITING; the list page shows them all.
+        waiting = list(waiting[: DASHBOARD_WAITING + 1])
         return super().get_context_data(
             memberships=memberships,
             is_approver=bool(approves),
-            waiting=list(waiting),
-            recent=list(selectors.visible_peerings(user)[:DASHBOARD_RECENT]),
+            waiting=waiting[:DASHBOARD_WAITING],
+            more_waiting=len(waiting) > DASHBOARD_WAITING,
+            recent=list(selectors.visible_peerings(user, listing=True)[:DASHBOARD_RECENT]),
             **kwargs,
         )
 
@@ -102,10 +107,12 @@ class PeeringListView(LoginRequiredMixin, ListView):
     template_name = "peerings/peering_list.html"
     context_object_name = "peerings"
     paginate_by = PAGE_SIZE
+    paginator_class = CappedCountPaginator
 
     @cached_property
     def filterset(self) -> PeeringFilterSet:
-        queryset = with_created(selectors.visible_peerings(self.request.user)).order_by("-created_at", "-id")
+        peerings = selectors.visible_peerings(self.request.user, listing=True)
+        queryset = with_created(peerings).order_by("-created_at", "-id")
         filterset = PeeringFilterSet(self.request.GET or None, queryset=queryset, request=self.request)
         # The API's filters, presented for people: checkboxes, and a select of the user's tenants.
         fields = filterset.form.fields

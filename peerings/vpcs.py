@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import uuid
+from collections.abc import Iterable
 from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
 
 from peerings import permissions
 from peerings.exceptions import CloudError
@@ -10,7 +16,49 @@ from peerings.history import record_call
 from peerings.models import Tenant
 from peerings.upstream import tenant_client
 
-__all__ = ["fetch_tenant_vpcs", "peer_vpcs", "tenant_vpcs"]
+__all__ = ["fetch_tenant_vpcs", "peer_vpcs", "request_vpcs", "tenant_vpcs"]
+
+
+def _cache_key(tenant: Tenant) -> str:
+    digest = hashlib.sha256(f"{tenant.api_endpoint}|{tenant.project_id}".encode()).hexdigest()[:32]
+    return f"tenant-vpcs:{tenant.pk}:{digest}"
+
+
+def _remember(tenant: Tenant, found: list[dict]) -> list[dict]:
+    if settings.VPC_LIST_CACHE_SECONDS > 0:
+        cache.set(_cache_key(tenant), found, settings.VPC_LIST_CACHE_SECONDS)
+    return found
+
+
+def _ids(vpcs: list[dict]) -> set[uuid.UUID]:
+    found = set()
+    for vpc in vpcs:
+        try:
+            found.add(uuid.UUID(str(vpc.get("id"))))
+        except ValueError:
+            continue
+    return found
+
+
+def request_vpcs(*, tenant: Tenant, wanted: Iterable[Any], acting_user: Any = None) -> list[dict]:
+    """The tenant's VPCs for checking a new request: as listed by the cloud at most
+    ``VPC_LIST_CACHE_SECONDS`` ago (the shared cache) when that list holds every VPC in
+    ``wanted``; else (a miss) read again now.
+
+    The request rules stay the same and never refuse on a cached list: a VPC created since
+    it was listed is a miss, read afresh. The cloud's own create is the last check: a VPC
+    deleted since it was listed is refused there.
+    """
+    if settings.VPC_LIST_CACHE_SECONDS > 0:
+        found = cache.get(_cache_key(tenant))
+        if isinstance(found, list):
+            try:
+                want = {uuid.UUID(str(vpc)) for vpc in wanted}
+            except ValueError:
+                want = None
+            if want is not None and want <= _ids(found):
+                return found
+    return fetch_tenant_vpcs(tenant=tenant, acting_user=acting_user)
 
 
 def tenant_vpcs(*, tenant: Tenant, acting_user: Any) -> list[dict]:
@@ -49,4 +97,4 @@ def fetch_tenant_vpcs(*, tenant: Tenant, acting_user: Any = None) -> list[dict]:
             record_call(exc.record, tenant=tenant, acting_user=acting_user)
         raise
     record_call(response.record, tenant=tenant, acting_user=acting_user)
-    return list(response.data)
+    return _remember(tenant, list(response.data))

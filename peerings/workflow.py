@@ -77,7 +77,7 @@ from peerings.validation import (
     validate_description,
     validate_name,
 )
-from peerings.vpcs import fetch_tenant_vpcs
+from peerings.vpcs import fetch_tenant_vpcs, request_vpcs
 
 __all__ = [
     "STATUS_CONFLICT",
@@ -357,6 +357,14 @@ def peering_request(
     module docstring for what a failure leaves behind.
     """
     permissions.check_tenant(acting_user, tenant)
+
+    def _wanted(listed: Tenant) -> list[Any]:
+        """The VPCs a list must hold for the rules to pass: a cached list without them is re-read."""
+        if listed.pk != tenant.pk:
+            return [accept_vpc_id]
+        same_project = not accept_project_id or accept_project_id == tenant.project_id
+        return [request_vpc_id, accept_vpc_id] if same_project else [request_vpc_id]
+
     plan = check_peering_request(
         tenant=tenant,
         name=name,
@@ -365,7 +373,7 @@ def peering_request(
         accept_vpc_id=accept_vpc_id,
         accept_project_id=accept_project_id,
         confirm_overlap=confirm_overlap,
-        list_vpcs=lambda t: fetch_tenant_vpcs(tenant=t, acting_user=acting_user),
+        list_vpcs=lambda t: request_vpcs(tenant=t, wanted=_wanted(t), acting_user=acting_user),
         member_of=set(selectors.user_roles(acting_user)),
     )
     peering = Peering(

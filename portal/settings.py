@@ -49,6 +49,8 @@ VPC_API_ENDPOINT = env.str("VPC_API_ENDPOINT", default="http://127.0.0.1:8000")
 VPC_API_CONNECT_TIMEOUT = env.float("VPC_API_CONNECT_TIMEOUT", default=3.05)
 VPC_API_READ_TIMEOUT = env.float("VPC_API_READ_TIMEOUT", default=20.0)
 VPC_API_RETRIES = env.int("VPC_API_RETRIES", default=3)
+# A tenant's VPC list, as read for checking a new request, is kept this long in the shared cache.
+VPC_LIST_CACHE_SECONDS = env.int("VPC_LIST_CACHE_SECONDS", default=30)
 VPC_API_BACKOFF = env.float("VPC_API_BACKOFF", default=0.5)
 
 # Simulator behaviour (ignored when the simulator is off).
@@ -57,6 +59,8 @@ VPCSIM_CLOCK_SKEW_SECONDS = env.int("VPCSIM_CLOCK_SKEW_SECONDS", default=15 * 60
 # A signature seen once is refused again within the skew window (a replay): "writes" (POST, PUT,
 # DELETE; the SDK signs identical reads in the same second identically), "all" or "off".
 VPCSIM_REPLAY_CHECK = env.str("VPCSIM_REPLAY_CHECK", default="writes")
+# The simulator served apart (portal.simulator_wsgi) commits asynchronously on PostgreSQL unless true.
+VPCSIM_SYNCHRONOUS_COMMIT = env.bool("VPCSIM_SYNCHRONOUS_COMMIT", default=False)
 # Injected faults, off unless set: see vpcsim/faults.py for the format.
 VPCSIM_FAULTS = env.str("VPCSIM_FAULTS", default="")
 VPCSIM_FAULTS_SEED = env.str("VPCSIM_FAULTS_SEED", default="")
@@ -128,7 +132,7 @@ WSGI_APPLICATION = "portal.wsgi.application"
 # The portal never holds a transaction open while it waits on the cloud, so
 # requests are not wrapped in one (ATOMIC_REQUESTS stays off).
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the embedded simulator write while a portal request reads.

@@ -27,6 +27,8 @@ REST_FRAMEWORK = {
 # the manifest is consulted but not required (unhashed names when it is missing), and
 # STATIC_ROOT is a folder nobody collects into, so a local collectstatic never changes a test.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
+# Tests see every VPC list the cloud gives (a test that wants the cache turns it on).
+VPC_LIST_CACHE_SECONDS = 0
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "portal.storage.LenientManifestStaticFilesStorage"}}
 STATIC_ROOT = Path(tempfile.gettempdir()) / f"portal-tests-uncollected-static-{os.getpid()}"
 WHITENOISE_USE_FINDERS = True

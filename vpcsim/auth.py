@@ -29,7 +29,8 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest
 
 import aksk
@@ -71,7 +72,21 @@ def authenticate(request: HttpRequest) -> Caller:
     except aksk.SignatureError:
         raise _refuse("Authorization header is missing or malformed") from None
 
-    key = AccessKey.objects.select_related("account").filter(access_key=authorization.access_key).first()
+    # One query: the key, its account and the project the request names (checked in order below).
+    project_id = request.headers.get("X-Project-Id")
+    named_project = Project.objects.filter(
+        account=OuterRef("account"), project_id=(project_id or "").replace("\x00", "")
+    )
+    key = (
+        AccessKey.objects.select_related("account")
+        .filter(access_key=authorization.access_key)
+        .annotate(
+            project_pk=Subquery(named_project.values("pk")[:1]),
+            project_name=Subquery(named_project.values("name")[:1]),
+            project_region=Subquery(named_project.values("region")[:1]),
+        )
+        .first()
+    )
     if key is None:
         raise GatewayError(401, f"Get secretKey failed,ak:{authorization.access_key},err:ak not exist")
 
@@ -101,12 +116,19 @@ def authenticate(request: HttpRequest) -> Caller:
     if _replay_checked(request.method or "GET"):
         _refuse_replay(authorization, expires_at=signed_at + skew)
 
-    project_id = request.headers.get("X-Project-Id")
     if not project_id:
         raise _refuse("X-Project-Id header is missing")
-    project = Project.objects.filter(project_id=project_id, account=key.account).first()
-    if project is None:
+    if key.project_pk is None:
         raise GatewayError(403, "The IAM user is not authorized to access the API.", code="APIGW.0302")
+    project = Project(
+        pk=key.project_pk,
+        account=key.account,
+        project_id=project_id,
+        name=key.project_name,
+        region=key.project_region,
+    )
+    project._state.adding = False
+    project._state.db = key._state.db
     return Caller(account=key.account, project=project, access_key=key.access_key)
 
 
@@ -124,11 +146,15 @@ def _refuse_replay(authorization: aksk.Authorization, *, expires_at: dt.datetime
     if now - _last_purge >= PURGE_INTERVAL_SECONDS:
         _last_purge = now
         SeenSignature.objects.filter(expires_at__lt=_now()).delete()
+    seen = SeenSignature(
+        access_key=authorization.access_key, signature=authorization.signature, expires_at=expires_at
+    )
     try:
-        with transaction.atomic():
-            SeenSignature.objects.create(
-                access_key=authorization.access_key, signature=authorization.signature, expires_at=expires_at
-            )
+        if connection.in_atomic_block:  # a savepoint keeps the outer transaction usable after a refusal
+            with transaction.atomic():
+                seen.save(force_insert=True)
+        else:  # autocommit: one statement, no BEGIN/COMMIT round trips
+            seen.save(force_insert=True)
     except IntegrityError:
         # Still there: seen within the window (an expired row is refused too until purged,
         # but its X-Sdk-Date is then outside the window and refused before this check).

@@ -1,10 +1,154 @@
-"""Page-number pagination; the querysets' orderings end on ``id``, so pages do not shift."""
+"""Lists: keyset (cursor) pages by default, page numbers on request.
 
+Without ``?page=``, a list is read by keyset: the first page, then ``next`` links carrying
+``?cursor=`` (the last row's ordering values), so a page costs the same however deep it is
+and however large the table. ``count`` is exact up to :data:`COUNT_LIMIT`; above it the
+response says ``count_capped: true`` and ``count`` is the limit (counting every row of a
+large table on each page is what made lists slow). ``?page=N`` keeps the page-number
+behaviour: an exact ``count`` and ``page=`` links. Orderings end on ``id``, so neither kind
+of page shifts or repeats a row.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from typing import Any
+
+from django.db.models import F, Q, QuerySet
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-__all__ = ["PortalPagination"]
+__all__ = ["COUNT_LIMIT", "PortalPagination", "cursor_for"]
+
+#: Lists count at most this many rows (then ``count_capped`` is true); ``?page=`` counts all.
+COUNT_LIMIT = 1000
+CURSOR_PARAM = "cursor"
+_KEY = "_cursor_key_"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def cursor_for(ordering: list[str], values: list[Any]) -> str:
+    """The cursor of a row whose ``ordering`` values are ``values``: the next page starts after it."""
+    raw = json.dumps({"o": list(ordering), "v": [_plain(v) for v in values]}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, ordering: list[str]) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        values = data["v"]
+        if data["o"] != ordering or not isinstance(values, list) or len(values) != len(ordering):
+            raise ValueError
+        if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in values):
+            raise ValueError
+    except (ValueError, KeyError, TypeError, UnicodeError, binascii.Error):
+        raise NotFound("Invalid cursor.") from None
+    return values
+
+
+def _after(ordering: list[str], values: list[Any]) -> Q:
+    """Rows after ``values`` in ``ordering``, with a range on the first term an index can start from."""
+    terms = [(term.lstrip("-"), term.startswith("-")) for term in ordering]
+    first, descending = terms[0]
+    bound = Q(**{f"{first}__{'lte' if descending else 'gte'}": values[0]})
+    after, equal = Q(), Q()
+    for (name, desc), value in zip(terms, values, strict=True):
+        after |= equal & Q(**{f"{name}__{'lt' if desc else 'gt'}": value})
+        equal &= Q(**{name: value})
+    return bound & after
 
 
 class PortalPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def paginate_queryset(self, queryset: QuerySet, request: Any, view: Any = None) -> list | None:
+        self.cursor_mode = False
+        ordering = [str(term) for term in queryset.query.order_by]
+        keyset = (
+            self.page_query_param not in request.query_params
+            and ordering
+            and all(isinstance(term, str) and not term.startswith("?") for term in queryset.query.order_by)
+        )
+        if not keyset:
+            return super().paginate_queryset(queryset, request, view)
+        self.request = request
+        page_size = self.get_page_size(request)
+        if not page_size:
+            return None
+        self.cursor_mode = True
+        self.ordering = ordering
+        cursor = request.query_params.get(CURSOR_PARAM)
+        rows = queryset
+        if cursor:
+            rows = rows.filter(_after(ordering, _decode(cursor, ordering)))
+        names = [term.lstrip("-") for term in ordering]
+        keys = {f"{_KEY}{i}": F(name) for i, name in enumerate(names)}
+        page = list(rows.annotate(**keys)[: page_size + 1])
+        self.has_more = len(page) > page_size
+        page = page[:page_size]
+        self.last = [getattr(page[-1], f"{_KEY}{i}") for i in range(len(names))] if page else None
+        counted = queryset.order_by().values("pk")[: COUNT_LIMIT + 1].count()
+        self.count, self.count_capped = min(counted, COUNT_LIMIT), counted > COUNT_LIMIT
+        return page
+
+    def get_next_link(self) -> str | None:
+        if not self.cursor_mode:
+            return super().get_next_link()
+        if not self.has_more or self.last is None or None in self.last:
+            return None
+        url = remove_query_param(self.request.build_absolute_uri(), self.page_query_param)
+        return replace_query_param(url, CURSOR_PARAM, cursor_for(self.ordering, self.last))
+
+    def get_paginated_response(self, data: Any) -> Response:
+        if not self.cursor_mode:
+            return super().get_paginated_response(data)
+        return Response(
+            {
+                "count": self.count,
+                "count_capped": self.count_capped,
+                "next": self.get_next_link(),
+                "previous": None,
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        response = super().get_paginated_response_schema(schema)
+        response["properties"]["count"]["description"] = (
+            f"Exact with ?page=; otherwise at most {COUNT_LIMIT} (then count_capped is true)."
+        )
+        response["properties"]["count_capped"] = {
+            "type": "boolean",
+            "description": f"True when there are more than {COUNT_LIMIT} rows and count says {COUNT_LIMIT}.",
+        }
+        response["properties"]["next"]["example"] = "http://api.example.org/accounts/?cursor=eyJvIjpb..."
+        response["properties"]["previous"]["description"] = "Only with ?page=; null when reading by cursor."
+        return response
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["description"] = "A page number: exact count and page= links (offset paging)."
+        parameters.append(
+            {
+                "name": CURSOR_PARAM,
+                "required": False,
+                "in": "query",
+                "description": "Where the page starts: take it from the previous page's next link.",
+                "schema": {"type": "string"},
+            }
+        )
+        return parameters

@@ -206,7 +206,9 @@ class PeeringViewSet(
     keeps_peering_on = frozenset({"create"})
 
     def get_queryset(self) -> QuerySet[Peering]:
-        return with_created(selectors.visible_peerings(self.request.user)).order_by("-created_at", "-id")
+        listing = self.action == "list"
+        peerings = selectors.visible_peerings(self.request.user, listing=listing)
+        return with_created(peerings).order_by("-created_at", "-id")
 
     def replay(self, record: IdempotencyKey) -> Response:
         """A retried create the cloud had not confirmed answers with its peering as it is now.

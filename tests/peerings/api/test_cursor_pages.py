@@ -1,0 +1,72 @@
+"""Lists read by keyset (``next`` carries a cursor); ``?page=`` keeps page numbers and an exact count."""
+
+from __future__ import annotations
+
+import pytest
+
+from peerings.api import pagination
+from peerings.choices import Role
+from peerings.paginators import CappedCountPaginator
+from tests.factories import MembershipFactory, PeeringFactory, UserFactory
+
+
+@pytest.fixture
+def me(db):
+    return UserFactory(username="me")
+
+
+@pytest.fixture
+def five(me):
+    home = MembershipFactory(user=me, role=Role.MEMBER).tenant
+    return [PeeringFactory(requester_tenant=home, name=f"p{n}") for n in range(5)]
+
+
+def _walk(api, url):
+    seen, pages = [], 0
+    while url:
+        body = api.get(url).json()
+        seen += [row["id"] for row in body["results"]]
+        url, pages = body["next"], pages + 1
+        assert pages < 10
+    return seen, pages
+
+
+def test_next_links_carry_a_cursor_and_walk_every_row_once(client_for, me, five):
+    api = client_for(me)
+    first = api.get("/api/v1/peerings/?page_size=2").json()
+    assert (first["count"], first["count_capped"], first["previous"]) == (5, False, None)
+    assert "cursor=" in first["next"]
+    assert "page=" not in first["next"].replace("page_size", "")
+    seen, pages = _walk(api, "/api/v1/peerings/?page_size=2")
+    expected = [p.pk for p in sorted(five, key=lambda p: (p.created_at, p.pk), reverse=True)]
+    assert (seen, pages) == (expected, 3)
+
+
+def test_a_cursor_follows_the_ordering_asked_for(client_for, me, five):
+    seen, _ = _walk(client_for(me), "/api/v1/peerings/?page_size=2&ordering=-name")
+    assert seen == [p.pk for p in sorted(five, key=lambda p: p.name, reverse=True)]
+
+
+def test_page_numbers_keep_working_with_an_exact_count(client_for, me, five, monkeypatch):
+    monkeypatch.setattr(pagination, "COUNT_LIMIT", 2)
+    api = client_for(me)
+    second = api.get("/api/v1/peerings/?page=2&page_size=2").json()
+    assert second["count"] == 5
+    assert "count_capped" not in second
+    assert "page=3" in second["next"]
+    assert second["previous"] is not None
+    capped = api.get("/api/v1/peerings/?page_size=2").json()
+    assert (capped["count"], capped["count_capped"]) == (2, True)
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "eyJvIjpbIm5hbWUiXSwidiI6WzFdfQ"])
+def test_a_bad_or_foreign_cursor_is_not_found(client_for, me, five, cursor):
+    assert client_for(me).get(f"/api/v1/peerings/?cursor={cursor}").status_code == 404
+
+
+def test_the_page_list_counts_up_to_its_limit_and_beyond_on_request(client, me, five, monkeypatch):
+    monkeypatch.setattr(CappedCountPaginator, "count_limit", 2)
+    monkeypatch.setattr("peerings.views.PeeringListView.paginate_by", 1)
+    client.force_login(me)
+    assert "(2+ peerings)" in client.get("/peerings/").content.decode()
+    assert "(5 peerings)" in client.get("/peerings/?page=4").content.decode()
