@@ -7,6 +7,7 @@ save a peering themselves.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -428,6 +429,20 @@ class ExportMixin:
         return export.export_response(queryset, self.export_columns, fmt=fmt, name=self.export_name)
 
 
+class HistoryViewSet(ExportMixin, ApiView, viewsets.ReadOnlyModelViewSet):
+    """An append-only history, read-only: the rows the caller's tenants may see, filtered, exported."""
+
+    model: type[UpstreamCall] | type[StatusChange]
+    visible: Callable[[Any], QuerySet]
+    filter_backends = [DjangoFilterBackend]
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self) -> QuerySet:
+        if self.fake:
+            return self.model.objects.none()
+        return self.visible(self.request.user)
+
+
 @extend_schema_view(
     list=extend_schema(
         operation_id="calls_list",
@@ -440,20 +455,15 @@ class ExportMixin:
     export=extend_schema(operation_id="calls_export"),
 )
 @extend_schema(tags=["history"])
-class UpstreamCallViewSet(ExportMixin, ApiView, viewsets.ReadOnlyModelViewSet):
+class UpstreamCallViewSet(HistoryViewSet):
     """The append-only log of calls to the cloud, read-only."""
 
+    model = UpstreamCall
+    visible = staticmethod(selectors.visible_calls)
     export_columns = export.CALL_COLUMNS
     export_name = "calls"
     serializer_class = s.UpstreamCallSerializer
-    filter_backends = [DjangoFilterBackend]
     filterset_class = UpstreamCallFilterSet
-    lookup_value_regex = r"[0-9]+"
-
-    def get_queryset(self) -> QuerySet[UpstreamCall]:
-        if self.fake:
-            return UpstreamCall.objects.none()
-        return selectors.visible_calls(self.request.user)
 
 
 @extend_schema_view(
@@ -468,20 +478,15 @@ class UpstreamCallViewSet(ExportMixin, ApiView, viewsets.ReadOnlyModelViewSet):
     export=extend_schema(operation_id="status_changes_export"),
 )
 @extend_schema(tags=["history"])
-class StatusChangeViewSet(ExportMixin, ApiView, viewsets.ReadOnlyModelViewSet):
+class StatusChangeViewSet(HistoryViewSet):
     """The append-only log of status changes, read-only."""
 
+    model = StatusChange
+    visible = staticmethod(selectors.visible_status_changes)
     export_columns = export.STATUS_CHANGE_COLUMNS
     export_name = "status-changes"
     serializer_class = s.StatusChangeSerializer
-    filter_backends = [DjangoFilterBackend]
     filterset_class = StatusChangeFilterSet
-    lookup_value_regex = r"[0-9]+"
-
-    def get_queryset(self) -> QuerySet[StatusChange]:
-        if self.fake:
-            return StatusChange.objects.none()
-        return selectors.visible_status_changes(self.request.user)
 
 
 @csrf_exempt
