@@ -287,17 +287,29 @@ def expire_leases(db) -> Callable[[], int]:
 
 
 @pytest.fixture
-def pending(cloud, acme_prod, globex_main, acme_member, prod_web, globex_app) -> Peering:
+def request_to_globex(
+    cloud, acme_prod, globex_main, acme_member, prod_web, globex_app
+) -> Callable[..., Peering]:
+    """``request_to_globex(name=..., **options)``: alice requests prod-web -> globex-app (cross account)."""
+
+    def request(name: str = "web-to-globex", **options) -> Peering:
+        return peering_request(
+            tenant=acme_prod,
+            acting_user=acme_member,
+            name=name,
+            request_vpc_id=prod_web.vpc_id,
+            accept_vpc_id=globex_app.vpc_id,
+            accept_project_id=globex_main.project_id,
+            **options,
+        )
+
+    return request
+
+
+@pytest.fixture
+def pending(request_to_globex) -> Peering:
     """acme-prod's prod-web -> globex-main's globex-app: cross account, pending acceptance."""
-    return peering_request(
-        tenant=acme_prod,
-        acting_user=acme_member,
-        name="web-to-globex",
-        description="web to globex",
-        request_vpc_id=prod_web.vpc_id,
-        accept_vpc_id=globex_app.vpc_id,
-        accept_project_id=globex_main.project_id,
-    )
+    return request_to_globex(description="web to globex")
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from peerings.exceptions import CloudRefused
 from peerings.history import record_status_change
 from peerings.models import Peering
 from peerings.upstream import tenant_client
-from peerings.workflow import peering_accept, peering_delete, peering_reject, peering_request
+from peerings.workflow import peering_accept, peering_delete, peering_reject
 from vpcsim import clock
 
 
@@ -102,7 +102,7 @@ def test_deleted_by_the_requester_side_sends_nothing(requested, mailbox, acme_me
 
 
 def test_failed_in_the_cloud_emails_the_requester(
-    mailbox, cloud, acme_prod, globex_main, acme_member, prod_web, globex_app
+    mailbox, request_to_globex, acme_prod, globex_main, prod_web, globex_app
 ):
     tenant_client(acme_prod).create_peering(
         name="made-outside",
@@ -111,14 +111,7 @@ def test_failed_in_the_cloud_emails_the_requester(
         accept_project_id=globex_main.project_id,
     )
     with pytest.raises(CloudRefused):
-        peering_request(
-            tenant=acme_prod,
-            acting_user=acme_member,
-            name="duplicate",
-            request_vpc_id=prod_web.vpc_id,
-            accept_vpc_id=globex_app.vpc_id,
-            accept_project_id=globex_main.project_id,
-        )
+        request_to_globex("duplicate")
     (mail,) = mailbox.to("alice@example.com")
     assert "failed" in mail["Subject"]
     assert "VpcPeeringExists" in mailbox.text(mail)
@@ -136,24 +129,13 @@ def test_a_user_without_an_address_is_skipped_visibly(
 
 
 @pytest.fixture
-def pending_without_address(
-    globex_approver, acme_prod, globex_main, acme_member, prod_web, globex_app, cloud
-):
+def pending_without_address(globex_approver, request_to_globex):
     globex_approver.email = ""
     globex_approver.save()
-    return peering_request(
-        tenant=acme_prod,
-        acting_user=acme_member,
-        name="web-to-globex",
-        request_vpc_id=prod_web.vpc_id,
-        accept_vpc_id=globex_app.vpc_id,
-        accept_project_id=globex_main.project_id,
-    )
+    return request_to_globex()
 
 
-def test_the_preferences_page_turns_emails_off(
-    mailbox, client, globex_approver, cloud, acme_prod, globex_main, acme_member, prod_web, globex_app
-):
+def test_the_preferences_page_turns_emails_off(mailbox, client, globex_approver, request_to_globex):
     client.force_login(globex_approver)
     url = reverse("notifications:preferences")
     assert client.get(url).status_code == 200
@@ -161,14 +143,7 @@ def test_the_preferences_page_turns_emails_off(
     assert response.status_code == 302
     assert "Notifications" in client.get(reverse("peerings:dashboard")).content.decode()  # in the nav
 
-    peering_request(
-        tenant=acme_prod,
-        acting_user=acme_member,
-        name="web-to-globex",
-        request_vpc_id=prod_web.vpc_id,
-        accept_vpc_id=globex_app.vpc_id,
-        accept_project_id=globex_main.project_id,
-    )
+    request_to_globex()
     assert mailbox.messages() == []
     assert Delivery.objects.get().status == DeliveryStatus.SKIPPED_OPTED_OUT
 
@@ -195,9 +170,7 @@ def test_delivery_is_idempotent(requested, mailbox):
         )
 
 
-def test_a_failed_email_is_retried_with_backoff(
-    mailbox, monkeypatch, globex_approver, cloud, acme_prod, globex_main, acme_member, prod_web, globex_app
-):
+def test_a_failed_email_is_retried_with_backoff(mailbox, monkeypatch, globex_approver, request_to_globex):
     real_send = EmailMultiAlternatives.send
     failures = ["SMTP server down"]
 
@@ -207,14 +180,7 @@ def test_a_failed_email_is_retried_with_backoff(
         return real_send(self, *args, **kwargs)
 
     monkeypatch.setattr(EmailMultiAlternatives, "send", flaky)
-    peering_request(
-        tenant=acme_prod,
-        acting_user=acme_member,
-        name="web-to-globex",
-        request_vpc_id=prod_web.vpc_id,
-        accept_vpc_id=globex_app.vpc_id,
-        accept_project_id=globex_main.project_id,
-    )
+    request_to_globex()
     delivery = Delivery.objects.get()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 1)
     assert "SMTP server down" in delivery.last_error
