@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from peerings import permissions, workflow
+from peerings import permissions, route_workflow, workflow
 from peerings.choices import PeeringStatus, Role
 from peerings.exceptions import InvalidState, NotPermitted
 from peerings.models import Peering
@@ -67,6 +67,8 @@ def workflow_allows(action: Action, peering: Peering, user) -> bool:
         Action.REFRESH: lambda: workflow.peering_refresh(peering=copy, acting_user=user),
         Action.DELETE: lambda: workflow.peering_delete(peering=copy, acting_user=user),
     }
+    if action in permissions.ROUTE_ACTIONS:  # offered when the user may act on either side's routes
+        return any(route_workflow_allows(action, peering, user, side) for side in ("requester", "accepter"))
     try:
         calls[action]()
     except Sent:
@@ -78,7 +80,23 @@ def workflow_allows(action: Action, peering: Peering, user) -> bool:
     raise AssertionError(f"{action} neither sent nor refused")
 
 
-PAGE_LINK = re.compile(r'(?:href|action)="/peerings/\d+/(accept|reject|edit|refresh|delete)/"')
+def route_workflow_allows(action: Action, peering: Peering, user, side: str) -> bool:
+    """Whether the route workflow gets as far as calling the cloud for ``side`` (the row is put back)."""
+    copy = Peering.objects.get(pk=peering.pk)
+    operation = route_workflow.routes_apply if action == Action.APPLY_ROUTES else route_workflow.routes_remove
+    options = {"destinations": ["192.0.2.0/24"]} if action == Action.APPLY_ROUTES else {}
+    try:
+        operation(peering=copy, acting_user=user, side=side, **options)
+    except Sent:
+        return True
+    except (NotPermitted, InvalidState):
+        return False
+    finally:
+        Peering.objects.filter(pk=peering.pk).update(**{name: getattr(peering, name) for name in LEASE})
+    raise AssertionError(f"{action} on the {side}'s side neither sent nor refused")
+
+
+PAGE_LINK = re.compile(r'(?:href|action)="/peerings/\d+/(accept|reject|edit|refresh|delete|routes)/"')
 ADMIN_BUTTON = re.compile(
     r'<form method="post" action="[^"]+" class="peering-operation">.*?name="action" value="(\w+)"', re.S
 )
@@ -87,7 +105,11 @@ ADMIN_KINDS = {
     "reject_selected": "reject",
     "refresh_selected": "refresh",
     "delete_selected_in_cloud": "delete",
+    "apply_routes_selected": "apply_routes",
+    "remove_routes_selected": "remove_routes",
 }
+#: The page's link to the routes page offers both (apply and remove there; the rules are the same).
+PAGE_KINDS = {"edit": {"update"}, "routes": {"apply_routes", "remove_routes"}}
 
 
 def page_offers(client: Client, peering: Peering) -> set[str] | None:
@@ -95,7 +117,7 @@ def page_offers(client: Client, peering: Peering) -> set[str] | None:
     if response.status_code == 404:
         return None
     found = set(PAGE_LINK.findall(response.content.decode()))
-    return {"update" if name == "edit" else name for name in found}
+    return {kind for name in found for kind in PAGE_KINDS.get(name, {name})}
 
 
 def admin_offers(client: Client, peering: Peering) -> set[str]:
