@@ -131,7 +131,12 @@ def page_buttons(client, peering: Peering) -> list[str]:
         ),
         (
             PeeringStatus.ACTIVE,
-            ["refresh_selected", "delete_selected_in_cloud", "apply_routes_selected", "remove_routes_selected"],
+            [
+                "refresh_selected",
+                "delete_selected_in_cloud",
+                "apply_routes_selected",
+                "remove_routes_selected",
+            ],
         ),
         (PeeringStatus.SUBMITTING, ["refresh_selected", "delete_selected_in_cloud"]),
         (PeeringStatus.DELETED, []),
