@@ -314,6 +314,7 @@ class PeeringRequestView(LoginRequiredMixin, View):
                 accept_vpc_id=data["accept_vpc_id"],
                 accept_project_id=data["accept_project_id"] or None,
                 confirm_overlap=data["confirm_overlap"],
+                routes_on_accept=data["routes_on_accept"],
                 source=ChangeSource.USER,
             )
         except RequestInvalid as exc:

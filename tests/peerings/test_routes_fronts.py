@@ -214,3 +214,27 @@ def test_admin_applies_and_removes_the_routes_of_its_users_sides(
     data["action"] = "remove_routes_selected"
     admin_client.post(changelist, data)
     assert sdk_routes(acme_prod, cloud.url, prod_web.vpc_id) == set()
+
+
+def test_the_request_form_asks_for_routes_on_acceptance(
+    cloud, acme_member, acme_prod, prod_web, globex_app, globex_main
+):
+    from peerings.models import Peering
+
+    browser = signed_in(acme_member)
+    assert (
+        "Add the routes on both sides once it is accepted"
+        in browser.get(reverse("peerings:request")).content.decode()
+    )
+    data = {
+        "tenant": acme_prod.pk,
+        "request_vpc_id": str(prod_web.vpc_id),
+        "accept_vpc_id": str(globex_app.vpc_id),
+        "accept_project_id": globex_main.project_id,
+        "name": "form-auto-routes",
+        "description": "",
+        "routes_on_accept": "on",
+    }
+    response = browser.post(reverse("peerings:request"), data)
+    assert response.status_code == 302
+    assert Peering.objects.get(name="form-auto-routes").routes_on_accept is True
