@@ -25,6 +25,8 @@ from peerings.views import PeeringMixin, describe_cloud_error
 __all__ = ["PeeringRoutesView", "RouteRemoveView", "parse_destinations"]
 
 SIDES = [s.value for s in RouteSide]
+#: A route id longer than this is no route's (and would overflow the column).
+MAX_ID_DIGITS = 18
 
 
 def parse_destinations(text: str) -> list[str]:
@@ -113,7 +115,10 @@ class RouteRemoveView(PeeringMixin, View):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         peering = self.get_peering(pk)
-        route = peering_routes(peering).filter(pk=request.POST.get("route") or 0).first()
+        given = request.POST.get("route", "")
+        route = None
+        if given.isascii() and given.isdigit() and len(given) <= MAX_ID_DIGITS:
+            route = peering_routes(peering).filter(pk=int(given)).first()
         side = route.side if route is not None else request.POST.get("side", "")
         if side not in SIDES:
             messages.error(request, "Choose the route, or the side whose routes to remove.")

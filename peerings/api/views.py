@@ -456,7 +456,7 @@ class PeeringViewSet(
         responses={200: PeeringRouteSerializer, **errors(*WRITE_ERRORS)},
         parameters=IDEMPOTENCY_PARAMETERS,
     )
-    @action(detail=True, methods=["delete"], url_path=r"routes/(?P<route_id>[0-9]+)", filter_backends=[])
+    @action(detail=True, methods=["delete"], url_path=r"routes/(?P<route_id>[0-9]{1,18})", filter_backends=[])
     def route_remove(self, request: Request, pk: str | None = None, route_id: str | None = None) -> Response:
         peering = self.get_object()
         route = peering_routes(peering).filter(pk=route_id).first()

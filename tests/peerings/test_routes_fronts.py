@@ -238,3 +238,14 @@ def test_the_request_form_asks_for_routes_on_acceptance(
     response = browser.post(reverse("peerings:request"), data)
     assert response.status_code == 302
     assert Peering.objects.get(name="form-auto-routes").routes_on_accept is True
+
+
+def test_hostile_route_ids_are_not_found(cloud, accepted, acme_member, acme_api):
+    browser = signed_in(acme_member)
+    for value in ("abc", "١٢", "9" * 40, "-1", ""):
+        response = browser.post(reverse("peerings:routes-remove", args=[accepted.pk]), {"route": value})
+        assert response.status_code == 302  # back to the peering: choose a route or a side
+    too_long = acme_api.delete(f"/api/v1/peerings/{accepted.pk}/routes/{'9' * 40}/")
+    assert too_long.status_code == 404
+    assert acme_api.delete(f"/api/v1/peerings/{accepted.pk}/routes/123456/").status_code == 404
+    assert not UpstreamCall.objects.filter(operation__in=["list_routes", "delete_route"]).exists()
