@@ -284,3 +284,31 @@ def test_deleting_the_peering_removes_its_routes_and_the_history_says_so(
     assert "Its routes went with it: 10.20.0.0/16 in prod-web; 10.1.0.0/16 in globex-app." in change.reason
     events = set(RouteChange.objects.filter(peering=accepted).values_list("event", flat=True))
     assert RouteEvent.WITH_PEERING in events
+
+
+def test_the_client_retries_route_reads_and_deletes_never_creates(
+    cloud, accepted, acme_prod, prod_web, sim_faults
+):
+    from peerings.upstream import tenant_client
+
+    client = tenant_client(acme_prod, backoff=0)
+    sim_faults.inject("create_route", kind="503", times=1)
+    with pytest.raises(CloudUnavailable) as failed:
+        client.create_route(
+            vpc_id=str(prod_web.vpc_id), destination="10.20.0.0/16", nexthop=accepted.upstream_id
+        )
+    assert failed.value.record.attempts == 1
+    created = client.create_route(
+        vpc_id=str(prod_web.vpc_id), destination="10.20.0.0/16", nexthop=accepted.upstream_id
+    )
+    assert created.record.status_code == 201
+
+    sim_faults.inject("list_routes", kind="503", times=1)
+    listed = client.list_routes(vpc_id=str(prod_web.vpc_id))
+    assert (listed.record.attempts, [r["id"] for r in listed.data["routes"]]) == (2, [created.data["id"]])
+    sim_faults.inject("show_route", kind="503", times=1)
+    assert client.show_route(created.data["id"]).data["destination"] == "10.20.0.0/16"
+    sim_faults.inject("delete_route", kind="503", times=1)
+    assert client.delete_route(created.data["id"]).record.attempts == 2
+    with pytest.raises(TypeError, match="unknown route filters: nexthop"):
+        client.list_routes(nexthop=accepted.upstream_id)
