@@ -8,6 +8,7 @@ change; its errors are shown with ``message_user``.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,12 +20,21 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
-from peerings import export, permissions, workflow
+from peerings import export, permissions, route_workflow, workflow
 from peerings.admin_forms import PeeringActionForm, TenantAdminForm
 from peerings.admin_scope import TenantScopedAdmin, sees_all
 from peerings.choices import ChangeSource
 from peerings.exceptions import NotPermitted, PortalError
-from peerings.models import AutoApprovedVpc, Membership, Peering, StatusChange, Tenant, UpstreamCall
+from peerings.models import (
+    AutoApprovedVpc,
+    Membership,
+    Peering,
+    PeeringRoute,
+    RouteChange,
+    StatusChange,
+    Tenant,
+    UpstreamCall,
+)
 from peerings.paginators import CappedCountPaginator
 from peerings.permissions import Action
 from peerings.selectors import without_keys
@@ -54,10 +64,11 @@ class Operation:
     role_hint: str  # added to a NotPermitted error: the workflow applies tenant roles to superusers too
     confirm: bool = True  # show an intermediate page first
     reason: str | None = None  # the reason box on that page: None, "optional" or "required"
+    function: Callable[..., Peering] | None = None  # default: the workflow's peering_<kind>
 
     def run(self, peering: Peering, user: Any, **kwargs: Any) -> Peering:
-        """Call the workflow's ``peering_<kind>`` for one peering, as ``user``."""
-        function = getattr(workflow, f"peering_{self.kind}")
+        """Call the workflow's ``peering_<kind>`` (or ``function``) for one peering, as ``user``."""
+        function = self.function or getattr(workflow, f"peering_{self.kind}")
         return function(peering=peering, acting_user=user, source=ChangeSource.ADMIN, **kwargs)
 
 
@@ -98,7 +109,45 @@ DELETE = Operation(
     done="Deleted",
     role_hint=MEMBER_HINT,
 )
-OPERATIONS = (APPROVE, DECLINE, ACCEPT, REJECT, REFRESH, DELETE)
+
+
+def _on_my_sides(kind: Action, change: Callable[..., Any]) -> Callable[..., Peering]:
+    """Run a route operation on each side of the peering the user belongs to, with that side's keys."""
+
+    def run(*, peering: Peering, acting_user: Any, source: str, **kwargs: Any) -> Peering:
+        actor = permissions.actor_for(acting_user, peering)
+        sides = permissions.route_sides(peering, actor, kind)
+        if not sides:
+            permissions.check(kind, peering, actor)  # raises the refusal
+        for side in sides:
+            change(peering=peering, acting_user=acting_user, side=side, source=source)
+        peering.refresh_from_db()
+        return peering
+
+    return run
+
+
+APPLY_ROUTES = Operation(
+    kind=Action.APPLY_ROUTES,
+    action="apply_routes_selected",
+    title="Apply the routes of peerings",
+    button="Apply my sides' routes",
+    verb="apply the routes of",
+    done="Routes applied for",
+    role_hint=MEMBER_HINT,
+    function=_on_my_sides(Action.APPLY_ROUTES, route_workflow.routes_apply),
+)
+REMOVE_ROUTES = Operation(
+    kind=Action.REMOVE_ROUTES,
+    action="remove_routes_selected",
+    title="Remove the routes of peerings",
+    button="Remove my sides' routes",
+    verb="remove the routes of",
+    done="Routes removed for",
+    role_hint=MEMBER_HINT,
+    function=_on_my_sides(Action.REMOVE_ROUTES, route_workflow.routes_remove),
+)
+OPERATIONS = (APPROVE, DECLINE, ACCEPT, REJECT, REFRESH, DELETE, APPLY_ROUTES, REMOVE_ROUTES)
 DESCRIPTIONS = {
     APPROVE: "Approve selected requests (held for approval) and send them to the cloud",
     DECLINE: "Decline selected requests held for approval",
@@ -106,6 +155,8 @@ DESCRIPTIONS = {
     REJECT: "Reject selected peerings",
     REFRESH: "Refresh selected peerings from the cloud",
     DELETE: "Delete selected peerings in the cloud",
+    APPLY_ROUTES: "Apply the routes of selected peerings (your sides, to the peer's range)",
+    REMOVE_ROUTES: "Remove the routes of selected peerings (your sides)",
 }
 
 
@@ -302,6 +353,40 @@ class UpstreamCallInline(ReadOnlyMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("tenant", "acting_user")
 
 
+class PeeringRouteInline(ReadOnlyMixin, admin.TabularInline):
+    """The peering's routes in both VPCs, as the portal knows them (changed only by the actions)."""
+
+    model = PeeringRoute
+    fields = [
+        "side",
+        "tenant",
+        "destination",
+        "state",
+        "upstream_id",
+        "error_code",
+        "created_by",
+        "applied_at",
+    ]
+    readonly_fields = fields
+    extra = 0
+    ordering = ["-side", "destination", "-id"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PeeringRoute]:
+        return super().get_queryset(request).select_related("tenant", "created_by")
+
+
+class RouteChangeInline(ReadOnlyMixin, admin.TabularInline):
+    model = RouteChange
+    fields = ["created_at", "route", "event", "actor", "source", "detail"]
+    readonly_fields = fields
+    extra = 0
+    ordering = ["created_at", "id"]
+    verbose_name_plural = "route history"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[RouteChange]:
+        return super().get_queryset(request).select_related("route", "actor")
+
+
 class LargeListMixin:
     """For tables that grow without bound: a count that stops at its limit, no second full count,
     and the listed tenants' keys left out (a list never signs; decrypting them was per-row work)."""
@@ -344,7 +429,7 @@ class PeeringAdmin(LargeListMixin, TenantScopedAdmin):
     ]
     search_help_text = "Name, cloud peering id, VPC id or VPC name"
     fieldsets = [
-        (None, {"fields": ["name", "description", "status", "upstream_id"]}),
+        (None, {"fields": ["name", "description", "status", "upstream_id", "routes_on_accept"]}),
         (
             "Requester",
             {"fields": ["requester_tenant", "requester_project_id", "requester_vpc", "requested_by"]},
@@ -368,7 +453,7 @@ class PeeringAdmin(LargeListMixin, TenantScopedAdmin):
         ),
     ]
     readonly_fields = [name for _, options in fieldsets for name in options["fields"]]
-    inlines = [StatusChangeInline, UpstreamCallInline]
+    inlines = [StatusChangeInline, PeeringRouteInline, RouteChangeInline, UpstreamCallInline]
     actions = [_admin_action(op) for op in OPERATIONS]
 
     # The mirror is read-only here: peerings are requested in the portal or the API,

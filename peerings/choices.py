@@ -4,6 +4,7 @@ from django.db import models
 
 __all__ = [
     "CLOUD_STATUSES",
+    "LIVE_ROUTE_STATES",
     "OPEN_STATUSES",
     "TERMINAL_STATUSES",
     "TRANSITIONS",
@@ -12,6 +13,9 @@ __all__ = [
     "ChangeSource",
     "PeeringStatus",
     "Role",
+    "RouteEvent",
+    "RouteSide",
+    "RouteState",
 ]
 
 
@@ -120,3 +124,46 @@ class CallOperation(models.TextChoices):
     ACCEPT = "accept", "Accept peering"
     REJECT = "reject", "Reject peering"
     DELETE = "delete", "Delete peering"
+    LIST_ROUTES = "list_routes", "List routes"
+    SHOW_ROUTE = "show_route", "Show route"
+    CREATE_ROUTE = "create_route", "Create route"
+    DELETE_ROUTE = "delete_route", "Delete route"
+
+
+class RouteSide(models.TextChoices):
+    """Which VPC of a peering a route is in: each side's routes point at the other's range."""
+
+    REQUESTER = "requester", "Requester"
+    ACCEPTER = "accepter", "Accepter"
+
+
+class RouteState(models.TextChoices):
+    """What the portal knows of one route over a peering (``peerings.models.PeeringRoute``)."""
+
+    APPLYING = "applying", "Being applied"  # the create is being sent
+    APPLIED = "applied", "Applied"  # created by the portal, in the cloud
+    EXTERNAL = "external", "Added outside the portal"  # found in the cloud by a sync
+    UNKNOWN = "unknown", "Outcome unknown"  # a create whose answer was lost; a sync settles it
+    FAILED = "failed", "Failed"  # the create failed: not in the cloud
+    REMOVED = "removed", "Removed"  # removed by the portal, or with the peering
+    MISSING = "missing", "Removed outside the portal"  # the cloud no longer has it (drift)
+
+
+#: States in which a route is (or may be) in the cloud.
+LIVE_ROUTE_STATES = frozenset(
+    {RouteState.APPLYING, RouteState.APPLIED, RouteState.EXTERNAL, RouteState.UNKNOWN}
+)
+
+
+class RouteEvent(models.TextChoices):
+    """One line of a route's history (``peerings.models.RouteChange``)."""
+
+    APPLIED = "applied", "Applied"
+    FAILED = "failed", "Apply failed"
+    UNKNOWN = "unknown", "Apply outcome unknown"
+    REMOVED = "removed", "Removed"
+    REMOVE_FAILED = "remove_failed", "Remove failed"
+    WITH_PEERING = "with_peering", "Removed with the peering"
+    ADDED_OUTSIDE = "added_outside", "Added outside the portal"
+    REMOVED_OUTSIDE = "removed_outside", "Removed outside the portal"
+    FOUND = "found", "Found in the cloud after an unknown outcome"

@@ -3,8 +3,9 @@
 Every call is signed with the account's AK/SK (``SDK-HMAC-SHA256``, as the
 Huawei SDK signs), carries a per-call ``X-Correlation-Id`` and is described by
 a :class:`CallRecord`, success or failure, so the caller can keep an audit row.
-Idempotent calls (reads, accept, reject, delete) are retried with exponential
-backoff on connection errors, timeouts, 5xx and 429; create and update never are.
+Idempotent calls (reads, accept, reject, deletes of peerings and routes) are retried with exponential
+backoff on connection errors, timeouts, 5xx and 429; creates (of peerings and routes) and
+updates never are.
 Failures raise :class:`~peerings.exceptions.CloudRefused` (the cloud said no, 4xx)
 or :class:`~peerings.exceptions.CloudUnavailable` (anything else).
 """
@@ -412,6 +413,42 @@ class VpcApiClient:
         call = self._call(CallOperation.DELETE, "DELETE", _peering_path(peering_id), retryable=True)
         return self._unwrap(call, None)
 
+    def list_routes(self, **filters: Any) -> CloudResponse:
+        """Peering routes of the project (``GET /v2.0/vpc/routes``); data is ``{"routes", "routes_links"}``.
+
+        Filters as the cloud's: ``id``, ``type``, ``vpc_id``, ``destination``, ``tenant_id``, ``limit``,
+        ``marker``.
+        """
+        unknown = set(filters) - {"id", "type", "vpc_id", "destination", "tenant_id", "limit", "marker"}
+        if unknown:
+            raise TypeError(f"unknown route filters: {', '.join(sorted(unknown))}")
+        call = self._call(CallOperation.LIST_ROUTES, "GET", "/v2.0/vpc/routes", query=_query(filters))
+
+        def unwrap(body: Any) -> dict:
+            links = body.get("routes_links") if isinstance(body, dict) else None
+            return {"routes": _list_in(body, "routes"), "routes_links": links or []}
+
+        return self._unwrap(call, unwrap)
+
+    def show_route(self, route_id: str) -> CloudResponse:
+        call = self._call(CallOperation.SHOW_ROUTE, "GET", _route_path(route_id))
+        return self._unwrap(call, _wrapped_route)
+
+    def create_route(self, *, vpc_id: str, destination: str, nexthop: str) -> CloudResponse:
+        """Add a route to ``destination`` over the peering ``nexthop`` in ``vpc_id``; never retried."""
+        route = {
+            "type": "peering",
+            "nexthop": str(nexthop),
+            "destination": destination,
+            "vpc_id": str(vpc_id),
+        }
+        call = self._call(CallOperation.CREATE_ROUTE, "POST", "/v2.0/vpc/routes", body={"route": route})
+        return self._unwrap(call, _wrapped_route)
+
+    def delete_route(self, route_id: str) -> CloudResponse:
+        call = self._call(CallOperation.DELETE_ROUTE, "DELETE", _route_path(route_id))
+        return self._unwrap(call, None)
+
     # --- One call: build, attempt, record, fail or finish ------------------------------------
 
     def _call(self, operation: str, method: str, path: str, **options: Any) -> PreparedCall:
@@ -653,6 +690,19 @@ def _peering_path(peering_id: str, action: str = "") -> str:
         raise ValueError("a peering id is required")
     path = f"/v2.0/vpc/peerings/{quote(str(peering_id), safe='')}"
     return f"{path}/{action}" if action else path
+
+
+def _route_path(route_id: str) -> str:
+    if not str(route_id or "").strip():
+        raise ValueError("a route id is required")
+    return f"/v2.0/vpc/routes/{quote(str(route_id), safe='')}"
+
+
+def _wrapped_route(body: Any) -> dict:
+    route = body["route"]
+    if not isinstance(route, dict) or "id" not in route:
+        raise TypeError("route is not an object with an id")
+    return route
 
 
 def _wrapped_peering(body: Any) -> dict:

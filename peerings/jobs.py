@@ -22,6 +22,7 @@ from django.utils import timezone
 from peerings.choices import ChangeSource, PeeringStatus
 from peerings.exceptions import CloudUnavailable, InvalidState, PortalError
 from peerings.models import Peering, Tenant
+from peerings.route_workflow import routes_sync
 from peerings.workflow import peering_refresh
 
 __all__ = [
@@ -57,10 +58,19 @@ class JobReport:
 
     def summary(self) -> str:
         skipped = self.counts["skipped"]
+        routes = self.counts["routes_changed"], self.counts["routes_failed"]
         return (
-            f"Refreshed {self.total} peering(s): {self.counts['changed']} changed, "
-            f"{self.counts['unchanged']} unchanged, {self.counts['failed']} failed."
-        ) + (f" {skipped} skipped: an operation was in flight." if skipped else "")
+            (
+                f"Refreshed {self.total} peering(s): {self.counts['changed']} changed, "
+                f"{self.counts['unchanged']} unchanged, {self.counts['failed']} failed."
+            )
+            + (f" {skipped} skipped: an operation was in flight." if skipped else "")
+            + (
+                f" Routes: {routes[0]} changed outside the portal, {routes[1]} peering(s) not read."
+                if any(routes)
+                else ""
+            )
+        )
 
 
 def _refresh_each(
@@ -130,10 +140,36 @@ def open_peerings(tenant: Tenant | None = None) -> QuerySet[Peering]:
 def sync_open_peerings(
     *, tenant: Tenant | None = None, on_each: Callable[[], object] | None = None
 ) -> JobReport:
-    """Re-read every open peering (or one tenant's) from the cloud, through the workflow."""
-    report, _ = _refresh_each("sync_peerings", open_peerings(tenant), on_each=on_each)
+    """Re-read every open peering (or one tenant's) from the cloud, through the workflow, and the
+    routes of the active ones (:func:`sync_routes`)."""
+    report, refreshed = _refresh_each("sync_peerings", open_peerings(tenant), on_each=on_each)
+    sync_routes(report, [p for p in refreshed if p.status == PeeringStatus.ACTIVE], on_each=on_each)
     _log(report)
     return report
+
+
+def sync_routes(
+    report: JobReport, peerings: Iterable[Peering], *, on_each: Callable[[], object] | None = None
+) -> None:
+    """Re-read each active peering's routes on both sides and record those added or removed outside
+    the portal (:func:`peerings.route_workflow.routes_sync`); one failure never stops the others."""
+    for peering in peerings:
+        if on_each is not None:
+            on_each()
+        try:
+            lines = routes_sync(peering=peering)
+        except PortalError as exc:
+            report.counts["routes_failed"] += 1
+            report.unavailable += isinstance(exc, CloudUnavailable)
+            report.failures.append(f"{peering.name} ({peering.upstream_id}) routes: {exc}")
+            continue
+        except Exception as exc:
+            report.counts["routes_failed"] += 1
+            logger.exception("reading the routes of peering %s failed", peering.pk, extra={"job": report.job})
+            report.failures.append(f"{peering.name} ({peering.upstream_id}) routes: {exc!r}")
+            continue
+        report.counts["routes_changed"] += len(lines)
+        report.changes += lines
 
 
 def notify_pending_expiring(*, peerings: list[Peering], expired: list[Peering]) -> None:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from peerings.choices import CLOUD_STATUSES, PeeringStatus
 from peerings.history import record_status_change
 from peerings.models import Peering, Tenant
+from peerings.routes.records import describe, gone_with_peering
 from peerings.storable import storable
 
 __all__ = ["STATUS_CONFLICT", "apply", "mark_deleted", "move", "parse_time"]
@@ -51,10 +52,35 @@ def move(peering: Peering, new: str, *, actor: Any, reason: str, source: str, cl
         logger.warning("peering %s: %s", peering.pk, peering.error_message)
         return False
     peering.status = new
+    if new == PeeringStatus.DELETED:
+        reason = _with_routes_gone(peering, reason=reason, actor=actor, source=source)
     record_status_change(
         peering=peering, old_status=old, new_status=new, actor=actor, reason=reason, source=source
     )
+    if new == PeeringStatus.ACTIVE and peering.routes_on_accept:
+        _queue_routes(peering)
     return True
+
+
+def _queue_routes(peering: Peering) -> None:
+    """Asked for at the request: each side's routes, by a job with that side's keys, after the commit."""
+    from peerings.tasks import apply_routes_on_accept, enqueue  # the tasks import the workflow
+
+    for side, tenant_id in (
+        ("requester", peering.requester_tenant_id),
+        ("accepter", peering.accepter_tenant_id),
+    ):
+        if tenant_id is not None:
+            enqueue(apply_routes_on_accept, peering.pk, side)
+
+
+def _with_routes_gone(peering: Peering, *, reason: str, actor: Any, source: str) -> str:
+    """Mark the peering's routes removed (the cloud deletes them with it); the reason names them."""
+    gone = gone_with_peering(peering, actor=actor, source=source)
+    if not gone:
+        return reason
+    listed = "; ".join(describe(route, peering) for route in gone)
+    return f"{reason} Its routes went with it: {listed}."
 
 
 def _text(value: Any, limit: int) -> str:

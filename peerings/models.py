@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce, Greatest, Least
 
 from peerings.choices import (
+    LIVE_ROUTE_STATES,
     OPEN_STATUSES,
     TRANSITIONS,
     ApprovalPolicy,
@@ -17,6 +18,9 @@ from peerings.choices import (
     ChangeSource,
     PeeringStatus,
     Role,
+    RouteEvent,
+    RouteSide,
+    RouteState,
 )
 from peerings.secrets import EncryptedSecretField
 
@@ -25,6 +29,8 @@ __all__ = [
     "IdempotencyKey",
     "Membership",
     "Peering",
+    "PeeringRoute",
+    "RouteChange",
     "StatusChange",
     "Tenant",
     "UpstreamCall",
@@ -177,6 +183,12 @@ class Peering(models.Model):
     approved_at = models.DateTimeField(null=True, blank=True)
     approval_reason = models.TextField(
         blank=True, help_text="Why it was approved (by a person or a rule) or declined in the portal."
+    )
+    routes_on_accept = models.BooleanField(
+        "routes on acceptance",
+        default=False,
+        help_text="Once accepted, each side's routes to the other's range are added by a job "
+        "acting with that side's keys.",
     )
 
     # The last error the cloud gave for this peering (why it FAILED, for instance).
@@ -354,6 +366,89 @@ class StatusChange(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.peering}: {self.old_status or '—'} → {self.new_status}"
+
+
+class PeeringRouteQuerySet(models.QuerySet):
+    def live(self) -> PeeringRouteQuerySet:
+        """Routes that are, or may be, in the cloud."""
+        return self.filter(state__in=LIVE_ROUTE_STATES)
+
+
+class PeeringRoute(models.Model):
+    """The portal's mirror of one route over a peering: in one side's VPC, to (part of) the other's range.
+
+    Written only by :mod:`peerings.route_workflow` (and by :mod:`peerings.mirror` when the
+    peering is deleted, which deletes its routes in the cloud too).
+    """
+
+    peering = models.ForeignKey(Peering, on_delete=models.PROTECT, related_name="routes")
+    side = models.CharField(max_length=16, choices=RouteSide.choices)
+    tenant = models.ForeignKey(
+        Tenant,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The side's tenant, whose keys manage it.",
+    )
+    vpc_id = models.UUIDField("VPC id")
+    destination = models.CharField(max_length=64)
+    upstream_id = models.CharField("cloud route id", max_length=64, null=True, blank=True, unique=True)
+    state = models.CharField(max_length=16, choices=RouteState.choices, default=RouteState.APPLYING)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    applied_at = models.DateTimeField(null=True, blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PeeringRouteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["peering", "side", "destination", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(side__in=RouteSide.values), name="route_side_valid"),
+            models.CheckConstraint(condition=Q(state__in=RouteState.values), name="route_state_valid"),
+            # The cloud holds one route per destination per VPC.
+            models.UniqueConstraint(
+                fields=["vpc_id", "destination"],
+                condition=Q(state__in=LIVE_ROUTE_STATES),
+                name="route_one_live_per_vpc_destination",
+            ),
+        ]
+        indexes = [models.Index(fields=["peering", "state"], name="route_peering_state")]
+
+    def __str__(self) -> str:
+        return f"{self.destination} in {self.vpc_id} ({self.side})"
+
+    @property
+    def is_live(self) -> bool:
+        return self.state in LIVE_ROUTE_STATES
+
+
+class RouteChange(AppendOnlyModel):
+    """One event of a route: applied, removed, failed, or changed outside the portal."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    peering = models.ForeignKey(Peering, on_delete=models.PROTECT, related_name="route_changes")
+    route = models.ForeignKey(PeeringRoute, on_delete=models.PROTECT, related_name="changes")
+    event = models.CharField(max_length=16, choices=RouteEvent.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(max_length=16, choices=ChangeSource.choices)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["peering", "created_at", "id"], name="routechange_peering_created")]
+
+    def __str__(self) -> str:
+        return f"{self.route.destination}: {self.get_event_display()}"
 
 
 class IdempotencyKey(models.Model):

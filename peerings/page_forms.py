@@ -99,6 +99,11 @@ class PeeringRequestForm(forms.Form):
         label="I understand the overlap; request the peering anyway",
         required=False,
     )
+    routes_on_accept = forms.BooleanField(
+        label="Add the routes on both sides once it is accepted",
+        required=False,
+        help_text="Each VPC gets a route to the other's range, added by the portal with each side's keys.",
+    )
 
     def __init__(
         self,

@@ -22,6 +22,9 @@ The rules:
   where the requester tenant separates duties, not the person who requested it;
 * a request awaiting approval is not in the cloud: it cannot be refreshed or updated, and
   deleting it (the requester's members) withdraws it without a call;
+* **apply_routes, remove_routes**: a member (any role) of a side's tenant, for the routes in
+  that side's VPC only (with that side's keys), on an active peering the cloud has confirmed;
+  the sync and its jobs act for either side (:func:`route_denial`, :func:`route_sides`);
 * and none of them while another operation on the peering is in flight (a lease).
 
 Membership is checked before the status, so an outsider learns nothing about a
@@ -40,9 +43,10 @@ from typing import Any
 from django.utils import timezone
 
 from peerings import leases, selectors
-from peerings.choices import TERMINAL_STATUSES, PeeringStatus, Role
+from peerings.choices import TERMINAL_STATUSES, PeeringStatus, Role, RouteSide
 from peerings.exceptions import InvalidState, NotPermitted, OperationInFlight, PortalError
 from peerings.models import Peering, Tenant
+from peerings.routes.messages import NO_SIDE_TENANT, NOT_ACTIVE, NOT_YOUR_SIDE
 from peerings.validation import (
     GONE,
     HELD_NOT_IN_CLOUD,
@@ -63,6 +67,7 @@ from peerings.validation import (
 __all__ = [
     "DECISIONS",
     "GATE",
+    "ROUTE_ACTIONS",
     "SYSTEM",
     "Action",
     "Actor",
@@ -74,6 +79,9 @@ __all__ = [
     "denial",
     "may_see_cidrs",
     "peering_cidr_shown",
+    "route_denial",
+    "route_sides",
+    "route_tenant",
 ]
 
 
@@ -106,18 +114,28 @@ class Action(StrEnum):
     DELETE = "delete"
     APPROVE = "approve"
     DECLINE = "decline"
+    APPLY_ROUTES = "apply_routes"
+    REMOVE_ROUTES = "remove_routes"
 
     @property
     def past(self) -> str:
-        if self.value.endswith("e"):
-            return f"{self.value}d"
-        return {"reject": "rejected", "refresh": "refreshed"}.get(self.value, f"{self.value}ed")
+        special = {
+            "reject": "rejected",
+            "refresh": "refreshed",
+            "apply_routes": "applied the routes of",
+            "remove_routes": "removed the routes of",
+        }
+        if self.value in special:
+            return special[self.value]
+        return f"{self.value}d" if self.value.endswith("e") else f"{self.value}ed"
 
 
 #: The cloud's decision on a request (the accepter tenant's).
 DECISIONS = frozenset({Action.ACCEPT, Action.REJECT})
 #: The portal's decision on a held request (the requester tenant's), before the cloud sees it.
 GATE = frozenset({Action.APPROVE, Action.DECLINE})
+ROUTE_ACTIONS = frozenset({Action.APPLY_ROUTES, Action.REMOVE_ROUTES})
+SIDES = (RouteSide.REQUESTER, RouteSide.ACCEPTER)
 
 
 def actor_for(user: Any, peering: Peering) -> Actor:
@@ -134,6 +152,9 @@ def denial(action: Action, peering: Peering, actor: Actor | None, *, now: Any = 
         accepter = actor.roles.get(peering.accepter_tenant_id)
     pending = peering.status == PeeringStatus.PENDING_ACCEPTANCE
     held = peering.status == PeeringStatus.AWAITING_APPROVAL
+    if action in ROUTE_ACTIONS:
+        refusals = [route_denial(action, peering, actor, side, now=now) for side in SIDES]
+        return None if None in refusals else _first_refusal(refusals)
     if action in GATE:
         if not system and not actor.superuser and requester != Role.APPROVER:
             return NotPermitted(NOT_A_REQUESTER_APPROVER)
@@ -187,6 +208,58 @@ def denial(action: Action, peering: Peering, actor: Actor | None, *, now: Any = 
         message = IN_FLIGHT.format(operation=peering.inflight_operation)
         return OperationInFlight(message, retry_after=wait, peering=peering)
     return None
+
+
+def _first_refusal(refusals: list[PortalError | None]) -> PortalError | None:
+    """The refusal to give when no side allows it: the user's own side's, if they have one."""
+    for kind in (OperationInFlight, InvalidState):
+        found = next((r for r in refusals if isinstance(r, kind)), None)
+        if found is not None:
+            return found
+    return next((r for r in refusals if r is not None), None)
+
+
+def _side_tenant_id(peering: Peering, side: str) -> int | None:
+    return peering.requester_tenant_id if side == RouteSide.REQUESTER else peering.accepter_tenant_id
+
+
+def route_denial(
+    action: Action, peering: Peering, actor: Actor | None, side: str, *, now: Any = None
+) -> PortalError | None:
+    """Why ``actor`` may not apply or remove routes in ``side``'s VPC of ``peering`` now, or ``None``.
+
+    Membership first (of either side, then of this side), then the portal's keys for that
+    side, then the status, then the lease.
+    """
+    tenant_id = _side_tenant_id(peering, side)
+    if actor is not None:
+        if not any(_side_tenant_id(peering, s) in actor.roles for s in SIDES if _side_tenant_id(peering, s)):
+            return NotPermitted(NOT_A_MEMBER)
+        if tenant_id is None or tenant_id not in actor.roles:
+            return NotPermitted(NOT_YOUR_SIDE)
+    if tenant_id is None:
+        return InvalidState(NO_SIDE_TENANT)
+    if peering.status != PeeringStatus.ACTIVE or not peering.upstream_id:
+        return InvalidState(NOT_ACTIVE.format(status=peering.get_status_display().lower()))
+    now = now or timezone.now()
+    if leases.held(peering, now):
+        wait = math.ceil((peering.inflight_until - now).total_seconds())
+        message = IN_FLIGHT.format(operation=peering.inflight_operation)
+        return OperationInFlight(message, retry_after=wait, peering=peering)
+    return None
+
+
+def route_sides(peering: Peering, actor: Actor | None, action: Action = Action.APPLY_ROUTES) -> list[str]:
+    """The sides whose routes ``actor`` may apply (or remove) on ``peering`` now."""
+    return [side for side in SIDES if route_denial(action, peering, actor, side) is None]
+
+
+def route_tenant(peering: Peering, side: str) -> Tenant:
+    """The tenant whose keys manage the routes in ``side``'s VPC (call after :func:`route_denial`)."""
+    tenant = peering.requester_tenant if side == RouteSide.REQUESTER else peering.accepter_tenant
+    if tenant is None:
+        raise InvalidState(NO_SIDE_TENANT)
+    return tenant
 
 
 def check(action: Action, peering: Peering, actor: Actor | None) -> None:

@@ -20,12 +20,13 @@ from django.db import transaction
 
 from ops import correlation
 from ops.locks import job_lock
-from peerings.exceptions import CloudUnavailable
+from peerings.exceptions import CloudUnavailable, OperationInFlight, PortalError
 from peerings.jobs import JobReport, expire_and_report_pending, sync_open_peerings
 
 __all__ = [
     "EXPIRE_LOCK",
     "SYNC_LOCK",
+    "apply_routes_on_accept",
     "enqueue",
     "expire_pending",
     "lease_ttl",
@@ -90,3 +91,33 @@ def purge_idempotency_keys() -> dict[str, Any]:
     from peerings.api.idempotency import purge_expired
 
     return {"deleted": purge_expired()}
+
+
+@shared_task(
+    name="peerings.apply_routes_on_accept",
+    **{**RETRY, "autoretry_for": (CloudUnavailable, OperationInFlight)},
+)
+def apply_routes_on_accept(peering_id: int, side: str) -> dict[str, Any]:
+    """Add one side's routes to an accepted peering whose request asked for them, with that side's keys.
+
+    Idempotent: routes already there are not sent again. A peering no longer active, or a plan
+    with conflicts, is reported and left to its members (nothing is retried).
+    """
+    from peerings.models import Peering
+    from peerings.route_workflow import routes_apply
+
+    peering = Peering.objects.select_related("requester_tenant", "accepter_tenant").get(pk=peering_id)
+    try:
+        outcome = routes_apply(peering=peering, acting_user=None, side=side, source="sync")
+    except (CloudUnavailable, OperationInFlight):
+        raise
+    except PortalError as exc:
+        logger.warning(
+            "routes on acceptance of peering %s (%s side) not applied: %s",
+            peering_id,
+            side,
+            exc,
+            extra={"job": "apply_routes_on_accept", "peering_id": peering_id},
+        )
+        return {"applied": 0, "refused": str(exc)}
+    return {"applied": len(outcome.applied), "existing": len(outcome.existing)}

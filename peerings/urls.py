@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from peerings import views
+from peerings import route_views, views
 from peerings.permissions import Action
 
 app_name = "peerings"
@@ -24,4 +24,6 @@ urlpatterns = [
     ),
     path("peerings/<int:pk>/refresh/", views.PeeringRefreshView.as_view(), name="refresh"),
     path("peerings/<int:pk>/delete/", views.PeeringDeleteView.as_view(), name="delete"),
+    path("peerings/<int:pk>/routes/", route_views.PeeringRoutesView.as_view(), name="routes"),
+    path("peerings/<int:pk>/routes/remove/", route_views.RouteRemoveView.as_view(), name="routes-remove"),
 ]

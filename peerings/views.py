@@ -33,6 +33,7 @@ from peerings.models import Peering, Tenant
 from peerings.page_forms import BulkDecisionForm, DecisionForm, PeeringEditForm, PeeringRequestForm
 from peerings.paginators import CappedCountPaginator
 from peerings.permissions import DECISIONS, GATE, Action
+from peerings.routes import selectors as route_selectors
 
 __all__ = [
     "DashboardView",
@@ -324,6 +325,7 @@ class PeeringRequestView(LoginRequiredMixin, View):
                 accept_vpc_id=data["accept_vpc_id"],
                 accept_project_id=data["accept_project_id"] or None,
                 confirm_overlap=data["confirm_overlap"],
+                routes_on_accept=data["routes_on_accept"],
                 source=ChangeSource.USER,
             )
         except RequestInvalid as exc:
@@ -347,6 +349,17 @@ class PeeringRequestView(LoginRequiredMixin, View):
 
 
 # --- One peering ---------------------------------------------------------------------------------
+
+
+#: A peering's page shows this many of its newest route events.
+ROUTE_CHANGES_SHOWN = 20
+
+
+def _my_sides(user: Any, peering: Peering) -> list[str]:
+    """The sides of ``peering`` whose tenant ``user`` is a member of (their routes are theirs)."""
+    roles = selectors.user_roles(user, [peering.requester_tenant_id, peering.accepter_tenant_id])
+    sides = [("requester", peering.requester_tenant_id), ("accepter", peering.accepter_tenant_id)]
+    return [side for side, tenant_id in sides if tenant_id is not None and tenant_id in roles]
 
 
 def refused_decision_key(peering: Peering) -> str:
@@ -379,6 +392,9 @@ class PeeringMixin(LoginRequiredMixin):
             "allowed": self.allowed(peering),
             "status_changes": selectors.peering_status_changes(peering),
             "calls": selectors.peering_calls(peering),
+            "routes": list(route_selectors.peering_routes(peering)),
+            "route_changes": route_selectors.peering_route_changes(peering)[:ROUTE_CHANGES_SHOWN],
+            "my_sides": _my_sides(self.request.user, peering),
             **{f"{a}_form": forms_.get(f"{a}_form") or DecisionForm(a) for a in DECISIONS | GATE},
         }
         return render(self.request, "peerings/peering_detail.html", context)
@@ -482,7 +498,11 @@ class PeeringDeleteView(PeeringActionView):
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         peering = self.get_peering(pk)
-        context = {"peering": peering, "allowed": self.allowed(peering)}
+        context = {
+            "peering": peering,
+            "allowed": self.allowed(peering),
+            "routes": route_selectors.live_routes(peering),
+        }
         return render(request, "peerings/peering_confirm_delete.html", context)
 
     def run(self, peering: Peering) -> Peering:

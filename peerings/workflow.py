@@ -376,6 +376,7 @@ def peering_request(
     accept_vpc_id: Any,
     accept_project_id: str | None = None,
     confirm_overlap: bool = False,
+    routes_on_accept: bool = False,
     source: str = ChangeSource.USER,
 ) -> Peering:
     """Request a peering from one of ``tenant``'s VPCs; any member of the tenant may.
@@ -383,6 +384,8 @@ def peering_request(
     Returns the peering, ``ACTIVE`` (same account) or ``PENDING_ACCEPTANCE``; or
     ``AWAITING_APPROVAL``, with nothing sent, when ``tenant`` holds its requests for approval
     and no rule approves this one. See the module docstring for what a failure leaves behind.
+    With ``routes_on_accept``, once it is active each side's routes are added by a job with that
+    side's keys (:mod:`peerings.route_workflow`).
     """
     permissions.check_tenant(acting_user, tenant)
 
@@ -428,6 +431,7 @@ def peering_request(
         accepter_vpc_name=plan.accepter_vpc_name,
         accepter_vpc_cidr=plan.accepter_vpc_cidr,
         requested_by=acting_user,
+        routes_on_accept=routes_on_accept,
     )
     token = "" if held else leases.acquire(peering, "create", seconds=leases.call_bound(retryable=False))
     try:

@@ -385,3 +385,11 @@ def globex_api(client_for, globex_member) -> APIClient:
 def globex_approver_api(client_for, globex_approver) -> APIClient:
     """grace, an approver of globex-main."""
     return client_for(globex_approver)
+
+
+@pytest.fixture
+def accepted(request_to_globex, globex_approver) -> Peering:
+    """alice's prod-web (10.1.0.0/16) -> globex-app (10.20.0.0/16), accepted by grace: ACTIVE."""
+    from peerings.workflow import peering_accept
+
+    return peering_accept(peering=request_to_globex(), acting_user=globex_approver, reason="ok")

@@ -29,6 +29,10 @@ or ``peerings.selectors``, so the test checks them rather than repeats them:
 Besides, no page or API answer a role gets ever contains the marker (name, correlation id,
 reason) of an object it may not see.
 
+Routes (an active peering's, in each side's VPC) have their own cells at the end: a member of
+one side never changes the other side's routes, on any front, and what a user may do to a
+side's routes is done with that side's keys.
+
 To cover a new object or endpoint (an export, a webhook), add its rows to the world in
 ``world``, its visibility to ``visible``, and its probes to ``EXTRA_CELLS`` (see there).
 """
@@ -56,7 +60,8 @@ from accounts.models import ApiToken
 from peerings import vpcs, workflow
 from peerings.admin import APPROVER_HINT, MEMBER_HINT
 from peerings.choices import CallOperation, PeeringStatus, Role
-from peerings.models import Peering, StatusChange, Tenant, UpstreamCall
+from peerings.models import Peering, PeeringRoute, StatusChange, Tenant, UpstreamCall
+from peerings.routes.messages import NOT_YOUR_SIDE
 from peerings.validation import (
     NOT_A_MEMBER,
     NOT_A_TENANT_MEMBER,
@@ -947,3 +952,164 @@ def test_the_rules_allow_and_refuse_each_verb_somewhere():
     for kind, keys in ROW_KEYS.items():
         seen = {visible(role, kind, key) for role in ROLES for key in keys}
         assert seen == {True, False}, kind
+
+
+# --- Routes of an active peering: each side's, only by that side's members, with its keys ----------------
+
+SIDE_TENANT = {"requester": 0, "accepter": 1}  # index into PEERINGS[peering]
+
+
+def route_side_of(role: str, peering: str, side: str) -> bool:
+    """Whether ``role`` is a member (any role) of ``side``'s tenant of ``peering``."""
+    return PEERINGS[peering][SIDE_TENANT[side]] in ROLES[role].tenants
+
+
+@pytest.fixture
+def routed(world) -> dict[str, dict[str, PeeringRoute]]:
+    """Every peering made ACTIVE (in this test only), with one applied route in each side's VPC."""
+    routes: dict[str, dict[str, PeeringRoute]] = {}
+    for index, (key, peering) in enumerate(world.peerings.items(), start=1):
+        Peering.objects.filter(pk=peering.pk).update(
+            status=PeeringStatus.ACTIVE,
+            requester_vpc_cidr=f"10.{index}.0.0/16",
+            accepter_vpc_cidr=f"10.9{index}.0.0/16",
+        )
+        peering.refresh_from_db()
+        routes[key] = {
+            side: PeeringRoute.objects.create(
+                peering=peering,
+                side=side,
+                tenant=getattr(peering, f"{side}_tenant"),
+                vpc_id=getattr(peering, f"{side}_vpc_id"),
+                destination=f"10.{index}{SIDE_TENANT[side]}.0.0/24",
+                upstream_id=str(uuid.uuid4()),
+                state="applied",
+            )
+            for side in SIDE_TENANT
+        }
+    return routes
+
+
+ROUTE_WRITES = ["apply requester", "apply accepter", "remove requester", "remove accepter"]
+
+
+def expect_route(role: str, peering: str, verb: str, front: str) -> Answer:
+    if not ROLES[role].signed_in:
+        return Answer("login" if front == "page" else 401)
+    if not visible(role, "peering", peering):
+        return Answer(404)
+    if verb == "read":
+        return Answer(200)
+    if verb == "plan":  # read with the keys of the user's own side
+        return sent(PEERINGS[peering][SIDE_TENANT[side(role, peering)[0]]], "list_routes")
+    on = verb.split()[1]
+    if route_side_of(role, peering, on):
+        return sent(PEERINGS[peering][SIDE_TENANT[on]], "list_routes")
+    return Answer(403 if front == "api" else 302, NOT_YOUR_SIDE)
+
+
+@pytest.mark.parametrize(
+    ("role", "peering", "verb"), list(itertools.product(ROLES, PEERINGS, ["read", "plan", *ROUTE_WRITES]))
+)
+def test_api_routes(world, cloud, routed, role, peering, verb):
+    target = world.peerings[peering]
+    client = api(world, role)
+    if verb == "read":
+        request = lambda: client.get(reverse("api:peering-routes", args=[target.pk]))  # noqa: E731
+    elif verb == "plan":
+        request = lambda: client.get(reverse("api:peering-routes-plan", args=[target.pk]))  # noqa: E731
+    elif verb.startswith("apply"):
+        body = {"side": verb.split()[1], "destinations": ["192.0.2.0/24"]}
+        request = lambda: client.post(reverse("api:peering-routes", args=[target.pk]), body, format="json")  # noqa: E731
+    else:
+        route = routed[peering][verb.split()[1]]
+        url = reverse("api:peering-route-remove", args=[target.pk, route.pk])
+        request = lambda: client.delete(url)  # noqa: E731
+    response, reached = run(cloud, request)
+    if reached:
+        answer = Answer("sent", None, tuple(cloud.calls))
+    elif response.status_code == 403:
+        answer = Answer(403, response.json()["error"]["message"], tuple(cloud.calls))
+    else:
+        answer = Answer(response.status_code, None, tuple(cloud.calls))
+        assert_no_leak(role, response.content.decode())
+    if answer.what == 200:  # both sides' routes, to members of either side
+        assert len(response.json()) == 2
+    assert answer == expect_route(role, peering, verb, "api")
+    assert set(PeeringRoute.objects.filter(peering=target).values_list("state", flat=True)) == {"applied"}
+
+
+@pytest.mark.parametrize(
+    ("role", "peering", "verb"), list(itertools.product(ROLES, PEERINGS, ["plan", *ROUTE_WRITES]))
+)
+def test_pages_routes(world, cloud, routed, role, peering, verb):
+    target = world.peerings[peering]
+    client = browser(world, role)
+    if verb == "plan":
+        request = lambda: client.get(reverse("peerings:routes", args=[target.pk]))  # noqa: E731
+    elif verb.startswith("apply"):
+        data = {"side": verb.split()[1], "destinations": "192.0.2.0/24"}
+        request = lambda: client.post(reverse("peerings:routes", args=[target.pk]), data)  # noqa: E731
+    else:
+        data = {"route": routed[peering][verb.split()[1]].pk}
+        request = lambda: client.post(reverse("peerings:routes-remove", args=[target.pk]), data)  # noqa: E731
+    response, reached = run(cloud, request)
+    if reached:
+        answer = Answer("sent", None, tuple(cloud.calls))
+    elif response.status_code == 302 and response.url.startswith(reverse("login") + "?next="):
+        answer = Answer("login")
+    elif response.status_code == 302:
+        assert response.url == reverse("peerings:detail", args=[target.pk])
+        (error,) = [m for level, m in page_messages(response) if level == "error"]
+        answer = Answer(302, error)
+    else:
+        answer = Answer(response.status_code, None, tuple(cloud.calls))
+    assert answer == expect_route(role, peering, verb, "page")
+    assert set(PeeringRoute.objects.filter(peering=target).values_list("state", flat=True)) == {"applied"}
+
+
+def test_pages_peering_shows_each_side_its_own_route_buttons_only(world, cloud, routed):
+    """The peering's page offers removing a route only to members of that route's side."""
+    target = world.peerings["ab"]
+    for role, mine in (("A member", "requester"), ("B approver", "accepter")):
+        body = browser(world, role).get(reverse("peerings:detail", args=[target.pk])).content.decode()
+        for side, route in routed["ab"].items():
+            button = f'name="route" value="{route.pk}"'
+            assert (button in body) == (side == mine), (role, side)
+            assert route.destination in body  # both sides' routes are listed
+
+
+ROUTE_ADMIN_ACTIONS = {"apply": "apply_routes_selected", "remove": "remove_routes_selected"}
+
+
+def expect_route_admin(role: str, peering: str, verb: str) -> Answer:
+    gate = expect_admin_gate(role)
+    if gate is not None:
+        return gate
+    if admin_hides(role, "peering", peering):
+        return Answer(302, [])
+    where = side(role, peering)
+    if where is not None:  # the user's own side, with its keys
+        return sent(PEERINGS[peering][SIDE_TENANT[where[0]]], "list_routes")
+    verb_text = "apply the routes of" if verb == "apply" else "remove the routes of"
+    return Answer(
+        302, ("error", f"Could not {verb_text} “{marker('peering', peering)}”: {NOT_A_MEMBER} {MEMBER_HINT}")
+    )
+
+
+@pytest.mark.parametrize(
+    ("role", "peering", "verb"), list(itertools.product(ROLES, PEERINGS, ROUTE_ADMIN_ACTIONS))
+)
+def test_admin_routes(world, cloud, routed, role, peering, verb):
+    target = world.peerings[peering]
+    client = browser(world, role)
+    data = {"action": ROUTE_ADMIN_ACTIONS[verb], "_selected_action": [target.pk], "post": "yes"}
+    response, reached = run(cloud, lambda: client.post(reverse("admin:peerings_peering_changelist"), data))
+    if reached:
+        answer = Answer("sent", None, tuple(cloud.calls))
+    else:
+        answer = admin_answer(response, cloud)
+        if answer.what == 302:
+            errors = [m for m in page_messages(response) if m[0] == "error"]
+            answer = answer._replace(detail=errors[0] if len(errors) == 1 else errors)
+    assert answer == expect_route_admin(role, peering, verb)

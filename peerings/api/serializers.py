@@ -187,10 +187,12 @@ class PeeringSerializer(serializers.ModelSerializer):
     history = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField(
         help_text="What the caller may do to this peering now (POST …/accept/, …/reject/, …/approve/, "
-        "…/decline/, PATCH, …/refresh/, DELETE); empty while another operation is in flight."
+        "…/decline/, PATCH, …/refresh/, DELETE, POST …/routes/ and DELETE …/routes/{route_id}/ for the sides "
+        "the caller belongs to); empty while another operation is in flight."
     )
     operation_in_flight = serializers.SerializerMethodField(
-        help_text="The operation waiting for the cloud (create, accept, reject, update, delete), or null."
+        help_text="The operation waiting for the cloud (create, accept, reject, update, delete, routes), "
+        "or null."
     )
 
     class Meta:
@@ -293,6 +295,12 @@ class PeeringCreateSerializer(serializers.Serializer):
     accept_vpc_info = AcceptVpcInfoInputSerializer()
     confirm_overlap = serializers.BooleanField(
         required=False, default=False, help_text="Go ahead although the two VPCs' CIDRs overlap in part."
+    )
+    routes_on_accept = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Once accepted, add each side's route to the other's range automatically (a job per side, "
+        "with that side's keys).",
     )
 
     def validate_request_vpc_info(self, value: dict[str, Any]) -> dict[str, Any]:

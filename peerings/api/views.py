@@ -23,19 +23,26 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, routers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from peerings import export, selectors, vpcs, workflow
+from peerings import export, route_workflow, selectors, vpcs, workflow
 from peerings.api import serializers as s
 from peerings.api.exceptions import error_body, peering_ref
 from peerings.api.idempotency import HEADER, KEY_PATTERN, REPLAY_HEADER, IdempotentViewMixin
 from peerings.api.pagination import PortalPagination
 from peerings.api.parsers import DepthLimitedJSONParser
+from peerings.api.route_serializers import (
+    PeeringDeletedSerializer,
+    PeeringRouteSerializer,
+    RouteApplySerializer,
+    RouteOutcomeSerializer,
+    RoutePlanSerializer,
+)
 from peerings.api.throttling import UserThrottle, WriteThrottle
 from peerings.choices import ChangeSource, PeeringStatus
 from peerings.filtersets import (
@@ -46,6 +53,7 @@ from peerings.filtersets import (
 )
 from peerings.models import IdempotencyKey, Peering, StatusChange, Tenant, UpstreamCall
 from peerings.permissions import Action
+from peerings.routes.selectors import live_routes, peering_routes
 
 __all__ = ["PeeringViewSet", "StatusChangeViewSet", "TenantViewSet", "UpstreamCallViewSet", "not_found"]
 
@@ -205,6 +213,7 @@ class PeeringViewSet(
         "reject": s.PeeringRejectSerializer,
         "approve": s.PeeringAcceptSerializer,
         "decline": s.PeeringDeclineSerializer,
+        "routes": RouteApplySerializer,
     }
 
     keeps_peering_on = frozenset({"create"})
@@ -273,6 +282,7 @@ class PeeringViewSet(
             accept_vpc_id=peer["vpc_id"],
             accept_project_id=peer.get("tenant_id") or None,
             confirm_overlap=data["confirm_overlap"],
+            routes_on_accept=data["routes_on_accept"],
             source=ChangeSource.API,
         )
         response = self._answer(peering, status.HTTP_201_CREATED)
@@ -301,16 +311,20 @@ class PeeringViewSet(
     @extend_schema(
         operation_id="peerings_delete",
         summary="Delete a peering (either side may)",
-        description="The peering is deleted in the cloud and kept in the portal as DELETED.",
+        description="The peering is deleted in the cloud and kept in the portal as DELETED. The cloud "
+        "removes its routes with it: routes_removed lists those the portal knew (now removed).",
         request=None,
-        responses=_peering_response(200),
+        responses={200: PeeringDeletedSerializer, **errors(*WRITE_ERRORS)},
         parameters=IDEMPOTENCY_PARAMETERS,
     )
     def destroy(self, request: Request, pk: str | None = None) -> Response:
-        peering = workflow.peering_delete(
-            peering=self.get_object(), acting_user=request.user, source=ChangeSource.API
-        )
-        return self._answer(peering)
+        peering = self.get_object()
+        going = [route.pk for route in live_routes(peering)]
+        peering = workflow.peering_delete(peering=peering, acting_user=request.user, source=ChangeSource.API)
+        response = self._answer(peering)
+        gone = peering_routes(peering).filter(pk__in=going)
+        response.data["routes_removed"] = PeeringRouteSerializer(gone, many=True).data
+        return response
 
     def _decide(self, request: Request, action: Action) -> Response:
         peering = self.get_object()
@@ -376,6 +390,99 @@ class PeeringViewSet(
     @action(detail=True, methods=["get"], url_path="status-changes", filter_backends=[])
     def status_changes(self, request: Request, pk: str | None = None) -> Response:
         return self._page(selectors.peering_status_changes(self.get_object()), s.StatusChangeSerializer)
+
+    # --- Routes (peerings/route_workflow.py) ---------------------------------------------------------
+
+    @extend_schema(
+        methods=["GET"],
+        operation_id="peerings_routes_list",
+        summary="The peering's routes, in both VPCs, as the portal knows them",
+        tags=["routes"],
+        request=None,
+        responses={200: PeeringRouteSerializer(many=True), **errors(404)},
+    )
+    @extend_schema(
+        methods=["POST"],
+        operation_id="peerings_routes_apply",
+        summary="Apply one side's routes (members of that side's tenant, while ACTIVE)",
+        description="Lists the side VPC's routes, then creates one route per destination not yet routed over "
+        "the peering (default destination: the peer VPC's whole range), with that side's keys. Any conflict "
+        "(error.fields.destinations) and nothing is sent. The first failed create stops the run: the routes "
+        "list says which exist (applied), which failed and which have an unknown outcome. 201 if a route was "
+        "created, 200 if every one was already there.",
+        tags=["routes"],
+        request=RouteApplySerializer,
+        responses={200: RouteOutcomeSerializer, 201: RouteOutcomeSerializer, **errors(*WRITE_ERRORS)},
+        parameters=IDEMPOTENCY_PARAMETERS,
+    )
+    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
+    def routes(self, request: Request, pk: str | None = None) -> Response:
+        peering = self.get_object()
+        if request.method == "GET":
+            return Response(PeeringRouteSerializer(peering_routes(peering), many=True).data)
+        data = self._input(request)
+        outcome = route_workflow.routes_apply(
+            peering=peering,
+            acting_user=request.user,
+            side=data["side"],
+            destinations=data.get("destinations"),
+            source=ChangeSource.API,
+        )
+        code = status.HTTP_201_CREATED if outcome.applied else status.HTTP_200_OK
+        return Response(RouteOutcomeSerializer(outcome).data, status=code)
+
+    @extend_schema(
+        operation_id="peerings_routes_plan",
+        summary="The route plan of each side you belong to, read from the cloud with its keys",
+        description="For each side of the peering whose tenant you are a member of: the VPC's routes in the "
+        "cloud (every next hop), and the routes proposed (?requester= / ?accepter=: comma-separated CIDRs; "
+        "default: the peer VPC's range) with their conflicts. Nothing is changed.",
+        tags=["routes"],
+        parameters=[
+            OpenApiParameter(
+                "requester", str, description="Destinations for the requester's VPC (CIDRs, comma-separated)"
+            ),
+            OpenApiParameter(
+                "accepter", str, description="Destinations for the accepter's VPC (CIDRs, comma-separated)"
+            ),
+        ],
+        responses={200: RoutePlanSerializer(many=True), **errors(403, 404, 409)},
+    )
+    @action(detail=True, methods=["get"], url_path="routes/plan", filter_backends=[], pagination_class=None)
+    def routes_plan(self, request: Request, pk: str | None = None) -> Response:
+        peering = self.get_object()
+        chosen = {
+            side: [d for d in request.query_params[side].replace(",", " ").split() if d]
+            for side in ("requester", "accepter")
+            if request.query_params.get(side)
+        }
+        plans = route_workflow.routes_plan(peering=peering, acting_user=request.user, destinations=chosen)
+        return Response(RoutePlanSerializer(plans, many=True).data)
+
+    @extend_schema(
+        operation_id="peerings_routes_remove",
+        summary="Remove one route from the cloud (members of its side's tenant, while ACTIVE)",
+        description="{route_id} is the portal's id of the route (id in the routes list). A route the cloud "
+        "no longer has counts as removed.",
+        tags=["routes"],
+        request=None,
+        responses={200: PeeringRouteSerializer, **errors(*WRITE_ERRORS)},
+        parameters=IDEMPOTENCY_PARAMETERS,
+    )
+    @action(detail=True, methods=["delete"], url_path=r"routes/(?P<route_id>[0-9]{1,18})", filter_backends=[])
+    def route_remove(self, request: Request, pk: str | None = None, route_id: str | None = None) -> Response:
+        peering = self.get_object()
+        route = peering_routes(peering).filter(pk=route_id).first()
+        if route is None:
+            raise NotFound()
+        route_workflow.routes_remove(
+            peering=peering,
+            acting_user=request.user,
+            side=route.side,
+            route_ids=[route.pk],
+            source=ChangeSource.API,
+        )
+        return Response(PeeringRouteSerializer(peering_routes(peering).get(pk=route.pk)).data)
 
     def _page(self, queryset: QuerySet, serializer_class: type) -> Response:
         page = self.paginate_queryset(queryset)

@@ -130,7 +130,15 @@ def page_buttons(client, peering: Peering) -> list[str]:
             PeeringStatus.PENDING_ACCEPTANCE,
             ["accept_selected", "reject_selected", "refresh_selected", "delete_selected_in_cloud"],
         ),
-        (PeeringStatus.ACTIVE, ["refresh_selected", "delete_selected_in_cloud"]),
+        (
+            PeeringStatus.ACTIVE,
+            [
+                "refresh_selected",
+                "delete_selected_in_cloud",
+                "apply_routes_selected",
+                "remove_routes_selected",
+            ],
+        ),
         (PeeringStatus.SUBMITTING, ["refresh_selected", "delete_selected_in_cloud"]),
         (PeeringStatus.DELETED, []),
         (PeeringStatus.FAILED, []),

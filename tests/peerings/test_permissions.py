@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from peerings import permissions, workflow
+from peerings import permissions, route_workflow, workflow
 from peerings.choices import PeeringStatus, Role
 from peerings.exceptions import InvalidState, NotPermitted
 from peerings.models import Peering
@@ -83,6 +83,8 @@ def workflow_allows(action: Action, peering: Peering, user) -> bool:
         Action.APPROVE: lambda: workflow.peering_approve(peering=copy, acting_user=user),
         Action.DECLINE: lambda: workflow.peering_decline(peering=copy, acting_user=user, reason="no"),
     }
+    if action in permissions.ROUTE_ACTIONS:  # offered when the user may act on either side's routes
+        return any(route_workflow_allows(action, peering, user, side) for side in ("requester", "accepter"))
     try:
         calls[action]()
     except Sent:
@@ -98,8 +100,24 @@ def workflow_allows(action: Action, peering: Peering, user) -> bool:
         Peering.objects.filter(pk=peering.pk).update(**{name: getattr(peering, name) for name in RESTORED})
 
 
+def route_workflow_allows(action: Action, peering: Peering, user, side: str) -> bool:
+    """Whether the route workflow gets as far as calling the cloud for ``side`` (the row is put back)."""
+    copy = Peering.objects.get(pk=peering.pk)
+    operation = route_workflow.routes_apply if action == Action.APPLY_ROUTES else route_workflow.routes_remove
+    options = {"destinations": ["192.0.2.0/24"]} if action == Action.APPLY_ROUTES else {}
+    try:
+        operation(peering=copy, acting_user=user, side=side, **options)
+    except Sent:
+        return True
+    except (NotPermitted, InvalidState):
+        return False
+    finally:
+        Peering.objects.filter(pk=peering.pk).update(**{name: getattr(peering, name) for name in RESTORED})
+    raise AssertionError(f"{action} on the {side}'s side neither sent nor refused")
+
+
 PAGE_LINK = re.compile(
-    r'(?:href|action)="/peerings/\d+/(accept|reject|approve|decline|edit|refresh|delete)/"'
+    r'(?:href|action)="/peerings/\d+/(accept|reject|approve|decline|edit|refresh|delete|routes)/"'
 )
 ADMIN_BUTTON = re.compile(
     r'<form method="post" action="[^"]+" class="peering-operation">.*?name="action" value="(\w+)"', re.S
@@ -111,7 +129,11 @@ ADMIN_KINDS = {
     "delete_selected_in_cloud": "delete",
     "approve_selected": "approve",
     "decline_selected": "decline",
+    "apply_routes_selected": "apply_routes",
+    "remove_routes_selected": "remove_routes",
 }
+#: The page's link to the routes page offers both (apply and remove there; the rules are the same).
+PAGE_KINDS = {"edit": {"update"}, "routes": {"apply_routes", "remove_routes"}}
 
 
 def page_offers(client: Client, peering: Peering) -> set[str] | None:
@@ -119,7 +141,7 @@ def page_offers(client: Client, peering: Peering) -> set[str] | None:
     if response.status_code == 404:
         return None
     found = set(PAGE_LINK.findall(response.content.decode()))
-    return {"update" if name == "edit" else name for name in found}
+    return {kind for name in found for kind in PAGE_KINDS.get(name, {name})}
 
 
 def admin_offers(client: Client, peering: Peering) -> set[str]:

@@ -54,7 +54,10 @@ class Command(BaseCommand):
             self.stdout.write(line)
         for line in report.failures:
             self.stderr.write(line)
-        if report.counts["failed"]:
+        if report.counts["failed"] or report.counts["routes_failed"]:
             self.stderr.write(report.summary())
-            raise CommandError(f"{report.counts['failed']} peering(s) could not be refreshed.")
+            raise CommandError(
+                f"{report.counts['failed']} peering(s) could not be refreshed, "
+                f"the routes of {report.counts['routes_failed']} could not be read."
+            )
         self.stdout.write(self.style.SUCCESS(report.summary()))
