@@ -94,6 +94,8 @@ if VPC_SIMULATOR_ENABLED:
 MIDDLEWARE = [
     # Outermost: the correlation id and one log line for every request, static files included.
     "ops.middleware.RequestLogMiddleware",
+    # Without a broker, tasks a request queues run after its response is sent (ops.after_response).
+    "ops.after_response.AfterResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -236,7 +238,7 @@ elif DEBUG:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "portal"}}
 else:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "portal_cache"}
+        "default": {"BACKEND": "portal.cache.DatabaseCache", "LOCATION": "portal_cache"}
     }
 CACHES["default"].setdefault("KEY_PREFIX", env.str("CACHE_KEY_PREFIX", default="portal"))
 
