@@ -41,7 +41,8 @@ class DatabaseCache(DjangoDatabaseCache):
             return super()._base_set(mode, key, value, timeout)
         timeout = self.get_backend_timeout(timeout)
         now = tz_now().replace(microsecond=0)
-        expires = (datetime.max.replace(tzinfo=UTC) if timeout is None else datetime.fromtimestamp(timeout, UTC))
+        forever = datetime.max.replace(tzinfo=UTC)
+        expires = forever if timeout is None else datetime.fromtimestamp(timeout, UTC)
         expires = expires.replace(microsecond=0)
         encoded = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
         table = connection.ops.quote_name(self._table)
@@ -53,16 +54,16 @@ class DatabaseCache(DjangoDatabaseCache):
         try:
             with guard, connection.cursor() as cursor:
                 if random.randrange(self._cull_every) == 0:  # noqa: S311 (not for security)
-                    cursor.execute(f"SELECT COUNT(*) FROM {table}")
+                    cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608 (the table's quoted name)
                     count = cursor.fetchone()[0]
                     if count > self._max_entries:
                         self._cull(db, cursor, now, count)
-                cursor.execute(
-                    f"INSERT INTO {table} (cache_key, value, expires) VALUES (%s, %s, %s) "
+                upsert = (
+                    f"INSERT INTO {table} (cache_key, value, expires) VALUES (%s, %s, %s) "  # noqa: S608
                     f"ON CONFLICT (cache_key) DO UPDATE SET value = EXCLUDED.value, "
-                    f"expires = EXCLUDED.expires{condition} RETURNING 1",
-                    params,
+                    f"expires = EXCLUDED.expires{condition} RETURNING 1"
                 )
+                cursor.execute(upsert, params)
                 return cursor.fetchone() is not None
         except DatabaseError:
             return False  # as Django's: a write that fails is a miss, never an error

@@ -237,9 +237,7 @@ elif _CACHE_URL:
 elif DEBUG:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "portal"}}
 else:
-    CACHES = {
-        "default": {"BACKEND": "portal.cache.DatabaseCache", "LOCATION": "portal_cache"}
-    }
+    CACHES = {"default": {"BACKEND": "portal.cache.DatabaseCache", "LOCATION": "portal_cache"}}
 CACHES["default"].setdefault("KEY_PREFIX", env.str("CACHE_KEY_PREFIX", default="portal"))
 
 # --- Background jobs (Celery) ----------------------------------------------------------
