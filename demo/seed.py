@@ -21,7 +21,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from accounts.models import PREFIX_LENGTH, ApiToken, digest
-from peerings.choices import Role
+from peerings.choices import ApprovalPolicy, Role
 from peerings.models import Membership, Tenant
 
 __all__ = ["DEMO_PASSWORD", "demo_token_key", "seed"]
@@ -43,23 +43,29 @@ class DemoProject:
     name: str
     tenant: str
     vpcs: tuple[DemoVpc, ...]
+    org_unit: str = ""
+    #: The tenant's approval policy: hold new requests for its approvers, except within its org unit.
+    hold: bool = False
 
 
 # Two accounts, so cross-account (pending acceptance) flows work; two projects in
 # one account, so same-account (active at once) flows work too. acme-dev/dev-apps
 # repeats acme-prod/prod-web's range and globex-lab sits inside prod-data: both on purpose.
+# Acme Staging holds its requests for approval in the portal, except those to other Acme tenants.
 PROJECTS = (
     DemoProject(
         "acme",
         "acme-prod",
         "Acme Production",
         (DemoVpc("prod-web", "10.10.0.0/16"), DemoVpc("prod-data", "10.20.0.0/16")),
+        org_unit="Acme",
     ),
     DemoProject(
         "acme",
         "acme-dev",
         "Acme Development",
         (DemoVpc("dev-apps", "10.10.0.0/16"), DemoVpc("dev-tools", "10.30.0.0/16")),
+        org_unit="Acme",
     ),
     DemoProject(
         "globex",
@@ -67,16 +73,32 @@ PROJECTS = (
         "Globex",
         (DemoVpc("globex-core", "172.16.0.0/16"), DemoVpc("globex-lab", "10.20.128.0/17")),
     ),
+    DemoProject(
+        "acme",
+        "acme-staging",
+        "Acme Staging",
+        (DemoVpc("stage-web", "10.40.0.0/16"),),
+        org_unit="Acme",
+        hold=True,
+    ),
 )
 
 # username -> (is_superuser, {tenant name: role})
 USERS: dict[str, tuple[bool, dict[str, str]]] = {
     "admin": (
         True,
-        {"Acme Production": Role.APPROVER, "Acme Development": Role.APPROVER, "Globex": Role.APPROVER},
+        {
+            "Acme Production": Role.APPROVER,
+            "Acme Development": Role.APPROVER,
+            "Globex": Role.APPROVER,
+            "Acme Staging": Role.APPROVER,
+        },
     ),
-    "alice": (False, {"Acme Production": Role.MEMBER, "Acme Development": Role.MEMBER}),
-    "bob": (False, {"Acme Production": Role.APPROVER}),
+    "alice": (
+        False,
+        {"Acme Production": Role.MEMBER, "Acme Development": Role.MEMBER, "Acme Staging": Role.MEMBER},
+    ),
+    "bob": (False, {"Acme Production": Role.APPROVER, "Acme Staging": Role.APPROVER}),
     "carol": (False, {"Globex": Role.APPROVER}),
     "dave": (False, {"Globex": Role.MEMBER}),
 }
@@ -145,7 +167,14 @@ def seed() -> dict[str, Any]:
         )
         tenant, _ = Tenant.objects.update_or_create(
             project_id=project.project_id,
-            defaults={"name": spec.tenant, "access_key": key.access_key, "secret_key": key.secret_key},
+            defaults={
+                "name": spec.tenant,
+                "access_key": key.access_key,
+                "secret_key": key.secret_key,
+                "org_unit": spec.org_unit,
+                "approval_policy": ApprovalPolicy.HOLD if spec.hold else ApprovalPolicy.FORWARD,
+                "auto_approve_same_org_unit": spec.hold,
+            },
         )
         tenants.append(
             {
@@ -156,6 +185,8 @@ def seed() -> dict[str, Any]:
                 # /api/v1/tenants/{id}/ and ?tenant=, and the tenant's VPCs by name.
                 "id": tenant.pk,
                 "vpcs": [{"name": v.name, "id": str(v.vpc_id), "cidr": v.cidr} for v in vpcs],
+                "approval_policy": tenant.approval_policy,
+                "org_unit": tenant.org_unit,
             }
         )
 

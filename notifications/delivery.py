@@ -40,6 +40,7 @@ from notifications.models import (
 from peerings.choices import ChangeSource, Role
 from peerings.choices import PeeringStatus as S
 from peerings.models import Membership, Peering
+from peerings.permissions import peering_cidr_shown
 
 __all__ = ["deliver", "plan", "sign", "signature_header"]
 
@@ -47,6 +48,8 @@ logger = logging.getLogger("notifications")
 
 SIGNATURE_HEADER = "X-Portal-Signature"
 CLAIM_SECONDS = 120
+#: Events of the requester tenant's own approval, told to its webhooks only.
+REQUESTER_ONLY = (EventKind.HELD, EventKind.APPROVED, EventKind.DECLINED)
 
 
 # --- Who receives an event ------------------------------------------------------------------------
@@ -78,12 +81,19 @@ def email_recipients(event: Event) -> list[Any]:
     if event.kind in (EventKind.REQUESTED, EventKind.EXPIRING):
         return _approvers(peering.accepter_tenant)
     requester = peering.requested_by
+    if (
+        event.kind == EventKind.HELD
+    ):  # those who may approve it (not its requester, where duties are separate)
+        approvers = _approvers(peering.requester_tenant)
+        if requester is not None and peering.requester_tenant.separate_duties:
+            approvers = [user for user in approvers if user.pk != requester.pk]
+        return approvers
     if requester is None or not requester.is_active:
         return []
     if event.kind == EventKind.DELETED and not _deleted_by_other_side(event, peering):
         return []
     change = event.status_change
-    if event.kind == EventKind.ACCEPTED and change is not None and change.actor_id == requester.pk:
+    if event.kind in (EventKind.ACCEPTED, EventKind.APPROVED) and change and change.actor_id == requester.pk:
         return []  # nothing to tell the person who did it
     if event.kind in (
         EventKind.ACCEPTED,
@@ -91,6 +101,8 @@ def email_recipients(event: Event) -> list[Any]:
         EventKind.EXPIRED,
         EventKind.FAILED,
         EventKind.DELETED,
+        EventKind.APPROVED,
+        EventKind.DECLINED,
     ):
         return [requester]
     return []
@@ -103,6 +115,8 @@ def webhook_endpoints(event: Event) -> list[WebhookEndpoint]:
     if peering is None:
         return []
     tenants = {t for t in (peering.requester_tenant_id, peering.accepter_tenant_id) if t}
+    if event.kind in REQUESTER_ONLY:  # the portal's gate: the peer has not been asked yet
+        tenants = {peering.requester_tenant_id}
     return [
         endpoint
         for endpoint in WebhookEndpoint.objects.filter(tenant__in=tenants, is_active=True).order_by("pk")
@@ -236,6 +250,13 @@ def _vpc_cidrs(peering: Peering) -> dict[str, str]:
     return found
 
 
+def _in_accepter(delivery: Delivery, peering: Peering | None) -> bool:
+    if peering is None or delivery.user_id is None:
+        return False
+    tenant_ids = Membership.objects.filter(user_id=delivery.user_id).values_list("tenant_id", flat=True)
+    return peering_cidr_shown(peering, "accepter", set(tenant_ids))
+
+
 SUBJECTS = {
     EventKind.REQUESTED: "Peering request {name} from {requester} waits for your decision",
     EventKind.EXPIRING: "Reminder: peering request {name} expires soon",
@@ -244,7 +265,13 @@ SUBJECTS = {
     EventKind.EXPIRED: "Peering {name} expired without a decision",
     EventKind.FAILED: "Peering {name} failed in the cloud",
     EventKind.DELETED: "Peering {name} was deleted",
+    EventKind.HELD: "Peering request {name} from {requester} waits for your approval",
+    EventKind.APPROVED: "Peering request {name} was approved and sent to the cloud",
+    EventKind.DECLINED: "Peering request {name} was declined",
 }
+
+#: Events that ask the recipient to decide.
+DECISION_REQUESTS = (EventKind.REQUESTED, EventKind.EXPIRING, EventKind.HELD)
 
 
 def email_context(event: Event, delivery: Delivery) -> dict[str, Any]:
@@ -266,12 +293,13 @@ def email_context(event: Event, delivery: Delivery) -> dict[str, Any]:
         "requester_name": (requester.get("tenant") or {}).get("name") or requester.get("project_id"),
         "accepter_name": (accepter.get("tenant") or {}).get("name") or accepter.get("project_id"),
         "requester_cidr": cidrs.get(requester.get("vpc_id", "")),
-        "accepter_cidr": cidrs.get(accepter.get("vpc_id", "")),
+        # Need to know: the accepter's range only to its own members (permissions.peering_cidr_shown).
+        "accepter_cidr": cidrs.get(accepter.get("vpc_id", "")) if _in_accepter(delivery, peering) else "",
         "requested_by": (data.get("requested_by") or {}).get("username"),
         "link": _link("peerings:detail", data.get("id")) if data.get("id") else settings.PORTAL_BASE_URL,
         "preferences_link": _link("notifications:preferences"),
         "expires_at": expires_at,
-        "is_decision_request": event.kind in (EventKind.REQUESTED, EventKind.EXPIRING),
+        "is_decision_request": event.kind in DECISION_REQUESTS,
         "status": S(data["status"]).label if data.get("status") in S.values else data.get("status"),
     }
 

@@ -32,6 +32,9 @@ class EventKind(models.TextChoices):
     DELETED = "peering.deleted", "Peering deleted"
     FAILED = "peering.failed", "Peering failed in the cloud"
     EXPIRING = "peering.expiring", "Peering expires soon (reminder)"
+    HELD = "peering.held", "Peering request held for approval in the portal"
+    APPROVED = "peering.approved", "Peering request approved in the portal (sent to the cloud)"
+    DECLINED = "peering.declined", "Peering request declined in the portal"
     TEST = "webhook.test", "Test event"
 
 
@@ -43,6 +46,9 @@ WEBHOOK_KINDS = [
     EventKind.EXPIRED,
     EventKind.DELETED,
     EventKind.FAILED,
+    EventKind.HELD,
+    EventKind.APPROVED,
+    EventKind.DECLINED,
 ]
 
 

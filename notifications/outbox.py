@@ -32,6 +32,8 @@ KIND_BY_STATUS = {
     S.EXPIRED: EventKind.EXPIRED,
     S.DELETED: EventKind.DELETED,
     S.FAILED: EventKind.FAILED,
+    S.AWAITING_APPROVAL: EventKind.HELD,
+    S.DECLINED: EventKind.DECLINED,
 }
 
 
@@ -94,6 +96,8 @@ def queue_delivery(event: Event) -> None:
 
 def event_for_change(change: StatusChange) -> Event | None:
     kind = KIND_BY_STATUS.get(change.new_status)
+    if change.old_status == S.AWAITING_APPROVAL and change.new_status == S.SUBMITTING:
+        kind = EventKind.APPROVED  # approved in the portal, on its way to the cloud
     if kind is None:
         return None
     peering = change.peering

@@ -24,7 +24,7 @@ from peerings.admin_forms import PeeringActionForm, TenantAdminForm
 from peerings.admin_scope import TenantScopedAdmin, sees_all
 from peerings.choices import ChangeSource
 from peerings.exceptions import NotPermitted, PortalError
-from peerings.models import Membership, Peering, StatusChange, Tenant, UpstreamCall
+from peerings.models import AutoApprovedVpc, Membership, Peering, StatusChange, Tenant, UpstreamCall
 from peerings.paginators import CappedCountPaginator
 from peerings.permissions import Action
 from peerings.selectors import without_keys
@@ -37,6 +37,7 @@ admin.site.site_title = "VPC peering portal"
 admin.site.index_title = "Administration"
 
 APPROVER_HINT = "Roles apply to superusers too: to decide, be an approver of the tenant it is addressed to."
+GATE_HINT = "A held request is approved by an approver of its requester tenant or a superuser."
 MEMBER_HINT = "Roles apply to superusers too: be a member of the requester or the accepter tenant."
 
 
@@ -60,7 +61,7 @@ class Operation:
         return function(peering=peering, acting_user=user, source=ChangeSource.ADMIN, **kwargs)
 
 
-def _decision(kind: Action, reason: str) -> Operation:
+def _decision(kind: Action, reason: str, role_hint: str = APPROVER_HINT) -> Operation:
     verb = str(kind)
     return Operation(
         kind=kind,
@@ -69,13 +70,15 @@ def _decision(kind: Action, reason: str) -> Operation:
         button=verb.capitalize(),
         verb=verb,
         done=kind.past.capitalize(),
-        role_hint=APPROVER_HINT,
+        role_hint=role_hint,
         reason=reason,
     )
 
 
 ACCEPT = _decision(Action.ACCEPT, "optional")
 REJECT = _decision(Action.REJECT, "required")
+APPROVE = _decision(Action.APPROVE, "optional", GATE_HINT)
+DECLINE = _decision(Action.DECLINE, "required", GATE_HINT)
 REFRESH = Operation(
     kind=Action.REFRESH,
     action="refresh_selected",
@@ -95,8 +98,10 @@ DELETE = Operation(
     done="Deleted",
     role_hint=MEMBER_HINT,
 )
-OPERATIONS = (ACCEPT, REJECT, REFRESH, DELETE)
+OPERATIONS = (APPROVE, DECLINE, ACCEPT, REJECT, REFRESH, DELETE)
 DESCRIPTIONS = {
+    APPROVE: "Approve selected requests (held for approval) and send them to the cloud",
+    DECLINE: "Decline selected requests held for approval",
     ACCEPT: "Accept selected peerings",
     REJECT: "Reject selected peerings",
     REFRESH: "Refresh selected peerings from the cloud",
@@ -162,6 +167,14 @@ class MembershipInline(admin.TabularInline):
         return super().get_queryset(request).select_related("user")
 
 
+class AutoApprovedVpcInline(admin.TabularInline):
+    model = AutoApprovedVpc
+    fields = ["vpc_id", "note", "created_at"]
+    readonly_fields = ["created_at"]
+    extra = 0
+    verbose_name_plural = "allow-list: peer VPCs whose requests are approved automatically"
+
+
 #: A tenant filter offering only the tenants the (scoped) changelist holds.
 ONLY_SEEN = admin.RelatedOnlyFieldListFilter
 
@@ -170,12 +183,29 @@ ONLY_SEEN = admin.RelatedOnlyFieldListFilter
 class TenantAdmin(TenantScopedAdmin):
     form = TenantAdminForm
     tenant_scope = ("pk",)
-    list_display = ["name", "project_id", "region", "endpoint_display", "member_count", "created_at"]
-    list_filter = ["region"]
+    list_display = [
+        "name",
+        "project_id",
+        "region",
+        "endpoint_display",
+        "approval_policy",
+        "member_count",
+        "created_at",
+    ]
+    list_filter = ["region", "approval_policy"]
     search_fields = ["name", "project_id"]
     readonly_fields = ["endpoint_display", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["name", "project_id", "separate_duties"]}),
+        (
+            "Approval policy",
+            {
+                "fields": ["approval_policy", "org_unit", "auto_approve_same_org_unit"],
+                "description": "Held requests wait in the approvers' queue (status Awaiting approval) "
+                "before anything is sent to the cloud. The rules here and the allow-list below "
+                "approve a request at once.",
+            },
+        ),
         ("Cloud API", {"fields": ["region", "endpoint", "endpoint_display"]}),
         (
             "Keys",
@@ -186,7 +216,7 @@ class TenantAdmin(TenantScopedAdmin):
         ),
         ("Dates", {"fields": ["created_at", "updated_at"]}),
     ]
-    inlines = [MembershipInline]
+    inlines = [MembershipInline, AutoApprovedVpcInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Tenant]:
         return super().get_queryset(request).annotate(member_count=Count("memberships"))
@@ -320,6 +350,7 @@ class PeeringAdmin(LargeListMixin, TenantScopedAdmin):
             {"fields": ["requester_tenant", "requester_project_id", "requester_vpc", "requested_by"]},
         ),
         ("Accepter", {"fields": ["accepter_tenant", "accepter_project_id", "accepter_vpc"]}),
+        ("Approval in the portal", {"fields": ["approved_by", "approved_at", "approval_reason"]}),
         ("Decision", {"fields": ["decided_by", "decided_at", "decision_reason"]}),
         (
             "Cloud",

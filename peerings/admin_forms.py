@@ -35,7 +35,18 @@ class TenantAdminForm(forms.ModelForm):
 
     class Meta:
         model = Tenant
-        fields = ["name", "project_id", "region", "endpoint", "separate_duties", "access_key", "secret_key"]
+        fields = [
+            "name",
+            "project_id",
+            "region",
+            "endpoint",
+            "separate_duties",
+            "approval_policy",
+            "org_unit",
+            "auto_approve_same_org_unit",
+            "access_key",
+            "secret_key",
+        ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -3,9 +3,11 @@
 from django.db import models
 
 __all__ = [
+    "CLOUD_STATUSES",
     "OPEN_STATUSES",
     "TERMINAL_STATUSES",
     "TRANSITIONS",
+    "ApprovalPolicy",
     "CallOperation",
     "ChangeSource",
     "PeeringStatus",
@@ -21,8 +23,12 @@ class Role(models.TextChoices):
 
 
 class PeeringStatus(models.TextChoices):
-    """The cloud's five statuses, plus two the portal needs before the cloud knows a peering."""
+    """The cloud's five statuses, plus four the portal needs before the cloud knows a peering."""
 
+    # Portal-only: held by the requester tenant's approval policy; nothing sent to the cloud yet.
+    AWAITING_APPROVAL = "AWAITING_APPROVAL", "Awaiting approval"
+    # Portal-only: declined in the portal before it was sent; it never existed upstream.
+    DECLINED = "DECLINED", "Declined"
     # Portal-only: saved locally, sent (or about to be sent) to the cloud, outcome not known yet.
     SUBMITTING = "SUBMITTING", "Submitting"
     # Portal-only: the cloud refused to create it; it never existed upstream.
@@ -36,13 +42,35 @@ class PeeringStatus(models.TextChoices):
 
 
 #: Statuses in which a VPC pair is taken: the cloud allows one live peering per pair.
-OPEN_STATUSES = frozenset({PeeringStatus.SUBMITTING, PeeringStatus.PENDING_ACCEPTANCE, PeeringStatus.ACTIVE})
+#: A request held for approval takes its pair too, so nobody requests the same pair meanwhile.
+OPEN_STATUSES = frozenset(
+    {
+        PeeringStatus.AWAITING_APPROVAL,
+        PeeringStatus.SUBMITTING,
+        PeeringStatus.PENDING_ACCEPTANCE,
+        PeeringStatus.ACTIVE,
+    }
+)
+#: The statuses the cloud reports (the others are the portal's own).
+CLOUD_STATUSES = frozenset(
+    {
+        PeeringStatus.PENDING_ACCEPTANCE,
+        PeeringStatus.ACTIVE,
+        PeeringStatus.REJECTED,
+        PeeringStatus.EXPIRED,
+        PeeringStatus.DELETED,
+    }
+)
 #: Statuses nothing leaves.
-TERMINAL_STATUSES = frozenset({PeeringStatus.FAILED, PeeringStatus.DELETED})
+TERMINAL_STATUSES = frozenset({PeeringStatus.FAILED, PeeringStatus.DECLINED, PeeringStatus.DELETED})
 
 #: The statuses each status may move to (Oscar-style pipeline). A refresh from the
 #: cloud follows the same map, so the mirror never goes backwards.
 TRANSITIONS: dict[str, frozenset[str]] = {
+    # Approved (then sent), declined, or withdrawn by the requester's side.
+    PeeringStatus.AWAITING_APPROVAL: frozenset(
+        {PeeringStatus.SUBMITTING, PeeringStatus.DECLINED, PeeringStatus.DELETED}
+    ),
     PeeringStatus.SUBMITTING: frozenset(
         {
             PeeringStatus.PENDING_ACCEPTANCE,
@@ -60,8 +88,16 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     PeeringStatus.REJECTED: frozenset({PeeringStatus.DELETED}),
     PeeringStatus.EXPIRED: frozenset({PeeringStatus.DELETED}),
     PeeringStatus.FAILED: frozenset(),
+    PeeringStatus.DECLINED: frozenset(),
     PeeringStatus.DELETED: frozenset(),
 }
+
+
+class ApprovalPolicy(models.TextChoices):
+    """What happens to a tenant's new requests before the cloud sees them."""
+
+    FORWARD = "forward", "Forward to the cloud at once"
+    HOLD = "hold", "Hold for approval in the portal"
 
 
 class ChangeSource(models.TextChoices):

@@ -115,7 +115,13 @@ def _log(report: JobReport, **extra: object) -> None:
 
 
 def open_peerings(tenant: Tenant | None = None) -> QuerySet[Peering]:
-    peerings = Peering.objects.open().select_related("requester_tenant", "accepter_tenant").order_by("pk")
+    """The peerings the cloud may change: open ones, except those held for approval (not sent yet)."""
+    peerings = (
+        Peering.objects.open()
+        .exclude(status=PeeringStatus.AWAITING_APPROVAL)
+        .select_related("requester_tenant", "accepter_tenant")
+        .order_by("pk")
+    )
     if tenant is not None:
         peerings = peerings.filter(Q(requester_tenant=tenant) | Q(accepter_tenant=tenant))
     return peerings

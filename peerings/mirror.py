@@ -9,7 +9,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from peerings.choices import PeeringStatus
+from peerings.choices import CLOUD_STATUSES, PeeringStatus
 from peerings.history import record_status_change
 from peerings.models import Peering, Tenant
 from peerings.storable import storable
@@ -33,15 +33,17 @@ def parse_time(value: Any) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def move(peering: Peering, new: str, *, actor: Any, reason: str, source: str) -> bool:
+def move(peering: Peering, new: str, *, actor: Any, reason: str, source: str, cloud: bool = False) -> bool:
     """Move the status along ``TRANSITIONS`` and record it; store a conflict otherwise.
 
+    ``cloud``: the status comes from the cloud, which may only report its own statuses.
     Returns whether the status moved.
     """
     old = peering.status
     if new == old:
         return False
-    if new not in PeeringStatus.values or not peering.can_transition_to(new):
+    known = CLOUD_STATUSES if cloud else PeeringStatus.values
+    if new not in known or not peering.can_transition_to(new):
         peering.error_code = STATUS_CONFLICT
         peering.error_message = (
             f"The cloud reports the status {new}, which cannot follow {old}; the portal keeps {old}."
@@ -97,7 +99,8 @@ def apply(peering: Peering, data: dict, *, actor: Any, reason: str, source: str)
     peering.upstream_updated_at = parse_time(data.get("updated_at")) or peering.upstream_updated_at
     peering.last_synced_at = timezone.now()
     if data.get("status"):
-        return move(peering, _text(data["status"], 32), actor=actor, reason=reason, source=source)
+        status = _text(data["status"], 32)
+        return move(peering, status, actor=actor, reason=reason, source=source, cloud=True)
     return False
 
 

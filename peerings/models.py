@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce, Greatest, Least
 from peerings.choices import (
     OPEN_STATUSES,
     TRANSITIONS,
+    ApprovalPolicy,
     CallOperation,
     ChangeSource,
     PeeringStatus,
@@ -19,7 +20,18 @@ from peerings.choices import (
 )
 from peerings.secrets import EncryptedSecretField
 
-__all__ = ["IdempotencyKey", "Membership", "Peering", "StatusChange", "Tenant", "UpstreamCall"]
+#: The statuses in which a peering waits for an approver's decision (the queue).
+WAITING_STATUSES = (PeeringStatus.PENDING_ACCEPTANCE, PeeringStatus.AWAITING_APPROVAL)
+
+__all__ = [
+    "AutoApprovedVpc",
+    "IdempotencyKey",
+    "Membership",
+    "Peering",
+    "StatusChange",
+    "Tenant",
+    "UpstreamCall",
+]
 
 
 class Tenant(models.Model):
@@ -38,7 +50,27 @@ class Tenant(models.Model):
     separate_duties = models.BooleanField(
         "separate duties",
         default=True,
-        help_text="The person who requested a peering addressed to this tenant may not also accept it.",
+        help_text="The person who requested a peering may not also decide on it: neither accept it as an "
+        "approver of this tenant, nor approve it for the cloud when this tenant holds its requests.",
+    )
+    approval_policy = models.CharField(
+        max_length=16,
+        choices=ApprovalPolicy.choices,
+        default=ApprovalPolicy.FORWARD,
+        help_text="Whether this tenant's new requests go to the cloud at once, or wait until one of its "
+        "approvers (or a portal admin) approves them.",
+    )
+    org_unit = models.CharField(
+        "organisation unit",
+        max_length=100,
+        blank=True,
+        help_text="E.g. a department; used by the rule below.",
+    )
+    auto_approve_same_org_unit = models.BooleanField(
+        "approve requests within the organisation unit",
+        default=False,
+        help_text="With the hold policy: a request to a tenant of the same (non-empty) organisation unit "
+        "is approved automatically.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -141,6 +173,14 @@ class Peering(models.Model):
     )
     decision_reason = models.TextField(blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # The portal's own gate (the requester tenant's approval policy), before the cloud's decision.
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approval_reason = models.TextField(
+        blank=True, help_text="Why it was approved (by a person or a rule) or declined in the portal."
+    )
 
     # The last error the cloud gave for this peering (why it FAILED, for instance).
     error_code = models.CharField(max_length=64, blank=True)
@@ -184,6 +224,14 @@ class Peering(models.Model):
             models.Index(Coalesce("upstream_created_at", "created_at"), "id", name="peering_created_sort_id"),
             models.Index(fields=["name", "id"], name="peering_name_id"),
             models.Index(fields=["status", "created_at", "id"], name="peering_status_created_id"),
+            # The approver's queue and its count (selectors.awaiting_decision): the few rows that
+            # wait for a decision, oldest first, walked until a page is full.
+            models.Index(
+                Coalesce("upstream_created_at", "created_at"),
+                "id",
+                name="peering_waiting_sort_id",
+                condition=Q(status__in=WAITING_STATUSES),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -205,6 +253,25 @@ class Peering(models.Model):
 
     def can_transition_to(self, status: str) -> bool:
         return status in TRANSITIONS[self.status]
+
+
+class AutoApprovedVpc(models.Model):
+    """A peer VPC on a tenant's allow-list: requests to it skip the tenant's portal approval."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="auto_approved_vpcs")
+    vpc_id = models.UUIDField("peer VPC id")
+    note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "auto-approved peer VPC"
+        ordering = ["tenant__name", "vpc_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "vpc_id"], name="auto_approved_vpc_unique_tenant_vpc")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vpc_id} for {self.tenant}"
 
 
 class AppendOnlyQuerySet(models.QuerySet):

@@ -20,6 +20,7 @@ from peerings.validation import (
     NAME_REQUIRED,
     REASON_MAX_LENGTH,
     REASON_REQUIRED,
+    REASON_REQUIRED_FOR,
 )
 
 __all__ = ["DecisionForm", "PeeringEditForm", "PeeringRequestForm", "vpc_label"]
@@ -148,16 +149,16 @@ class PeeringEditForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    """The reason for an accept (optional) or a reject (required: the requester sees it)."""
+    """The reason for an accept or approval (optional), a reject or decline (required)."""
 
     reason = forms.CharField(max_length=REASON_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, action: Action, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, prefix=str(action), **kwargs)
         reason = self.fields["reason"]
-        reason.required = action == Action.REJECT
+        reason.required = str(action) in REASON_REQUIRED_FOR
         reason.label = "Reason" if reason.required else "Reason (optional)"
-        reason.error_messages["required"] = REASON_REQUIRED
+        reason.error_messages["required"] = REASON_REQUIRED_FOR.get(str(action), REASON_REQUIRED)
 
     def fields_keys(self) -> list[str]:
         """The posted names of the form's fields (with their prefix)."""
@@ -165,9 +166,14 @@ class DecisionForm(forms.Form):
 
 
 class BulkDecisionForm(forms.Form):
-    """The approver's queue: one decision and one reason for the selected peerings."""
+    """The approver's queue: one decision and one reason for the selected peerings.
 
-    action = forms.ChoiceField(choices=[(Action.ACCEPT, "Accept"), (Action.REJECT, "Reject")])
+    "Accept" approves a request held for approval in the portal; "Reject" declines it.
+    """
+
+    action = forms.ChoiceField(
+        choices=[(Action.ACCEPT, "Accept (or approve)"), (Action.REJECT, "Reject (or decline)")]
+    )
     reason = forms.CharField(
         max_length=REASON_MAX_LENGTH,
         required=False,

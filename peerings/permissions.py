@@ -17,10 +17,16 @@ The rules:
   it is and whose keys complete or withdraw it; a request pending acceptance may be
   deleted by the requester's members (a withdrawal) or the accepter's approvers (deleting
   it is a rejection without a reason, so plain members of the accepter may not);
+* **approve, decline** (the portal's own gate, see :mod:`peerings.approval`): an approver of
+  the requester tenant or a portal admin (a superuser), on a request awaiting approval;
+  where the requester tenant separates duties, not the person who requested it;
+* a request awaiting approval is not in the cloud: it cannot be refreshed or updated, and
+  deleting it (the requester's members) withdraws it without a call;
 * and none of them while another operation on the peering is in flight (a lease).
 
 Membership is checked before the status, so an outsider learns nothing about a
-peering's state. Superusers have no tenant roles of their own: they act as members.
+peering's state. Superusers have no tenant roles of their own: they act as members, except that as portal
+admins they may approve or decline held requests.
 """
 
 from __future__ import annotations
@@ -39,19 +45,24 @@ from peerings.exceptions import InvalidState, NotPermitted, OperationInFlight, P
 from peerings.models import Peering, Tenant
 from peerings.validation import (
     GONE,
+    HELD_NOT_IN_CLOUD,
     IN_FLIGHT,
     NOT_A_MEMBER,
+    NOT_A_REQUESTER_APPROVER,
     NOT_A_TENANT_MEMBER,
     NOT_AN_APPROVER,
     NOT_AN_APPROVER_TO_DELETE,
     NOT_CREATED_YET,
+    NOT_HELD,
     NOT_PENDING,
     NOT_REQUESTER,
+    NOT_THE_REQUESTER_TO_APPROVE,
     NOT_THE_REQUESTER_TOO,
 )
 
 __all__ = [
     "DECISIONS",
+    "GATE",
     "SYSTEM",
     "Action",
     "Actor",
@@ -68,15 +79,17 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acts: a user's id and their roles (``{tenant id: role}``)."""
+    """Who acts: a user's id, their roles (``{tenant id: role}``) and whether they are a portal admin."""
 
     user_id: int | None
     roles: Mapping[int, str] = field(default_factory=dict)
+    superuser: bool = False
 
     @classmethod
     def of(cls, user: Any, tenant_ids: Any = None) -> Actor:
         """``user`` with their roles (only in ``tenant_ids`` when given)."""
-        return cls(getattr(user, "pk", None), selectors.user_roles(user, tenant_ids))
+        superuser = bool(getattr(user, "is_superuser", False) and getattr(user, "is_active", False))
+        return cls(getattr(user, "pk", None), selectors.user_roles(user, tenant_ids), superuser)
 
 
 #: The portal itself (the sync job): no membership needed, status rules apply.
@@ -91,13 +104,20 @@ class Action(StrEnum):
     UPDATE = "update"
     REFRESH = "refresh"
     DELETE = "delete"
+    APPROVE = "approve"
+    DECLINE = "decline"
 
     @property
     def past(self) -> str:
-        return {"accept": "accepted", "reject": "rejected", "update": "updated"}.get(self.value, self.value)
+        if self.value.endswith("e"):
+            return f"{self.value}d"
+        return {"reject": "rejected", "refresh": "refreshed"}.get(self.value, f"{self.value}ed")
 
 
+#: The cloud's decision on a request (the accepter tenant's).
 DECISIONS = frozenset({Action.ACCEPT, Action.REJECT})
+#: The portal's decision on a held request (the requester tenant's), before the cloud sees it.
+GATE = frozenset({Action.APPROVE, Action.DECLINE})
 
 
 def actor_for(user: Any, peering: Peering) -> Actor:
@@ -113,7 +133,22 @@ def denial(action: Action, peering: Peering, actor: Actor | None, *, now: Any = 
     if not system and peering.accepter_tenant_id is not None:
         accepter = actor.roles.get(peering.accepter_tenant_id)
     pending = peering.status == PeeringStatus.PENDING_ACCEPTANCE
-    if action in DECISIONS:
+    held = peering.status == PeeringStatus.AWAITING_APPROVAL
+    if action in GATE:
+        if not system and not actor.superuser and requester != Role.APPROVER:
+            return NotPermitted(NOT_A_REQUESTER_APPROVER)
+        if (
+            not system
+            and not actor.superuser
+            and action == Action.APPROVE
+            and peering.requested_by_id is not None
+            and peering.requested_by_id == actor.user_id
+            and peering.requester_tenant.separate_duties
+        ):
+            return NotPermitted(NOT_THE_REQUESTER_TO_APPROVE)
+        if not held:
+            return InvalidState(NOT_HELD.format(verb=action.past, status=peering.get_status_display()))
+    elif action in DECISIONS:
         if not system and accepter != Role.APPROVER:
             return NotPermitted(NOT_AN_APPROVER)
         if (
@@ -131,6 +166,8 @@ def denial(action: Action, peering: Peering, actor: Actor | None, *, now: Any = 
             return NotPermitted(NOT_A_MEMBER)
         if peering.status in TERMINAL_STATUSES:
             return InvalidState(GONE.format(status=peering.get_status_display()))
+        if held and action == Action.REFRESH:
+            return InvalidState(HELD_NOT_IN_CLOUD)
         if not peering.upstream_id:
             if action == Action.UPDATE:
                 return InvalidState(NOT_CREATED_YET)
@@ -168,9 +205,9 @@ def allowed_actions(peering: Peering, actor: Actor, *, now: Any = None) -> froze
 def acting_tenant(action: Action, peering: Peering, actor: Actor | None) -> Tenant:
     """The tenant whose keys carry ``action`` out (call after :func:`check`).
 
-    Decisions: the accepter's. A request the cloud has not confirmed, and the portal's own
-    reads: the requester's. Otherwise the requester's if the user is a member of it, else
-    the accepter's.
+    Decisions: the accepter's. A request the cloud has not confirmed (approving a held one
+    sends its create), and the portal's own reads: the requester's. Otherwise the
+    requester's if the user is a member of it, else the accepter's.
     """
     if action in DECISIONS:
         return peering.accepter_tenant

@@ -29,6 +29,7 @@ __all__ = [
     "visible_calls",
     "visible_peerings",
     "visible_status_changes",
+    "waiting_for",
     "without_keys",
 ]
 
@@ -113,7 +114,7 @@ def visible_peerings(user: Any, *, listing: bool = False) -> QuerySet[Peering]:
     if not _signed_in(user):
         return Peering.objects.none()
     peerings = Peering.objects.on_either_side(user_tenant_ids(user)).select_related(
-        "requester_tenant", "accepter_tenant", "requested_by", "decided_by"
+        "requester_tenant", "accepter_tenant", "requested_by", "decided_by", "approved_by"
     )
     return without_keys(peerings, "requester_tenant", "accepter_tenant") if listing else peerings
 
@@ -159,15 +160,28 @@ def visible_status_changes(user: Any) -> QuerySet[StatusChange]:
 
 
 PENDING_ACCEPTANCE = PeeringStatus.PENDING_ACCEPTANCE
+AWAITING_APPROVAL = PeeringStatus.AWAITING_APPROVAL
 
 
-def awaiting_decision(user: Any) -> QuerySet[Peering]:
-    """Peerings pending acceptance addressed to a tenant ``user`` approves for, oldest first."""
+def awaiting_decision(user: Any, *, listing: bool = False) -> QuerySet[Peering]:
+    """What waits for ``user``'s decision, oldest first: peerings pending acceptance addressed to a
+    tenant they approve for, and requests of such a tenant held for approval in the portal.
+
+    ``listing`` as for :func:`visible_peerings`. The order is the ``peering_waiting_sort_id``
+    index's, so a page of the queue is an index walk that stops when the page is full.
+    """
     if not _signed_in(user):
         return Peering.objects.none()
     approves = Membership.objects.filter(user=user, role=Role.APPROVER).values("tenant_id")
     return (
-        visible_peerings(user)
-        .filter(status=PENDING_ACCEPTANCE, accepter_tenant__in=approves)
+        visible_peerings(user, listing=listing)
+        .filter(waiting_for(approves))
         .order_by(Coalesce("upstream_created_at", "created_at"), "id")
+    )
+
+
+def waiting_for(approves: Any) -> Q:
+    """Peerings waiting for a decision of an approver of ``approves`` (tenant ids or a subquery)."""
+    return Q(status=PENDING_ACCEPTANCE, accepter_tenant__in=approves) | Q(
+        status=AWAITING_APPROVAL, requester_tenant__in=approves
     )

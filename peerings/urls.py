@@ -16,6 +16,12 @@ urlpatterns = [
     path("peerings/<int:pk>/edit/", views.PeeringEditView.as_view(), name="edit"),
     path("peerings/<int:pk>/accept/", views.PeeringDecideView.as_view(action=Action.ACCEPT), name="accept"),
     path("peerings/<int:pk>/reject/", views.PeeringDecideView.as_view(action=Action.REJECT), name="reject"),
+    path(
+        "peerings/<int:pk>/approve/", views.PeeringDecideView.as_view(action=Action.APPROVE), name="approve"
+    ),
+    path(
+        "peerings/<int:pk>/decline/", views.PeeringDecideView.as_view(action=Action.DECLINE), name="decline"
+    ),
     path("peerings/<int:pk>/refresh/", views.PeeringRefreshView.as_view(), name="refresh"),
     path("peerings/<int:pk>/delete/", views.PeeringDeleteView.as_view(), name="delete"),
 ]

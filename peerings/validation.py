@@ -49,10 +49,12 @@ __all__ = [
     "CIDR_IDENTICAL_HIDDEN",
     "CIDR_NESTED",
     "CIDR_NESTED_HIDDEN",
+    "DECLINE_REASON_REQUIRED",
     "DESCRIPTION_FORBIDDEN_CHARACTERS",
     "DESCRIPTION_MAX_LENGTH",
     "DESCRIPTION_TOO_LONG",
     "GONE",
+    "HELD_NOT_IN_CLOUD",
     "IN_FLIGHT",
     "NAME_MAX_LENGTH",
     "NAME_REQUIRED",
@@ -60,16 +62,20 @@ __all__ = [
     "NOT_AN_APPROVER",
     "NOT_AN_APPROVER_TO_DELETE",
     "NOT_A_MEMBER",
+    "NOT_A_REQUESTER_APPROVER",
     "NOT_A_TENANT_MEMBER",
     "NOT_CREATED_YET",
+    "NOT_HELD",
     "NOT_PENDING",
     "NOT_REQUESTER",
     "NOT_THE_REQUESTER_TOO",
+    "NOT_THE_REQUESTER_TO_APPROVE",
     "ORDERING_UNKNOWN",
     "PAIR_ALREADY_OPEN",
     "PROJECT_ID_INVALID",
     "REASON_MAX_LENGTH",
     "REASON_REQUIRED",
+    "REASON_REQUIRED_FOR",
     "REASON_TOO_LONG",
     "REQUEST_VPC_NOT_OWNED",
     "SAME_VPC",
@@ -131,6 +137,9 @@ TEXT_SURROGATE = "Unpaired surrogate characters are not allowed."
 REASON_MAX_LENGTH = 1000
 REASON_TOO_LONG = f"The reason may have at most {REASON_MAX_LENGTH} characters."
 REASON_REQUIRED = "Say why you reject this request: the requester will see it."
+DECLINE_REASON_REQUIRED = "Say why you decline this request: the requester will see it."
+#: The decisions that need a reason (the requester reads it), by action, with the message when missing.
+REASON_REQUIRED_FOR = {"reject": REASON_REQUIRED, "decline": DECLINE_REASON_REQUIRED}
 
 # What a user may do (peerings/permissions.py) and what the workflow says when they may not.
 NOT_A_MEMBER = "You are not a member of a tenant of this peering."
@@ -143,6 +152,19 @@ NOT_AN_APPROVER_TO_DELETE = (
 NOT_THE_REQUESTER_TOO = (
     "You requested this peering: another approver of the accepter tenant must accept it (the tenant "
     "separates duties)."
+)
+NOT_A_REQUESTER_APPROVER = (
+    "Only an approver of the requester tenant, or a portal admin, may approve or decline a request held "
+    "for approval."
+)
+NOT_THE_REQUESTER_TO_APPROVE = (
+    "You requested this peering: another approver of the requester tenant must approve it (the tenant "
+    "separates duties)."
+)
+NOT_HELD = "Only a request awaiting approval can be {verb}; this one is {status}."
+HELD_NOT_IN_CLOUD = (
+    "This request is awaiting approval in the portal: nothing has been sent to the cloud yet, so there is "
+    "nothing to refresh."
 )
 NOT_REQUESTER = "Only the requester's members can complete a request the cloud has not confirmed yet."
 NOT_PENDING = "Only a peering pending acceptance can be {verb}; this one is {status}."

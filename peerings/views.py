@@ -32,7 +32,7 @@ from peerings.filtersets import PeeringFilterSet, with_created
 from peerings.models import Peering, Tenant
 from peerings.page_forms import BulkDecisionForm, DecisionForm, PeeringEditForm, PeeringRequestForm
 from peerings.paginators import CappedCountPaginator
-from peerings.permissions import Action
+from peerings.permissions import DECISIONS, GATE, Action
 
 __all__ = [
     "DashboardView",
@@ -84,13 +84,8 @@ class DashboardView(LoginRequiredMixin, TemplateView):
         user = self.request.user
         memberships = list(selectors.user_memberships(user))
         approves = [m.tenant_id for m in memberships if m.role == Role.APPROVER]
-        waiting = (
-            selectors.visible_peerings(user, listing=True)
-            .filter(status=S.PENDING_ACCEPTANCE, accepter_tenant_id__in=approves)
-            .order_by("created_at", "id")
-        )
-        # The oldest first, at most DASHBOARD_WAITING; the list page shows them all.
-        waiting = list(waiting[: DASHBOARD_WAITING + 1])
+        # The oldest first (the queue's order and index), at most DASHBOARD_WAITING; the queue has all.
+        waiting = list(selectors.awaiting_decision(user, listing=True)[: DASHBOARD_WAITING + 1])
         return super().get_context_data(
             memberships=memberships,
             is_approver=bool(approves),
@@ -143,9 +138,15 @@ class PeeringListView(LoginRequiredMixin, ListView):
         return super().get_context_data(filter_form=self.filterset.form, my_tenant_ids=mine, **kwargs)
 
 
+#: What the queue's "accept" and "reject" mean for a request held for approval in the portal.
+GATE_ACTION = {Action.ACCEPT: Action.APPROVE, Action.REJECT: Action.DECLINE}
+
+
 class DecisionQueueView(LoginRequiredMixin, View):
-    """Everything waiting for the user's decision, oldest first, with the time left before the
-    cloud expires it; accept or reject several at once with one reason (each through the workflow).
+    """Everything waiting for the user's decision, oldest first: requests of their tenants held for
+    approval in the portal, and requests pending acceptance with the time left before the cloud
+    expires them; accept (approve) or reject (decline) several at once with one reason, each
+    through the workflow.
     """
 
     template_name = "peerings/queue.html"
@@ -153,7 +154,7 @@ class DecisionQueueView(LoginRequiredMixin, View):
     page_size = 50
 
     def page(self) -> Any:
-        peerings = selectors.awaiting_decision(self.request.user)
+        peerings = selectors.awaiting_decision(self.request.user, listing=True)  # the workflow re-reads
         paginator = CappedCountPaginator(peerings, self.page_size, allow_empty_first_page=True)
         return paginator.get_page(self.request.GET.get("page"))
 
@@ -164,15 +165,20 @@ class DecisionQueueView(LoginRequiredMixin, View):
         now = timezone.now()
         rows = []
         for peering in peerings:
-            expires_at = (peering.upstream_created_at or peering.created_at) + lifetime
             allowed = permissions.allowed_actions(peering, actor)
+            if peering.status == S.AWAITING_APPROVAL:  # not in the cloud: no cloud deadline yet
+                rows.append(
+                    {"peering": peering, "held": True, "allowed": allowed, "can_decide": bool(allowed & GATE)}
+                )
+                continue
+            expires_at = (peering.upstream_created_at or peering.created_at) + lifetime
             rows.append(
                 {
                     "peering": peering,
                     "expires_at": expires_at,
                     "expired": expires_at <= now,
                     "urgent": expires_at - now <= timedelta(seconds=settings.PENDING_EXPIRY_WARNING_SECONDS),
-                    "can_decide": Action.ACCEPT in allowed or Action.REJECT in allowed,
+                    "can_decide": bool(allowed & DECISIONS),
                     "allowed": allowed,
                 }
             )
@@ -205,7 +211,7 @@ class DecisionQueueView(LoginRequiredMixin, View):
                 workflow.peering_decide(
                     peering=peering,
                     acting_user=request.user,
-                    action=action,
+                    action=GATE_ACTION[action] if peering.status == S.AWAITING_APPROVAL else action,
                     reason=reason,
                     source=ChangeSource.USER,
                 )
@@ -335,9 +341,14 @@ class PeeringRequestView(LoginRequiredMixin, View):
         except PortalError as exc:
             form.add_error(None, exc.message)
             return self._render(form, tenant)
-        messages.success(
-            request, f"Peering “{peering.name}” requested: it is {peering.get_status_display()}."
-        )
+        if peering.status == S.AWAITING_APPROVAL:
+            text = (
+                f"Peering “{peering.name}” requested: {tenant.name} holds requests for approval, so it waits "
+                "for one of its approvers before it is sent to the cloud."
+            )
+        else:
+            text = f"Peering “{peering.name}” requested: it is {peering.get_status_display()}."
+        messages.success(request, text)
         return redirect("peerings:detail", pk=peering.pk)
 
 
@@ -364,7 +375,7 @@ class PeeringMixin(LoginRequiredMixin):
 
     def render_detail(self, peering: Peering, **forms_: Any) -> HttpResponse:
         refused = self.request.session.pop(refused_decision_key(peering), None)
-        if isinstance(refused, dict) and refused.get("action") in {a.value for a in permissions.DECISIONS}:
+        if isinstance(refused, dict) and refused.get("action") in {a.value for a in DECISIONS | GATE}:
             action = Action(refused["action"])
             form = DecisionForm(action, refused.get("data") or {})
             form.is_valid()
@@ -374,8 +385,7 @@ class PeeringMixin(LoginRequiredMixin):
             "allowed": self.allowed(peering),
             "status_changes": selectors.peering_status_changes(peering),
             "calls": selectors.peering_calls(peering),
-            "accept_form": forms_.get("accept_form") or DecisionForm(Action.ACCEPT),
-            "reject_form": forms_.get("reject_form") or DecisionForm(Action.REJECT),
+            **{f"{a}_form": forms_.get(f"{a}_form") or DecisionForm(a) for a in DECISIONS | GATE},
         }
         return render(self.request, "peerings/peering_detail.html", context)
 
@@ -424,7 +434,7 @@ class PeeringActionView(PeeringMixin, View):
 
 
 class PeeringDecideView(PeeringActionView):
-    """Accept or reject (``action``), with the reason the decision form asks for."""
+    """Accept, reject, approve or decline (``action``), with the reason the decision form asks for."""
 
     action: Action = Action.ACCEPT
 
@@ -434,7 +444,10 @@ class PeeringDecideView(PeeringActionView):
 
     @property
     def expected_status(self) -> str:  # type: ignore[override]
-        return S.ACTIVE if self.action == Action.ACCEPT else S.REJECTED
+        # An approved request goes on to the cloud: its status is always named.
+        return {Action.ACCEPT: S.ACTIVE, Action.REJECT: S.REJECTED, Action.DECLINE: S.DECLINED}.get(
+            self.action, ""
+        )
 
     def run(self, peering: Peering) -> Peering | HttpResponse:
         form = DecisionForm(self.action, self.request.POST)

@@ -29,6 +29,12 @@ the same two VPCs with the same name is adopted. Otherwise the peering stays
 sends the create again only when the cloud positively has no such peering, and a delete
 withdraws it.
 
+**Approving.** A tenant that holds its requests (:mod:`peerings.approval`) keeps a new one
+``AWAITING_APPROVAL``: saved with its status change, nothing sent, no lease. Approving it
+moves it to ``SUBMITTING`` in step 1's transaction (so the approval is committed before
+anything is sent) and then creates it as above; declining closes it (``DECLINED``) and
+withdrawing deletes it, both without a call. Refreshing and syncing leave it alone.
+
 **Deciding.** ``decided_by``, ``decision_reason`` and the status change always name the
 same person: the one whose call moved the status. When the cloud refuses a decision
 because the peering already moved (decided outside the portal, or by a call whose answer
@@ -54,7 +60,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from peerings import leases, mirror, permissions, selectors
+from peerings import approval, leases, mirror, permissions, selectors
 from peerings.choices import ChangeSource, PeeringStatus
 from peerings.cloud import CallRecord, CloudResponse, VpcApiClient
 from peerings.exceptions import (
@@ -71,6 +77,7 @@ from peerings.permissions import Action
 from peerings.upstream import tenant_client
 from peerings.validation import (
     ALREADY_DECIDED,
+    DECLINE_REASON_REQUIRED,
     PAIR_ALREADY_OPEN,
     UPDATE_NOTHING,
     check_peering_request,
@@ -82,7 +89,9 @@ from peerings.vpcs import fetch_tenant_vpcs, request_vpcs
 __all__ = [
     "STATUS_CONFLICT",
     "peering_accept",
+    "peering_approve",
     "peering_decide",
+    "peering_decline",
     "peering_delete",
     "peering_refresh",
     "peering_reject",
@@ -100,6 +109,8 @@ LOOKUP_MAX_PAGES = 500
 
 ADOPTED = "Found in the cloud after a create whose outcome was unknown."
 GONE_FROM_CLOUD = "The cloud no longer has this peering."
+HELD = "Requested; held for approval by {tenant}'s approvers before it is sent to the cloud."
+WITHDRAWN_BEFORE_APPROVAL = "Withdrawn before approval: nothing was sent to the cloud."
 DECIDED_ELSEWHERE = "Reported by the cloud when a decision was refused: decided outside this request."
 
 
@@ -231,8 +242,19 @@ class _Run:
         return lambda p: mirror.mark_deleted(p, actor=self.acting_user, reason=reason, source=self.source)
 
 
-def _begin(peering: Peering, action: Action, *, acting_user: Any, source: str, lease: str = "") -> _Run:
-    """Step 1: lock the row, check the action against its current state, take the lease."""
+def _begin(
+    peering: Peering,
+    action: Action,
+    *,
+    acting_user: Any,
+    source: str,
+    lease: str = "",
+    change: Change | None = None,
+) -> _Run:
+    """Step 1: lock the row, check the action against its current state, take the lease.
+
+    ``change``: a portal-only change made in the same transaction (approving, declining).
+    """
     actor = permissions.SYSTEM if acting_user is None else permissions.actor_for(acting_user, peering)
     with transaction.atomic():
         _lock(peering)
@@ -245,7 +267,12 @@ def _begin(peering: Peering, action: Action, *, acting_user: Any, source: str, l
             revision=peering.revision,
         )
         if lease:
-            run.token = leases.acquire(peering, lease, seconds=leases.call_bound())
+            seconds = leases.call_bound(retryable=lease != "create")
+            run.token = leases.acquire(peering, lease, seconds=seconds)
+        if change is not None:
+            change(peering)
+            peering.save()
+        elif lease:
             peering.save(update_fields=[*leases.LEASE_FIELDS, "updated_at"])
     return run
 
@@ -367,8 +394,9 @@ def peering_request(
 ) -> Peering:
     """Request a peering from one of ``tenant``'s VPCs; any member of the tenant may.
 
-    Returns the peering, ``ACTIVE`` (same account) or ``PENDING_ACCEPTANCE``. See the
-    module docstring for what a failure leaves behind.
+    Returns the peering, ``ACTIVE`` (same account) or ``PENDING_ACCEPTANCE``; or
+    ``AWAITING_APPROVAL``, with nothing sent, when ``tenant`` holds its requests for approval
+    and no rule approves this one. See the module docstring for what a failure leaves behind.
     """
     permissions.check_tenant(acting_user, tenant)
 
@@ -390,10 +418,19 @@ def peering_request(
         list_vpcs=lambda t: request_vpcs(tenant=t, wanted=_wanted(t), acting_user=acting_user),
         member_of=set(selectors.user_roles(acting_user)),
     )
+    # The requester tenant's approval policy (peerings/approval.py): held, or sent at once.
+    rule = ""
+    if approval.holds(tenant):
+        rule = approval.auto_approval(
+            tenant, accepter_tenant=plan.accepter_tenant, accept_vpc_id=plan.accept_vpc_id
+        )
+    held = approval.holds(tenant) and not rule
     peering = Peering(
         name=plan.name,
         description=plan.description,
-        status=S.SUBMITTING,
+        status=S.AWAITING_APPROVAL if held else S.SUBMITTING,
+        approval_reason=rule,
+        approved_at=timezone.now() if rule else None,
         requester_tenant=tenant,
         requester_project_id=tenant.project_id,
         requester_vpc_id=plan.request_vpc_id,
@@ -406,7 +443,7 @@ def peering_request(
         accepter_vpc_cidr=plan.accepter_vpc_cidr,
         requested_by=acting_user,
     )
-    token = leases.acquire(peering, "create", seconds=leases.call_bound(retryable=False))
+    token = "" if held else leases.acquire(peering, "create", seconds=leases.call_bound(retryable=False))
     try:
         with transaction.atomic():
             if Peering.objects.open().between(plan.request_vpc_id, plan.accept_vpc_id).exists():
@@ -415,13 +452,17 @@ def peering_request(
             record_status_change(
                 peering=peering,
                 old_status="",
-                new_status=S.SUBMITTING,
+                new_status=peering.status,
                 actor=acting_user,
-                reason="Requested.",
+                reason=HELD.format(tenant=tenant.name)
+                if held
+                else " ".join(filter(None, ["Requested.", rule])),
                 source=source,
             )
     except IntegrityError:
         raise RequestInvalid({"accept_vpc_id": [PAIR_ALREADY_OPEN]}) from None
+    if held:
+        return peering
     run = _Run(peering=peering, tenant=tenant, acting_user=acting_user, source=source, token=token)
     return _create(run)
 
@@ -432,8 +473,13 @@ def peering_request(
 def peering_decide(
     *, peering: Peering, acting_user: Any, action: Action, reason: str = "", source: str = ChangeSource.USER
 ) -> Peering:
-    """Accept or reject a peering addressed to a tenant the user approves for, with its keys."""
+    """Accept or reject a peering addressed to a tenant the user approves for, with its keys;
+    or approve or decline a request held for approval (:func:`peering_approve`, :func:`peering_decline`)."""
     action = Action(action)
+    if action == Action.APPROVE:
+        return peering_approve(peering=peering, acting_user=acting_user, reason=reason, source=source)
+    if action == Action.DECLINE:
+        return peering_decline(peering=peering, acting_user=acting_user, reason=reason, source=source)
     if action not in permissions.DECISIONS:
         raise ValueError(f"not a decision: {action}")
     target = S.ACTIVE if action == Action.ACCEPT else S.REJECTED
@@ -525,6 +571,47 @@ def peering_reject(
     )
 
 
+# --- The portal's approval (peerings/approval.py) ----------------------------------------------------
+
+
+def peering_approve(
+    *, peering: Peering, acting_user: Any, reason: str = "", source: str = ChangeSource.USER
+) -> Peering:
+    """Approve a request held for approval and send it to the cloud with the requester's keys.
+
+    The approval (``AWAITING_APPROVAL -> SUBMITTING``) commits before the create is sent, so a
+    cloud failure leaves an approved request: ``SUBMITTING`` when it was not carried out (a
+    refresh or the sync job sends it again), ``FAILED`` when the cloud refused it.
+    """
+
+    def approved(p: Peering) -> None:
+        mirror.move(p, S.SUBMITTING, actor=acting_user, reason=reason or "Approved.", source=source)
+        p.approved_by = acting_user
+        p.approved_at = timezone.now()
+        p.approval_reason = reason
+
+    run = _begin(
+        peering, Action.APPROVE, acting_user=acting_user, source=source, lease="create", change=approved
+    )
+    return _create(run)
+
+
+def peering_decline(
+    *, peering: Peering, acting_user: Any, reason: str = "", source: str = ChangeSource.USER
+) -> Peering:
+    """Decline a request held for approval, with the reason the requester will read; nothing is sent."""
+
+    def declined(p: Peering) -> None:
+        if not reason.strip():
+            raise RequestInvalid({"reason": [DECLINE_REASON_REQUIRED]})
+        mirror.move(p, S.DECLINED, actor=acting_user, reason=reason, source=source)
+        p.decided_by = acting_user
+        p.decided_at = timezone.now()
+        p.decision_reason = reason
+
+    return _begin(peering, Action.DECLINE, acting_user=acting_user, source=source, change=declined).peering
+
+
 # --- Updating, deleting, refreshing ---------------------------------------------------------------
 
 
@@ -580,10 +667,13 @@ def _unconfirmed(run: _Run) -> dict | None:
 def peering_delete(*, peering: Peering, acting_user: Any, source: str = ChangeSource.USER) -> Peering:
     """Delete a peering from the cloud; a member of either side may, in any live status.
 
+    A request held for approval is withdrawn here (the requester's members): the cloud never had it.
     A request the cloud never confirmed is looked up first: deleted there if it was
     created, else withdrawn (``DELETED``) here.
     """
     run = _begin(peering, Action.DELETE, acting_user=acting_user, source=source, lease="delete")
+    if peering.status == S.AWAITING_APPROVAL:
+        return run.commit(None, run.deleted(WITHDRAWN_BEFORE_APPROVAL))
     if not peering.upstream_id and _unconfirmed(run) is None:
         return run.commit(None, run.deleted("Withdrawn: the cloud has no such peering."))
     if peering.status == S.DELETED:  # adopted as already deleted in the cloud

@@ -149,3 +149,27 @@ def create_body(request_vpc, accept_vpc, *, name="web-to-peer", tenant_id=None, 
     if tenant_id:
         request["tenant_id"] = tenant_id
     return {"name": name, "request_vpc_info": request, "accept_vpc_info": accept, **extra}
+
+
+def _inline_management(prefix: str, total: int = 0) -> dict[str, str]:
+    return {
+        f"{prefix}-TOTAL_FORMS": str(total),
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+
+
+def tenant_admin_form(**fields: str) -> dict[str, str]:
+    """What the admin's tenant form posts (its fields and empty inlines), with ``fields`` over it."""
+    return {
+        "name": "new-tenant",
+        "project_id": "0123456789abcdef0123456789abcdef",
+        "region": "",
+        "endpoint": "http://127.0.0.1:8000",
+        "approval_policy": "forward",
+        "org_unit": "",
+        **_inline_management("memberships"),
+        **_inline_management("auto_approved_vpcs"),
+        **fields,
+    }

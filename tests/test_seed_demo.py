@@ -26,7 +26,7 @@ def test_seed_twice_creates_nothing_new_and_reports_the_same_world():
     second = _seed_json()
     assert (Tenant.objects.count(), Membership.objects.count(), get_user_model().objects.count()) == counts
     assert first == second
-    assert counts == (3, 8, 5)
+    assert counts == (4, 11, 5)
 
 
 def test_json_describes_accounts_keys_vpcs_users_and_tokens():
@@ -40,7 +40,11 @@ def test_json_describes_accounts_keys_vpcs_users_and_tokens():
     alice = next(u for u in world["users"] if u["username"] == "alice")
     assert ApiToken.objects.find(alice["token"]).user.username == "alice"
     assert get_user_model().objects.get(username="alice").check_password(alice["password"])
-    assert {r["tenant"] for r in alice["roles"]} == {"Acme Production", "Acme Development"}
+    assert {r["tenant"] for r in alice["roles"]} == {"Acme Production", "Acme Development", "Acme Staging"}
+    policies = {t["name"]: (t["approval_policy"], t["org_unit"]) for t in world["tenants"]}
+    assert policies["Acme Staging"] == ("hold", "Acme")
+    assert policies["Globex"] == ("forward", "")
+    assert Tenant.objects.get(name="Acme Staging").auto_approve_same_org_unit
 
 
 def test_tenant_keys_are_the_accounts_keys():

@@ -878,32 +878,62 @@ def test_an_invisible_peering_answers_as_one_that_does_not_exist(world, cloud, r
     assert cloud.calls == []
 
 
-# --- Room for more: exports, webhooks ---------------------------------------------------------------------
+# --- More endpoints: the history exports ------------------------------------------------------------------
 #
-# When an endpoint that shows or sends tenant data appears (an export of peerings or calls, a
-# webhook's configuration or deliveries), add a row here: a name, the kind of object it shows
-# ("peering", "tenant", "call", "change" or a new kind added to ``visible``/``ROW_KEYS``), the
-# front ("page" or "api"), and a function ``(world, role) -> (response, markers found in it)``.
-# ``test_extra_endpoint`` then expects exactly the role's visible rows, 404/401/login otherwise.
+# Each endpoint that shows or sends tenant data beyond the lists above has a row here: a name,
+# the kind of object it shows ("peering", "tenant", "call", "change" or a new kind added to
+# ``visible``/``ROW_KEYS``), the front ("page" or "api"), and a function
+# ``(world, role) -> (response, body, markers found in it)``. ``test_extra_endpoint`` then expects
+# exactly the role's visible rows, 401/login otherwise. (Webhook endpoints are configured in the
+# admin only: ``tests/test_admin_scoping.py`` walls them.)
 
-EXTRA_CELLS: list[tuple[str, str, str, Callable[[World, str], tuple[Any, list[str]]]]] = []
+
+def body_of(response: Any) -> str:
+    """A response's body, streamed (an export) or not."""
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode()
+    return response.content.decode()
+
+
+def _export(url_name: str, kind: str, fmt: str) -> Callable[[World, str], tuple[Any, str, list[str]]]:
+    """Probe ``GET <url_name>?format=<fmt>`` (a streamed export of the history) as a role."""
+
+    def probe(world: World, role: str) -> tuple[Any, str, list[str]]:
+        response = api(world, role).get(reverse(url_name), {"format": fmt})
+        body = body_of(response)
+        return response, body, [m for k in ROW_KEYS[kind] if (m := row_marker(kind, k)) in body]
+
+    return probe
+
+
+EXTRA_CELLS: list[tuple[str, str, str, Callable[[World, str], tuple[Any, str, list[str]]]]] = [
+    ("api calls export csv", "call", "api", _export("api:call-export", "call", "csv")),
+    ("api calls export jsonl", "call", "api", _export("api:call-export", "call", "jsonl")),
+    ("api status changes export csv", "change", "api", _export("api:status-change-export", "change", "csv")),
+    (
+        "api status changes export jsonl",
+        "change",
+        "api",
+        _export("api:status-change-export", "change", "jsonl"),
+    ),
+]
 
 
 @pytest.mark.parametrize(
     ("role", "cell"),
-    [(role, cell) for role in ROLES for cell in EXTRA_CELLS]
-    or [pytest.param(None, None, marks=pytest.mark.skip(reason="no export or webhook endpoint yet"))],
+    [pytest.param(role, cell, id=f"{role}-{cell[0]}") for role in ROLES for cell in EXTRA_CELLS],
 )
 def test_extra_endpoint(world, cloud, role, cell):
     name, kind, front, probe = cell
-    response, found = probe(world, role)
+    response, body, found = probe(world, role)
     if not ROLES[role].signed_in:
         assert response.status_code in ((302,) if front == "page" else (401,)), name
         return
+    assert response.status_code == 200, name
     assert sorted(found) == sorted(row_marker(kind, k) for k in ROW_KEYS[kind] if visible(role, kind, k)), (
         name
     )
-    assert_no_leak(role, response.content.decode())
+    assert_no_leak(role, body)
 
 
 # --- The test can fail ------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from peerings.choices import CallOperation, ChangeSource, PeeringStatus, Role
 from peerings.models import Peering, StatusChange, Tenant, UpstreamCall
 from peerings.permissions import Action
 from peerings.validation import (
+    DECLINE_REASON_REQUIRED,
     DESCRIPTION_MAX_LENGTH,
     NAME_MAX_LENGTH,
     NOT_A_TENANT_MEMBER,
@@ -58,6 +59,7 @@ __all__ = [
     "LinkField",
     "PeeringAcceptSerializer",
     "PeeringCreateSerializer",
+    "PeeringDeclineSerializer",
     "PeeringRejectSerializer",
     "PeeringSerializer",
     "PeeringUpdateSerializer",
@@ -203,11 +205,17 @@ class PeeringSerializer(serializers.ModelSerializer):
     )
     requested_by = CharField(source="requested_by.username", read_only=True, allow_null=True)
     decided_by = CharField(source="decided_by.username", read_only=True, allow_null=True)
+    approved_by = CharField(
+        source="approved_by.username",
+        read_only=True,
+        allow_null=True,
+        help_text="Who approved it in the portal (null when a rule did, or no approval was needed).",
+    )
     error = serializers.SerializerMethodField(help_text="Why the cloud refused it; set when FAILED.")
     history = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField(
-        help_text="What the caller may do to this peering now (POST …/accept/, …/reject/, PATCH, …/refresh/, "
-        "DELETE); empty while another operation is in flight."
+        help_text="What the caller may do to this peering now (POST …/accept/, …/reject/, …/approve/, "
+        "…/decline/, PATCH, …/refresh/, DELETE); empty while another operation is in flight."
     )
     operation_in_flight = serializers.SerializerMethodField(
         help_text="The operation waiting for the cloud (create, accept, reject, update, delete), or null."
@@ -230,6 +238,9 @@ class PeeringSerializer(serializers.ModelSerializer):
             "decided_by",
             "decision_reason",
             "decided_at",
+            "approved_by",
+            "approved_at",
+            "approval_reason",
             "error",
             "history",
             "allowed_actions",
@@ -356,6 +367,14 @@ class PeeringAcceptSerializer(serializers.Serializer):
 
 class PeeringRejectSerializer(serializers.Serializer):
     reason = CharField(max_length=REASON_MAX_LENGTH, help_text="Why the request is rejected.")
+
+
+class PeeringDeclineSerializer(serializers.Serializer):
+    reason = CharField(
+        max_length=REASON_MAX_LENGTH,
+        help_text="Why the request is declined (the requester reads it).",
+        error_messages={"required": DECLINE_REASON_REQUIRED, "blank": DECLINE_REASON_REQUIRED},
+    )
 
 
 # --- History -----------------------------------------------------------------------------

@@ -157,7 +157,8 @@ def _peering_response(status_code: int, *extra: int) -> dict[int, Any]:
 
 
 def _decision_action(kind: Action, summary: str, request_serializer: type) -> Any:
-    """``POST …/accept/`` or ``…/reject/``: one implementation, ``PeeringViewSet._decide``."""
+    """``POST …/accept/``, ``…/reject/``, ``…/approve/`` or ``…/decline/``: one implementation,
+    ``PeeringViewSet._decide``."""
 
     def decide(self: PeeringViewSet, request: Request, pk: str | None = None) -> Response:
         return self._decide(request, kind)
@@ -202,6 +203,8 @@ class PeeringViewSet(
         "partial_update": s.PeeringUpdateSerializer,
         "accept": s.PeeringAcceptSerializer,
         "reject": s.PeeringRejectSerializer,
+        "approve": s.PeeringAcceptSerializer,
+        "decline": s.PeeringDeclineSerializer,
     }
 
     keeps_peering_on = frozenset({"create"})
@@ -328,6 +331,16 @@ class PeeringViewSet(
         Action.REJECT,
         "Reject a peering addressed to your tenant, with a reason (approvers)",
         s.PeeringRejectSerializer,
+    )
+    approve = _decision_action(
+        Action.APPROVE,
+        "Approve a request held for approval and send it to the cloud (the requester tenant's approvers)",
+        s.PeeringAcceptSerializer,
+    )
+    decline = _decision_action(
+        Action.DECLINE,
+        "Decline a request held for approval, with a reason (the requester tenant's approvers)",
+        s.PeeringDeclineSerializer,
     )
 
     @extend_schema(

@@ -135,3 +135,41 @@ def test_same_account_is_active_at_once_then_deleted(sign_in, acme_member, prod_
     expect(badge(alice)).to_have_text("Deleted")
     expect(alice.get_by_role("region", name="Actions")).to_contain_text("There is nothing you can do")
     assert Peering.objects.get().status == S.DELETED
+
+
+def test_a_held_request_waits_in_the_approvers_queue_then_goes_to_the_cloud(
+    sign_in, acme_prod, acme_member, acme_approver, globex_approver, globex_main, prod_web, globex_app
+):
+    acme_prod.approval_policy = "hold"
+    acme_prod.save()
+    alice = sign_in("alice")
+    request_peering(
+        alice,
+        vpc="prod-web — 10.1.0.0/16",
+        peer_vpc_id=str(globex_app.vpc_id),
+        peer_project_id=globex_main.project_id,
+        name="held-to-globex",
+    )
+    expect(badge(alice)).to_have_text("Awaiting approval")
+    expect(alice.get_by_role("status").first).to_contain_text("waits for one of its approvers")
+    assert Peering.objects.get().upstream_id is None
+
+    anna = sign_in("anna")
+    anna.get_by_role("link", name=re.compile("My queue")).click()
+    row = anna.get_by_role("row", name=re.compile("held-to-globex"))
+    expect(row).to_contain_text("approval in the portal")
+    row.get_by_role("link", name="held-to-globex").click()
+    anna.get_by_role("region", name="Actions").get_by_label("Reason (optional)").first.fill("CHG-12")
+    anna.get_by_role("button", name="Approve and send to the cloud").click()
+    expect(anna.get_by_role("status")).to_contain_text("Peering approved. It is now pending acceptance.")
+    expect(badge(anna)).to_have_text("Pending acceptance")
+    expect(history_rows(anna).nth(2)).to_contain_text("Awaiting approval → Submitting")
+
+    grace = sign_in("grace")
+    grace.get_by_role("region", name="Waiting for your decision").get_by_role(
+        "link", name="held-to-globex"
+    ).click()
+    grace.get_by_role("button", name="Accept the peering").click()
+    expect(badge(grace)).to_have_text("Active")
+    peering = Peering.objects.get()
+    assert (peering.status, peering.approved_by.username) == (S.ACTIVE, "anna")

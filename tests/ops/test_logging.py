@@ -12,7 +12,7 @@ from accounts.models import ApiToken
 from ops import correlation
 from ops.logging import CorrelationIdFilter, JsonFormatter
 from peerings.models import UpstreamCall
-from tests.factories import create_body
+from tests.factories import create_body, tenant_admin_form
 
 
 def request_lines(caplog) -> list[logging.LogRecord]:
@@ -75,18 +75,9 @@ def test_json_formatter_writes_any_extra_and_masks_secret_looking_ones():
 
 def test_creating_a_tenants_keys_logs_no_secret(admin_client, caplog):
     caplog.set_level(logging.DEBUG)
-    data = {
-        "name": "logged-tenant",
-        "project_id": "0123456789abcdef0123456789abcdef",
-        "region": "",
-        "endpoint": "http://127.0.0.1:8000",
-        "access_key": "AKLOGCHECK0000000001",
-        "secret_key": "sk-log-check-secret-value",
-        "memberships-TOTAL_FORMS": "0",
-        "memberships-INITIAL_FORMS": "0",
-        "memberships-MIN_NUM_FORMS": "0",
-        "memberships-MAX_NUM_FORMS": "1000",
-    }
+    data = tenant_admin_form(
+        name="logged-tenant", access_key="AKLOGCHECK0000000001", secret_key="sk-log-check-secret-value"
+    )
 
     response = admin_client.post(reverse("admin:peerings_tenant_add"), data)
 

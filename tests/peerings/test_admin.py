@@ -28,6 +28,7 @@ from tests.factories import (
     TenantFactory,
     UpstreamCallFactory,
     UserFactory,
+    tenant_admin_form,
 )
 
 pytestmark = pytest.mark.django_db
@@ -262,16 +263,7 @@ def test_history_search_and_filters(admin_client, populated):
 
 # --- tenant keys are write-only ---------------------------------------------------------------------------
 
-TENANT_ADD_BASE = {
-    "name": "new-tenant",
-    "project_id": "0123456789abcdef0123456789abcdef",
-    "region": "",
-    "endpoint": "http://127.0.0.1:8000",
-    "memberships-TOTAL_FORMS": "0",
-    "memberships-INITIAL_FORMS": "0",
-    "memberships-MIN_NUM_FORMS": "0",
-    "memberships-MAX_NUM_FORMS": "1000",
-}
+TENANT_ADD_BASE = tenant_admin_form()
 
 
 def raw_column(tenant: Tenant, column: str) -> str:

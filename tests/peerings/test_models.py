@@ -165,9 +165,10 @@ def test_can_transition_to_follows_the_map(old):
     assert peering.is_open == (old in OPEN_STATUSES)
 
 
-def test_terminal_statuses_lead_nowhere_and_nothing_goes_back_to_submitting():
-    assert TRANSITIONS[S.DELETED] == TRANSITIONS[S.FAILED] == frozenset()
-    assert all(S.SUBMITTING not in targets for targets in TRANSITIONS.values())
+def test_terminal_statuses_lead_nowhere_and_only_approval_leads_to_submitting():
+    assert TRANSITIONS[S.DELETED] == TRANSITIONS[S.FAILED] == TRANSITIONS[S.DECLINED] == frozenset()
+    assert {old for old, targets in TRANSITIONS.items() if S.SUBMITTING in targets} == {S.AWAITING_APPROVAL}
+    assert all(S.AWAITING_APPROVAL not in targets for targets in TRANSITIONS.values())
 
 
 def test_history_rows_print_readably():

@@ -33,6 +33,7 @@ ROLES: dict[str, list[tuple[str, Role]]] = {
     "member of both": [("requester", Role.MEMBER), ("accepter", Role.APPROVER)],
     "the requester, approver of both": [("requester", Role.APPROVER), ("accepter", Role.APPROVER)],
     "outsider": [],
+    "portal admin (superuser, no membership)": [],
 }
 CELLS = list(itertools.product(ROLES, PeeringStatus.values, [True, False], [False, True]))
 
@@ -54,11 +55,24 @@ def no_cloud(monkeypatch):
     monkeypatch.setattr(workflow, "tenant_client", lambda tenant, **options: NoCloud())
 
 
-LEASE = ("inflight_operation", "inflight_token", "inflight_until")
+#: What an action may change before it reaches the cloud (or instead of it): put back after each.
+RESTORED = (
+    "inflight_operation",
+    "inflight_token",
+    "inflight_until",
+    "status",
+    "decided_by",
+    "decided_at",
+    "decision_reason",
+    "approved_by",
+    "approved_at",
+    "approval_reason",
+)
 
 
 def workflow_allows(action: Action, peering: Peering, user) -> bool:
-    """Whether the workflow gets as far as calling the cloud for ``action`` (the row is put back after)."""
+    """Whether the workflow carries ``action`` out: gets as far as calling the cloud, or (a portal-only
+    change: declining, withdrawing a held request) completes; the row is put back after."""
     copy = Peering.objects.get(pk=peering.pk)
     calls = {
         Action.ACCEPT: lambda: workflow.peering_accept(peering=copy, acting_user=user),
@@ -66,6 +80,8 @@ def workflow_allows(action: Action, peering: Peering, user) -> bool:
         Action.UPDATE: lambda: workflow.peering_update(peering=copy, acting_user=user, name="renamed"),
         Action.REFRESH: lambda: workflow.peering_refresh(peering=copy, acting_user=user),
         Action.DELETE: lambda: workflow.peering_delete(peering=copy, acting_user=user),
+        Action.APPROVE: lambda: workflow.peering_approve(peering=copy, acting_user=user),
+        Action.DECLINE: lambda: workflow.peering_decline(peering=copy, acting_user=user, reason="no"),
     }
     try:
         calls[action]()
@@ -73,12 +89,18 @@ def workflow_allows(action: Action, peering: Peering, user) -> bool:
         return True
     except (NotPermitted, InvalidState):
         return False
-    finally:  # undo the lease the action took
-        Peering.objects.filter(pk=peering.pk).update(**{name: getattr(peering, name) for name in LEASE})
-    raise AssertionError(f"{action} neither sent nor refused")
+    else:
+        portal_only = {Action.DECLINE: PeeringStatus.DECLINED, Action.DELETE: PeeringStatus.DELETED}
+        assert peering.status == PeeringStatus.AWAITING_APPROVAL, f"{action} neither sent nor refused"
+        assert copy.status == portal_only[action]
+        return True
+    finally:  # undo what the action changed
+        Peering.objects.filter(pk=peering.pk).update(**{name: getattr(peering, name) for name in RESTORED})
 
 
-PAGE_LINK = re.compile(r'(?:href|action)="/peerings/\d+/(accept|reject|edit|refresh|delete)/"')
+PAGE_LINK = re.compile(
+    r'(?:href|action)="/peerings/\d+/(accept|reject|approve|decline|edit|refresh|delete)/"'
+)
 ADMIN_BUTTON = re.compile(
     r'<form method="post" action="[^"]+" class="peering-operation">.*?name="action" value="(\w+)"', re.S
 )
@@ -87,6 +109,8 @@ ADMIN_KINDS = {
     "reject_selected": "reject",
     "refresh_selected": "refresh",
     "delete_selected_in_cloud": "delete",
+    "approve_selected": "approve",
+    "decline_selected": "decline",
 }
 
 
@@ -121,7 +145,7 @@ def test_every_front_offers_exactly_what_the_workflow_accepts(
         inflight_token="t" * 32 if in_flight else "",
         inflight_until=timezone.now() + timedelta(minutes=5) if in_flight else None,
     )
-    user = UserFactory(is_staff=True)
+    user = UserFactory(is_staff=True, is_superuser=role.startswith("portal admin"))
     user.user_permissions.add(
         *Permission.objects.filter(
             codename__in=["view_peering", "change_peering"], content_type__app_label="peerings"
@@ -161,7 +185,8 @@ def test_the_matrix_has_cells_that_allow_and_cells_that_refuse_each_action(db):
             inflight_until=timezone.now() + timedelta(minutes=5) if in_flight else None,
         )
         roles = {1 if side == "requester" else 2: r for side, r in ROLES[role]}
-        allowed = permissions.allowed_actions(peering, permissions.Actor(None, roles))
+        actor = permissions.Actor(None, roles, superuser=role.startswith("portal admin"))
+        allowed = permissions.allowed_actions(peering, actor)
         for action in Action:
             seen[action].add(action in allowed)
     assert all(values == {True, False} for values in seen.values())

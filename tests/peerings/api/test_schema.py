@@ -19,6 +19,8 @@ OPERATIONS = {
     ("delete", "/api/v1/peerings/{id}/"): "peerings_delete",
     ("post", "/api/v1/peerings/{id}/accept/"): "peerings_accept",
     ("post", "/api/v1/peerings/{id}/reject/"): "peerings_reject",
+    ("post", "/api/v1/peerings/{id}/approve/"): "peerings_approve",
+    ("post", "/api/v1/peerings/{id}/decline/"): "peerings_decline",
     ("post", "/api/v1/peerings/{id}/refresh/"): "peerings_refresh",
     ("get", "/api/v1/peerings/{id}/calls/"): "peerings_calls",
     ("get", "/api/v1/peerings/{id}/status-changes/"): "peerings_status_changes",
