@@ -3,9 +3,9 @@
 Django's ``DatabaseCache`` spends five statements on every write (a ``COUNT(*)`` of the
 table to decide whether to cull, then ``BEGIN``, ``SELECT``, ``UPDATE`` or ``INSERT``,
 ``COMMIT``); the API's throttles write two keys per request. On PostgreSQL a write here is
-one ``INSERT … ON CONFLICT DO UPDATE`` (atomic by itself), and the table is counted and
-culled on about one write in ``CULL_EVERY`` (``OPTIONS["CULL_EVERY"]``, 50 by default), so
-it may overshoot ``MAX_ENTRIES`` by a few dozen rows between culls. Other databases keep
+one ``INSERT … ON CONFLICT DO UPDATE`` (atomic by itself), and each process counts (and
+culls) the table at most once every ``CULL_INTERVAL`` seconds (``OPTIONS["CULL_INTERVAL"]``,
+60 by default), so the table may overshoot ``MAX_ENTRIES`` by what a minute writes. Other databases keep
 Django's own code. Reads are Django's (one statement).
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import pickle
-import random
+import time
 from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Any
@@ -32,7 +32,8 @@ class DatabaseCache(DjangoDatabaseCache):
     def __init__(self, table: str, params: dict[str, Any]) -> None:
         super().__init__(table, params)
         options = params.get("OPTIONS", {})
-        self._cull_every = max(1, int(options.get("CULL_EVERY", 50)))
+        self._cull_interval = float(options.get("CULL_INTERVAL", 60))
+        self._next_cull = 0.0  # this process's housekeeping clock (time.monotonic)
 
     def _base_set(self, mode: str, key: str, value: Any, timeout: Any = DEFAULT_TIMEOUT) -> bool:
         db = router.db_for_write(self.cache_model_class)
@@ -53,7 +54,8 @@ class DatabaseCache(DjangoDatabaseCache):
         guard = transaction.atomic(using=db) if connection.in_atomic_block else nullcontext()
         try:
             with guard, connection.cursor() as cursor:
-                if random.randrange(self._cull_every) == 0:  # noqa: S311 (not for security)
+                if time.monotonic() >= self._next_cull:
+                    self._next_cull = time.monotonic() + self._cull_interval
                     cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608 (the table's quoted name)
                     count = cursor.fetchone()[0]
                     if count > self._max_entries:
