@@ -104,8 +104,12 @@ class ApiToken(models.Model):
             ApiToken.objects.filter(pk=self.pk, revoked_at__isnull=True).update(revoked_at=self.revoked_at)
 
     def touch(self) -> None:
-        """Record a use (at most once per ``LAST_USED_RESOLUTION``; always exactly one query)."""
+        """Record a use, at most once per ``LAST_USED_RESOLUTION``: no query while the time read
+        with the token is recent enough, else one conditional update (concurrent uses write once)."""
         now = timezone.now()
+        if self.last_used_at is not None and self.last_used_at >= now - LAST_USED_RESOLUTION:
+            return
+        self.last_used_at = now
         ApiToken.objects.filter(pk=self.pk).filter(
             Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
         ).update(last_used_at=now)

@@ -27,6 +27,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_bench")
+#: The simulator's own store (vpcsim.store): a local SQLite file, re-created each run, as moto
+#: keeps its state in its own process. BENCH_VPCSIM_DATABASE_URL= (empty) keeps it in PostgreSQL.
+VPCSIM_FILE = ROOT / "var" / "bench-vpcsim.sqlite3"
+VPCSIM_DATABASE_URL = os.environ.get("BENCH_VPCSIM_DATABASE_URL", f"sqlite:///{VPCSIM_FILE}")
 
 
 def _environment() -> dict[str, str]:
@@ -48,6 +52,7 @@ def _environment() -> dict[str, str]:
         "API_THROTTLE_WRITE_RATE": "100000000/minute",
         "DJANGO_LOG_LEVEL": "WARNING",
         "LOG_FORMAT": "text",
+        "VPCSIM_DATABASE_URL": VPCSIM_DATABASE_URL,
     }
 
 
@@ -68,6 +73,9 @@ def _fresh_database() -> None:
     with psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{cfg["NAME"]}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
+    VPCSIM_FILE.parent.mkdir(exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{VPCSIM_FILE}{suffix}").unlink(missing_ok=True)
 
 
 os.environ.update(_environment())
@@ -170,6 +178,26 @@ def bench_workflow(table: Table, cycles: int = 10) -> None:
         )
 
 
+def _create_calls(database: str) -> Callable[[list[str]], list[float]]:
+    """The durations of the create calls the portal (serving ``database``) logged for some peerings."""
+
+    def durations(names: list[str]) -> list[float]:
+        from peerings.choices import CallOperation
+        from peerings.models import UpstreamCall
+
+        base = connection.settings_dict["NAME"]
+        connection.close()
+        connection.settings_dict["NAME"] = database
+        try:
+            calls = UpstreamCall.objects.filter(operation=CallOperation.CREATE, peering__name__in=names)
+            return [float(ms) for ms in calls.values_list("duration_ms", flat=True)]
+        finally:
+            connection.close()
+            connection.settings_dict["NAME"] = base
+
+    return durations
+
+
 def main() -> None:
     started = time.monotonic()
     table = Table()
@@ -189,11 +217,14 @@ def main() -> None:
         cursor.execute("SHOW server_version")
         pg = cursor.fetchone()[0]
     print(
-        f"python {sys.version.split()[0]}, PostgreSQL {pg.split()[0]}, {os.cpu_count()} cores ({cpu})",
+        f"python {sys.version.split()[0]}, PostgreSQL {pg.split()[0]}, {os.cpu_count()} cores ({cpu}); "
+        f"simulator store: {settings.DATABASES.get('vpcsim', settings.DATABASES['default'])['ENGINE']}",
         flush=True,
     )
     logging.getLogger("peerings.cloud").setLevel(logging.WARNING)
     call_command("migrate", verbosity=0)
+    if "vpcsim" in settings.DATABASES:
+        call_command("migrate", database="vpcsim", verbosity=0)
     call_command("createcachetable", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
@@ -221,7 +252,7 @@ def main() -> None:
         if wanted("forwarding") or wanted("throughput"):
             with servers.gunicorn("portal.wsgi", workers=2, threads=4, env=portal_env) as portal_url:
                 if wanted("forwarding"):
-                    bench_forwarding(table, portal_url, simulator_url)
+                    bench_forwarding(table, portal_url, simulator_url, call_ms=_create_calls(largest))
                 if wanted("throughput"):
                     bench_throughput(table, portal_url)
     table.print()

@@ -70,6 +70,7 @@ def _reads() -> list[tuple[str, str, Callable[[], str]]]:
         ("API calls, first page", "api", lambda: "/api/v1/calls/"),
         ("API status-changes of a peering", "api", middle_peering),
         ("page: dashboard (approver)", "bob", lambda: "/"),
+        ("page: approver's queue", "bob", lambda: "/queue/"),
         ("page: peering list", "alice", lambda: "/peerings/"),
         ("admin: peerings changelist", "admin", lambda: "/admin/peerings/peering/"),
         ("admin: calls changelist", "admin", lambda: "/admin/peerings/upstreamcall/"),
@@ -120,7 +121,7 @@ def psycopg_admin():
     return psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True)
 
 
-def bench_scale(table: Table, databases: dict[int, str], rounds: int = 6, per_round: int = 8) -> None:
+def bench_scale(table: Table, databases: dict[int, str], rounds: int = 10, per_round: int = 6) -> None:
     base = connection.settings_dict["NAME"]
     reads = _reads()
     sizes = sorted(databases)

@@ -226,8 +226,18 @@ class AutoApprovedVpcInline(admin.TabularInline):
     verbose_name_plural = "allow-list: peer VPCs whose requests are approved automatically"
 
 
-#: A tenant filter offering only the tenants the (scoped) changelist holds.
-ONLY_SEEN = admin.RelatedOnlyFieldListFilter
+class TenantListFilter(admin.RelatedOnlyFieldListFilter):
+    """A tenant filter: for staff, only the tenants their (scoped) changelist holds; for a
+    superuser, who sees every row, every tenant (finding the tenants the rows hold read every
+    row: 38 ms at 100k peerings, twice per page)."""
+
+    def field_choices(self, field: Any, request: HttpRequest, model_admin: Any) -> list:
+        if sees_all(request.user):
+            return admin.RelatedFieldListFilter.field_choices(self, field, request, model_admin)
+        return super().field_choices(field, request, model_admin)
+
+
+ONLY_SEEN = TenantListFilter
 
 
 @admin.register(Tenant)

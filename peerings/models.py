@@ -24,6 +24,9 @@ from peerings.choices import (
 )
 from peerings.secrets import EncryptedSecretField
 
+#: The statuses in which a peering waits for an approver's decision (the queue).
+WAITING_STATUSES = (PeeringStatus.PENDING_ACCEPTANCE, PeeringStatus.AWAITING_APPROVAL)
+
 __all__ = [
     "AutoApprovedVpc",
     "IdempotencyKey",
@@ -233,6 +236,14 @@ class Peering(models.Model):
             models.Index(Coalesce("upstream_created_at", "created_at"), "id", name="peering_created_sort_id"),
             models.Index(fields=["name", "id"], name="peering_name_id"),
             models.Index(fields=["status", "created_at", "id"], name="peering_status_created_id"),
+            # The approver's queue and its count (selectors.awaiting_decision): the few rows that
+            # wait for a decision, oldest first, walked until a page is full.
+            models.Index(
+                Coalesce("upstream_created_at", "created_at"),
+                "id",
+                name="peering_waiting_sort_id",
+                condition=Q(status__in=WAITING_STATUSES),
+            ),
         ]
 
     def __str__(self) -> str:

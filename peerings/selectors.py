@@ -163,14 +163,18 @@ PENDING_ACCEPTANCE = PeeringStatus.PENDING_ACCEPTANCE
 AWAITING_APPROVAL = PeeringStatus.AWAITING_APPROVAL
 
 
-def awaiting_decision(user: Any) -> QuerySet[Peering]:
+def awaiting_decision(user: Any, *, listing: bool = False) -> QuerySet[Peering]:
     """What waits for ``user``'s decision, oldest first: peerings pending acceptance addressed to a
-    tenant they approve for, and requests of such a tenant held for approval in the portal."""
+    tenant they approve for, and requests of such a tenant held for approval in the portal.
+
+    ``listing`` as for :func:`visible_peerings`. The order is the ``peering_waiting_sort_id``
+    index's, so a page of the queue is an index walk that stops when the page is full.
+    """
     if not _signed_in(user):
         return Peering.objects.none()
     approves = Membership.objects.filter(user=user, role=Role.APPROVER).values("tenant_id")
     return (
-        visible_peerings(user)
+        visible_peerings(user, listing=listing)
         .filter(waiting_for(approves))
         .order_by(Coalesce("upstream_created_at", "created_at"), "id")
     )

@@ -18,7 +18,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 
-from ops import correlation
+from ops import after_response, correlation
 from ops.locks import job_lock
 from peerings.exceptions import CloudUnavailable, OperationInFlight, PortalError
 from peerings.jobs import JobReport, expire_and_report_pending, sync_open_peerings
@@ -52,11 +52,21 @@ RETRY = {
 def enqueue(task: Any, *args: Any, **kwargs: Any) -> None:
     """Queue ``task`` once the current transaction commits (at once outside of one).
 
-    The task runs under the current request's correlation id.
+    The task runs under the current request's correlation id; without a broker (tasks run
+    eagerly, in-process) a request's tasks run after its response is sent.
     """
     headers = {correlation.TASK_HEADER: correlation.current()} if correlation.current() else {}
+
+    def send() -> None:
+        task.apply_async(args=args, kwargs=kwargs, headers=headers)
+
+    def queue() -> None:
+        # Without a broker the task runs in this process: after the response, within a request.
+        if not (settings.CELERY_TASK_ALWAYS_EAGER and after_response.defer(send)):
+            send()
+
     # robust: a broker that is down is logged, never turned into an error of the committed request.
-    transaction.on_commit(lambda: task.apply_async(args=args, kwargs=kwargs, headers=headers), robust=True)
+    transaction.on_commit(queue, robust=True)
 
 
 def lease_ttl() -> timedelta:

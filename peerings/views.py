@@ -85,13 +85,8 @@ class DashboardView(LoginRequiredMixin, TemplateView):
         user = self.request.user
         memberships = list(selectors.user_memberships(user))
         approves = [m.tenant_id for m in memberships if m.role == Role.APPROVER]
-        waiting = (
-            selectors.visible_peerings(user, listing=True)
-            .filter(selectors.waiting_for(approves))
-            .order_by("created_at", "id")
-        )
-        # The oldest first, at most DASHBOARD_WAITING; the list page shows them all.
-        waiting = list(waiting[: DASHBOARD_WAITING + 1])
+        # The oldest first (the queue's order and index), at most DASHBOARD_WAITING; the queue has all.
+        waiting = list(selectors.awaiting_decision(user, listing=True)[: DASHBOARD_WAITING + 1])
         return super().get_context_data(
             memberships=memberships,
             is_approver=bool(approves),
@@ -156,14 +151,21 @@ class DecisionQueueView(LoginRequiredMixin, View):
     """
 
     template_name = "peerings/queue.html"
+    #: Rows per page: an approver with hundreds waiting gets them in pages, oldest first.
+    page_size = 50
 
-    def rows(self) -> list[dict[str, Any]]:
+    def page(self) -> Any:
+        peerings = selectors.awaiting_decision(self.request.user, listing=True)  # the workflow re-reads
+        paginator = CappedCountPaginator(peerings, self.page_size, allow_empty_first_page=True)
+        return paginator.get_page(self.request.GET.get("page"))
+
+    def rows(self, peerings: Any) -> list[dict[str, Any]]:
         user = self.request.user
         actor = permissions.Actor.of(user)
         lifetime = timedelta(seconds=settings.PENDING_EXPIRY_SECONDS)
         now = timezone.now()
         rows = []
-        for peering in selectors.awaiting_decision(user):
+        for peering in peerings:
             allowed = permissions.allowed_actions(peering, actor)
             if peering.status == S.AWAITING_APPROVAL:  # not in the cloud: no cloud deadline yet
                 rows.append(
@@ -183,20 +185,24 @@ class DecisionQueueView(LoginRequiredMixin, View):
             )
         return rows
 
-    def render_queue(self, form: BulkDecisionForm | None = None, rows: list | None = None) -> HttpResponse:
-        rows = self.rows() if rows is None else rows
+    def render_queue(self, form: BulkDecisionForm | None = None) -> HttpResponse:
+        page = self.page()
+        rows = self.rows(page.object_list)
         form = form or BulkDecisionForm(choices=[r["peering"].pk for r in rows])
-        return render(self.request, self.template_name, {"rows": rows, "form": form})
+        context = {"rows": rows, "form": form, "page_obj": page, "paginator": page.paginator}
+        return render(self.request, self.template_name, context)
 
     def get(self, request: HttpRequest) -> HttpResponse:
         return self.render_queue()
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        rows = self.rows()
-        by_pk = {r["peering"].pk: r["peering"] for r in rows}
+        # The chosen peerings that still wait for this user (on any page); the workflow checks each.
+        chosen = [v for v in request.POST.getlist("peerings") if v.isdigit()]
+        waiting = selectors.awaiting_decision(request.user).filter(pk__in=chosen)
+        by_pk = {peering.pk: peering for peering in waiting}
         form = BulkDecisionForm(request.POST, choices=by_pk)
         if not form.is_valid():
-            return self.render_queue(form, rows)
+            return self.render_queue(form)
         action = Action(form.cleaned_data["action"])
         reason = form.cleaned_data["reason"].strip()
         done, failed = [], []

@@ -114,9 +114,23 @@ WITHDRAWN_BEFORE_APPROVAL = "Withdrawn before approval: nothing was sent to the 
 DECIDED_ELSEWHERE = "Reported by the cloud when a decision was refused: decided outside this request."
 
 
-def _lock(peering: Peering) -> None:
-    """Re-read ``peering`` into the same instance, locking its row (call inside a transaction)."""
+#: Relations a re-read under lock keeps when their ids did not change (tenants, users).
+_KEPT_RELATIONS = ("requester_tenant", "accepter_tenant", "requested_by", "decided_by")
+
+
+def _lock(peering: Peering, *, keep_related: bool = False) -> None:
+    """Re-read ``peering`` into the same instance, locking its row (call inside a transaction).
+
+    With ``keep_related`` (step 3, after the call), related tenants and users already loaded
+    are kept when the row still points at them (the history and the event payload name them),
+    so the lock reads one row and nothing else; step 1 reads them afresh (the keys to send with).
+    """
+    fields = [Peering._meta.get_field(name) for name in _KEPT_RELATIONS] if keep_related else []
+    kept = [(field, field.get_cached_value(peering)) for field in fields if field.is_cached(peering)]
     peering.refresh_from_db(from_queryset=Peering.objects.select_for_update())
+    for field, related in kept:
+        if related is not None and getattr(peering, field.attname) == related.pk:
+            field.set_cached_value(peering, related)
 
 
 def _answer_lost(exc: CloudError) -> bool:
@@ -178,7 +192,7 @@ class _Run:
     def commit(self, record: CallRecord | None, change: Change, *, release: bool = True) -> Peering:
         """In one transaction: re-read the row under lock, record the call, apply ``change``."""
         with transaction.atomic():
-            _lock(self.peering)
+            _lock(self.peering, keep_related=True)
             if record is not None:
                 record_call(record, tenant=self.tenant, acting_user=self.acting_user, peering=self.peering)
             if not self._stale():

@@ -94,6 +94,8 @@ if VPC_SIMULATOR_ENABLED:
 MIDDLEWARE = [
     # Outermost: the correlation id and one log line for every request, static files included.
     "ops.middleware.RequestLogMiddleware",
+    # Without a broker, tasks a request queues run after its response is sent (ops.after_response).
+    "ops.after_response.AfterResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -132,13 +134,19 @@ WSGI_APPLICATION = "portal.wsgi.application"
 # The portal never holds a transaction open while it waits on the cloud, so
 # requests are not wrapped in one (ATOMIC_REQUESTS stays off).
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the embedded simulator write while a portal request reads.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE", "timeout": 20}
-    )
+# The simulator's own tables in a database of their own (vpcsim.store; e.g. a local SQLite file
+# for the simulator served apart). Unset: they stay in the portal's database.
+if env.str("VPCSIM_DATABASE_URL", default="") and VPC_SIMULATOR_ENABLED:
+    DATABASES["vpcsim"] = env.db("VPCSIM_DATABASE_URL")
+    DATABASE_ROUTERS = ["vpcsim.store.VpcSimRouter"]
+for _database in DATABASES.values():
+    _database["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
+    _database["CONN_HEALTH_CHECKS"] = True
+    if _database["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL lets the embedded simulator write while a portal request reads.
+        _database.setdefault("OPTIONS", {}).update(
+            {"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE", "timeout": 20}
+        )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -235,9 +243,7 @@ elif _CACHE_URL:
 elif DEBUG:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "portal"}}
 else:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "portal_cache"}
-    }
+    CACHES = {"default": {"BACKEND": "portal.cache.DatabaseCache", "LOCATION": "portal_cache"}}
 CACHES["default"].setdefault("KEY_PREFIX", env.str("CACHE_KEY_PREFIX", default="portal"))
 
 # --- Background jobs (Celery) ----------------------------------------------------------

@@ -25,16 +25,29 @@ def check_enabled() -> None:
 
 
 def _asynchronous_commit() -> None:
-    """On PostgreSQL, the simulator served apart commits without waiting for the WAL flush
-    (``VPCSIM_SYNCHRONOUS_COMMIT=false``, the default): a crash may lose its last fraction of a
-    second of changes, never corrupt them, and a write no longer waits on the disk. It is a test
+    """The simulator served apart commits without waiting for the disk
+    (``VPCSIM_SYNCHRONOUS_COMMIT=false``, the default): on PostgreSQL no wait for the WAL flush,
+    on SQLite (WAL) ``synchronous=NORMAL``: a crash may lose its last fraction of a second of
+    changes, never corrupt them, and a write no longer waits on the disk. It is a test
     double (a real cloud keeps its own state); the portal's own process is left as it is."""
     if settings.VPCSIM_SYNCHRONOUS_COMMIT:
         return
-    database = connections["default"]
+    from vpcsim.store import DB  # the simulator's own server: its store is its business
+
+    database = connections[DB]
+    options = database.settings_dict.setdefault("OPTIONS", {})
     if database.vendor == "postgresql":
-        options = database.settings_dict.setdefault("OPTIONS", {})
         options["options"] = f"{options.get('options', '')} -c synchronous_commit=off".strip()
+    elif database.vendor == "sqlite":  # WAL: a commit no longer waits for fsync (checkpoints do)
+        options["init_command"] = f"{options.get('init_command', '')};PRAGMA synchronous=NORMAL;"
+
+
+#: The simulator's middleware: the request log (its correlation id) and the security headers.
+MIDDLEWARE = [
+    "ops.middleware.RequestLogMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
 
 
 class SimulatorWSGIHandler(WSGIHandler):
@@ -44,6 +57,15 @@ class SimulatorWSGIHandler(WSGIHandler):
         check_enabled()
         _asynchronous_commit()
         super().__init__()
+
+    def load_middleware(self, is_async: bool = False) -> None:
+        """Only :data:`MIDDLEWARE`: the cloud's paths have no sessions, users, CSRF or pages."""
+        portal_middleware = settings.MIDDLEWARE
+        settings.MIDDLEWARE = MIDDLEWARE
+        try:
+            super().load_middleware(is_async)
+        finally:
+            settings.MIDDLEWARE = portal_middleware
 
     def get_response(self, request: HttpRequest) -> HttpResponseBase:
         request.urlconf = settings.SIMULATOR_URLCONF

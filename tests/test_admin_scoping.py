@@ -188,3 +188,17 @@ def test_an_events_page_shows_only_the_deliveries_within_the_walls(world, client
     assert "https://globex.test/hook" not in page  # globex's webhook delivery of the same event
     page = admin_client.get(url("event", "change", shared_event.pk)).content.decode()
     assert "https://globex.test/hook" in page
+
+
+def test_tenant_filters_list_every_tenant_for_superusers_and_the_rows_tenants_for_staff(world, client):
+    idle = TenantFactory(name="idle")  # no peering, no call: not among the rows' tenants
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    for model in ("peering", "upstreamcall"):
+        page = client.get(url(model, "changelist")).content.decode()
+        assert f"tenant__id__exact={idle.pk}" in page  # every tenant, without reading every row
+    client.force_login(world["staff"])
+    page = client.get(url("peering", "changelist")).content.decode()
+    assert f"tenant__id__exact={idle.pk}" not in page
+    assert f"tenant__id__exact={world['globex'].pk}" in page  # the other side of acme's peering
+    other = TenantFactory._meta.model.objects.get(name="other")
+    assert f"tenant__id__exact={other.pk}" not in page  # no row of it within acme's walls

@@ -93,8 +93,7 @@ def test_production_defaults_keep_no_state_in_the_process():
         "settings.CELERY_TASK_ALWAYS_EAGER, settings.LOG_FORMAT"
     )
     assert _settings(BASE_ENV, expression) == (
-        "(False, False, 'django.core.cache.backends.db.DatabaseCache', "
-        "'django.contrib.sessions.backends.db', True, 'json')"
+        "(False, False, 'portal.cache.DatabaseCache', 'django.contrib.sessions.backends.db', True, 'json')"
     )
 
 

@@ -29,11 +29,12 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest
 
 import aksk
+from vpcsim import store
 from vpcsim.errors import GatewayError
 from vpcsim.models import AccessKey, Account, Project, SeenSignature
 
@@ -150,8 +151,9 @@ def _refuse_replay(authorization: aksk.Authorization, *, expires_at: dt.datetime
         access_key=authorization.access_key, signature=authorization.signature, expires_at=expires_at
     )
     try:
-        if connection.in_atomic_block:  # a savepoint keeps the outer transaction usable after a refusal
-            with transaction.atomic():
+        # A savepoint keeps an outer transaction usable after a refusal.
+        if store.connection().in_atomic_block:
+            with transaction.atomic(using=store.DB):
                 seen.save(force_insert=True)
         else:  # autocommit: one statement, no BEGIN/COMMIT round trips
             seen.save(force_insert=True)

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from vpcsim.models import SimClock
+from vpcsim.store import DB
 
 __all__ = ["advance", "now", "offset", "reset", "set_offset"]
 
@@ -35,7 +36,7 @@ def set_offset(delta: dt.timedelta) -> None:
 
 def advance(delta: dt.timedelta) -> dt.datetime:
     """Move the clock forward by ``delta``; returns the new simulator time."""
-    with transaction.atomic():
+    with transaction.atomic(using=DB):
         clock, _ = SimClock.objects.select_for_update().get_or_create(pk=1)
         clock.offset += delta
         clock.save(update_fields=["offset"])

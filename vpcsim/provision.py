@@ -16,6 +16,7 @@ from django.db import transaction
 
 from vpcsim import clock
 from vpcsim.models import AccessKey, Account, Project, Vpc
+from vpcsim.store import DB
 
 __all__ = ["create_account", "create_project", "create_vpc", "generate_access_key", "generate_secret_key"]
 
@@ -34,7 +35,7 @@ def generate_secret_key() -> str:
     return "".join(secrets.choice(_SK_ALPHABET) for _ in range(40))
 
 
-@transaction.atomic
+@transaction.atomic(using=DB)
 def create_account(*, name: str, access_key: str | None = None, secret_key: str | None = None) -> Account:
     """Return the account called ``name``, creating it (and a key pair) if needed.
 
@@ -58,7 +59,7 @@ def create_account(*, name: str, access_key: str | None = None, secret_key: str 
     return account
 
 
-@transaction.atomic
+@transaction.atomic(using=DB)
 def create_project(
     *, account: Account, name: str, project_id: str | None = None, region: str = "cn-north-4"
 ) -> Project:
@@ -75,7 +76,7 @@ def create_project(
     return project
 
 
-@transaction.atomic
+@transaction.atomic(using=DB)
 def create_vpc(*, project: Project, name: str, cidr: str, vpc_id: str | uuid.UUID | None = None) -> Vpc:
     """Return the project's VPC called ``name``, creating it if needed."""
     cidr = str(ipaddress.ip_network(cidr, strict=True))

@@ -37,6 +37,7 @@ from vpcsim.errors import conflict, invalid_input, not_authorized
 from vpcsim.expiry import expire_pending
 from vpcsim.models import LIVE_STATUSES, Peering, PeeringStatus, Route, Vpc
 from vpcsim.selectors import peering_get, route_get
+from vpcsim.store import DB
 from vpcsim.validation import PeeringCreateInput, RouteCreateInput
 
 __all__ = [
@@ -50,7 +51,7 @@ __all__ = [
 ]
 
 
-@transaction.atomic
+@transaction.atomic(using=DB)
 def peering_create(*, caller: Caller, data: PeeringCreateInput) -> Peering:
     now = clock.now()
     expire_pending(now=now)
@@ -104,7 +105,7 @@ def peering_create(*, caller: Caller, data: PeeringCreateInput) -> Peering:
     )
 
 
-@transaction.atomic
+@transaction.atomic(using=DB)
 def peering_update(*, caller: Caller, peering_id: str, changes: dict[str, str]) -> Peering:
     peering = peering_get(project=caller.project, peering_id=peering_id, for_update=True)
     for field, value in changes.items():
@@ -130,24 +131,24 @@ def _answer(*, caller: Caller, peering_id: str, status: PeeringStatus, verb: str
     return peering
 
 
-@transaction.atomic
+@transaction.atomic(using=DB)
 def peering_accept(*, caller: Caller, peering_id: str) -> Peering:
     return _answer(caller=caller, peering_id=peering_id, status=PeeringStatus.ACTIVE, verb="accept")
 
 
-@transaction.atomic
+@transaction.atomic(using=DB)
 def peering_reject(*, caller: Caller, peering_id: str) -> Peering:
     return _answer(caller=caller, peering_id=peering_id, status=PeeringStatus.REJECTED, verb="reject")
 
 
-@transaction.atomic
+@transaction.atomic(using=DB)
 def peering_delete(*, caller: Caller, peering_id: str) -> None:
     """Delete from either side, in any state; its routes go with it."""
     peering = peering_get(project=caller.project, peering_id=peering_id, for_update=True)
     peering.delete()
 
 
-@transaction.atomic
+@transaction.atomic(using=DB)
 def route_create(*, caller: Caller, data: RouteCreateInput) -> Route:
     expire_pending()
     vpc = Vpc.objects.filter(vpc_id=data.vpc_id, project=caller.project).first()
@@ -164,7 +165,7 @@ def route_create(*, caller: Caller, data: RouteCreateInput) -> Route:
     if Route.objects.filter(vpc=vpc, destination=data.destination).exists():
         raise duplicate
     try:
-        with transaction.atomic():
+        with transaction.atomic(using=DB):
             return Route.objects.create(
                 type=data.type, nexthop=peering, destination=data.destination, vpc=vpc, project=caller.project
             )
@@ -172,6 +173,6 @@ def route_create(*, caller: Caller, data: RouteCreateInput) -> Route:
         raise duplicate from None
 
 
-@transaction.atomic
+@transaction.atomic(using=DB)
 def route_delete(*, caller: Caller, route_id: str) -> None:
     route_get(project=caller.project, route_id=route_id).delete()

@@ -27,8 +27,36 @@ from peerings.validation import (
     validate_project_id,
 )
 
+#: A number that stands for the primary key while a link's template is reversed.
+_PK_MARK = 987654321987654321
+
+
+def link(context: dict[str, Any], view_name: str, pk: Any) -> str:
+    """The absolute URL of ``view_name`` for ``pk``: reversed once per response, then filled in.
+
+    ``reverse`` (URL resolver, then the request's host) cost about as much as the rest of a
+    row; a page of 50 peerings made 150 of them. The template is kept in the serializer's
+    context, which lives as long as one response.
+    """
+    templates = context.setdefault("_link_templates", {})
+    template = templates.get(view_name)
+    if template is None:
+        template = templates[view_name] = reverse(view_name, args=[_PK_MARK], request=context.get("request"))
+    return template.replace(str(_PK_MARK), str(pk))
+
+
+class LinkField(serializers.HyperlinkedIdentityField):
+    """``HyperlinkedIdentityField`` (same schema) whose URL comes from :func:`link`."""
+
+    def get_url(self, obj: Any, view_name: str, request: Any, format: str | None) -> str | None:
+        if obj.pk is None or format:
+            return super().get_url(obj, view_name, request, format)
+        return link(self.context, view_name, obj.pk)
+
+
 __all__ = [
     "ErrorSerializer",
+    "LinkField",
     "PeeringAcceptSerializer",
     "PeeringCreateSerializer",
     "PeeringDeclineSerializer",
@@ -106,9 +134,9 @@ class ErrorSerializer(serializers.Serializer):
 class TenantSerializer(serializers.ModelSerializer):
     """A tenant the caller belongs to, with the caller's role; never its keys."""
 
-    url = serializers.HyperlinkedIdentityField(view_name="api:tenant-detail")
+    url = LinkField(view_name="api:tenant-detail")
     role = serializers.ChoiceField(choices=Role.choices, read_only=True, help_text="The caller's role.")
-    vpcs = serializers.HyperlinkedIdentityField(view_name="api:tenant-vpcs")
+    vpcs = LinkField(view_name="api:tenant-vpcs")
 
     class Meta:
         model = Tenant
@@ -156,7 +184,7 @@ class PeeringHistoryLinksSerializer(serializers.Serializer):
 class PeeringSerializer(serializers.ModelSerializer):
     """A peering: the cloud's fields beside the portal's own."""
 
-    url = serializers.HyperlinkedIdentityField(view_name="api:peering-detail")
+    url = LinkField(view_name="api:peering-detail")
     peering_id = CharField(
         source="upstream_id", read_only=True, allow_null=True, help_text="The cloud's id; null until created."
     )
@@ -243,10 +271,9 @@ class PeeringSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(PeeringHistoryLinksSerializer)
     def get_history(self, peering: Peering) -> dict[str, str]:
-        request = self.context.get("request")
         return {
-            "calls": reverse("api:peering-calls", args=[peering.pk], request=request),
-            "status_changes": reverse("api:peering-status-changes", args=[peering.pk], request=request),
+            "calls": link(self.context, "api:peering-calls", peering.pk),
+            "status_changes": link(self.context, "api:peering-status-changes", peering.pk),
         }
 
 

@@ -256,7 +256,7 @@ class PeeringViewSet(
         return serializer.validated_data
 
     def _answer(self, peering: Peering, status_code: int = status.HTTP_200_OK, **kwargs: Any) -> Response:
-        peering = self.get_queryset().get(pk=peering.pk)
+        """The peering as the workflow committed it (the instance it saved: no second read)."""
         data = s.PeeringSerializer(peering, context=self.get_serializer_context()).data
         return Response(data, status=status_code, **kwargs)
 

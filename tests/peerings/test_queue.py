@@ -96,3 +96,28 @@ def test_members_have_an_empty_queue_and_no_count(client):
 
 def test_the_queue_needs_a_sign_in(client, db):
     assert client.get(QUEUE).status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_long_queue_comes_in_pages_and_the_count_is_capped(client, settings):
+    from peerings import context_processors
+    from peerings.views import DecisionQueueView
+
+    mine = MembershipFactory(user__username="busy", role="approver")
+    waiting = [PeeringFactory(status=S.PENDING_ACCEPTANCE, accepter_tenant=mine.tenant) for _ in range(5)]
+    client.force_login(mine.user)
+    page_size, limit = DecisionQueueView.page_size, context_processors.COUNT_LIMIT
+    DecisionQueueView.page_size, context_processors.COUNT_LIMIT = 2, 3
+    try:
+        first = client.get(QUEUE)
+        last = client.get(QUEUE, {"page": 3})
+        # a peering on another page can still be decided (the workflow checks it; here it is refused)
+        posted = client.post(QUEUE, {"action": "reject", "reason": "", "peerings": [waiting[-1].pk]})
+    finally:
+        DecisionQueueView.page_size, context_processors.COUNT_LIMIT = page_size, limit
+    assert len(first.context["rows"]) == 2
+    assert "Page 1 of 3 (5 waiting)" in first.content.decode()
+    assert 'aria-label="3+ waiting for your decision">3+</span>' in first.content.decode()
+    assert [r["peering"].pk for r in last.context["rows"]] == [waiting[-1].pk]
+    assert "reason" in posted.context["form"].errors  # chosen from page 3, validated as a choice
+    assert "peerings" not in posted.context["form"].errors

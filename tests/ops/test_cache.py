@@ -1,0 +1,52 @@
+"""portal.cache.DatabaseCache: Django's database cache semantics, one statement per write on PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from portal.cache import DatabaseCache
+
+
+@pytest.fixture
+def cache(transactional_db):
+    call_command("createcachetable", "bench_test_cache", verbosity=0)
+    backend = DatabaseCache("bench_test_cache", {"OPTIONS": {"CULL_INTERVAL": 3600, "MAX_ENTRIES": 3}})
+    yield backend
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_test_cache")
+
+
+def test_set_get_add_touch_and_expiry(cache):
+    cache.set("a", {"n": 1}, 60)
+    cache.set("a", {"n": 2}, 60)  # replaced
+    assert cache.get("a") == {"n": 2}
+    assert cache.add("a", "other", 60) is False  # present: add leaves it
+    assert cache.get("a") == {"n": 2}
+    cache.set("gone", 1, -1)  # already expired
+    assert cache.get("gone") is None
+    assert cache.add("gone", 2, 60) is True  # an expired entry is replaced by add
+    assert cache.get("gone") == 2
+    assert cache.touch("a", 120) is True
+    assert cache.get_many(["a", "gone", "missing"]) == {"a": {"n": 2}, "gone": 2}
+
+
+def test_a_write_is_one_statement_on_postgresql(cache):
+    if connection.vendor != "postgresql":
+        pytest.skip("other databases keep Django's own writes")
+    cache.set("k", 1, 60)  # the first write of the hour counts the table
+    with CaptureQueriesContext(connection) as queries:
+        cache.set("k", [1.0, 2.0], 60)
+    assert len(queries) == 1
+    assert queries[0]["sql"].startswith("INSERT INTO")
+
+
+def test_the_table_is_culled_now_and_then(cache):
+    cache._cull_interval = 0  # count on every write, as Django does
+    for n in range(8):
+        cache.set(f"k{n}", n, 60)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM bench_test_cache")
+        assert cursor.fetchone()[0] <= 4  # MAX_ENTRIES 3 (+ the write after a cull)
