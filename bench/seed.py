@@ -2,7 +2,10 @@
 
 Each peering gets two status changes and two cloud calls. Peerings are spread over the demo
 tenants and ``SPREAD`` extra tenants, so a demo user sees a share of them that grows with the
-table; creation times go back one minute per row.
+table; creation times go back one minute per row. The first ``WAITING_FLOOR`` rows wait for
+Acme Production's approvers at every size, so the approver's queue shows a full page at 1k as
+at 100k (otherwise the 1k page would hold 4 rows and the 100k page 50, and the ratio would
+measure the page's length rather than the table's).
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ from peerings.models import Peering, StatusChange, Tenant, UpstreamCall
 
 __all__ = ["seed_to"]
 
-SPREAD = 8  # extra tenants beside the demo's three
+SPREAD = 8  # extra tenants beside the demo's
+WAITING_FLOOR = 60  # more than one page of the approver's queue (50)
+WAITING_FOR = "Acme Production"
 STATUSES = (
     [PeeringStatus.ACTIVE] * 12
     + [PeeringStatus.DELETED] * 4
@@ -42,9 +47,14 @@ def _tenants() -> list[Tenant]:
 
 
 def _peering_rows(start: int, stop: int, tenants: list[Tenant], now: dt.datetime):
+    waiting_for = next(t for t in tenants if t.name == WAITING_FOR)
     for n in range(start, stop):
         requester = tenants[n % len(tenants)]
         accepter = tenants[(n * 7 + 3) % len(tenants)]
+        status = STATUSES[n % len(STATUSES)]
+        if n < WAITING_FLOOR:
+            accepter, status = waiting_for, PeeringStatus.PENDING_ACCEPTANCE
+            requester = next(t for t in tenants if t.pk != waiting_for.pk)
         if accepter.pk == requester.pk:
             accepter = None
         created = now - dt.timedelta(minutes=n)
@@ -52,7 +62,7 @@ def _peering_rows(start: int, stop: int, tenants: list[Tenant], now: dt.datetime
             "upstream_id": str(uuid.UUID(int=n + 1)),
             "name": f"bench-{n}",
             "description": "",
-            "status": STATUSES[n % len(STATUSES)],
+            "status": status,
             "requester_tenant_id": requester.pk,
             "requester_project_id": requester.project_id,
             "requester_vpc_id": uuid.uuid4(),
@@ -77,15 +87,15 @@ def _peering_rows(start: int, stop: int, tenants: list[Tenant], now: dt.datetime
 
 
 def _blanks(model: type, row: dict) -> dict:
-    """The text columns a row leaves out, as the model's own default (blank text): COPY, unlike
-    the ORM, fills nothing in, and new columns keep appearing."""
+    """The non-null columns a row leaves out, as the model's own default (blank text, False, 0):
+    COPY, unlike the ORM, fills nothing in, and new columns keep appearing."""
     return {
         field.attname: field.get_default()
         for field in model._meta.concrete_fields
         if field.attname not in row
         and not field.null
         and not field.primary_key
-        and isinstance(field, models.CharField | models.TextField)
+        and (field.has_default() or isinstance(field, models.CharField | models.TextField))
     }
 
 
