@@ -33,6 +33,11 @@ Routes (an active peering's, in each side's VPC) have their own cells at the end
 one side never changes the other side's routes, on any front, and what a user may do to a
 side's routes is done with that side's keys.
 
+Requests held for approval in the portal have theirs too: only the requester's approvers (or a
+portal admin, in the admin) approve or decline, only the requester's members withdraw, on every
+front; an approval is sent with the requester's keys; the approver's queue lists, within the
+walls, what waits for the role's own decision.
+
 To cover a new object or endpoint (an export, a webhook), add its rows to the world in
 ``world``, its visibility to ``visible``, and its probes to ``EXTRA_CELLS`` (see there).
 """
@@ -58,15 +63,17 @@ from rest_framework.test import APIClient
 
 from accounts.models import ApiToken
 from peerings import vpcs, workflow
-from peerings.admin import APPROVER_HINT, MEMBER_HINT
-from peerings.choices import CallOperation, PeeringStatus, Role
+from peerings.admin import APPROVER_HINT, GATE_HINT, MEMBER_HINT
+from peerings.choices import ApprovalPolicy, CallOperation, PeeringStatus, Role
 from peerings.models import Peering, PeeringRoute, StatusChange, Tenant, UpstreamCall
 from peerings.routes.messages import NOT_YOUR_SIDE
 from peerings.validation import (
     NOT_A_MEMBER,
+    NOT_A_REQUESTER_APPROVER,
     NOT_A_TENANT_MEMBER,
     NOT_AN_APPROVER,
     NOT_AN_APPROVER_TO_DELETE,
+    NOT_REQUESTER,
     REQUEST_VPC_NOT_OWNED,
 )
 from tests.factories import (
@@ -1113,3 +1120,154 @@ def test_admin_routes(world, cloud, routed, role, peering, verb):
             errors = [m for m in page_messages(response) if m[0] == "error"]
             answer = answer._replace(detail=errors[0] if len(errors) == 1 else errors)
     assert answer == expect_route_admin(role, peering, verb)
+
+
+# --- Requests held for approval in the portal: the requester's approvers (or a portal admin) decide ------
+
+#: The held verbs: approve sends the request to the cloud with the requester's keys, decline closes it
+#: with a reason (nothing sent), withdraw (delete) takes it back (nothing sent, the cloud never had it).
+HELD_VERBS = ["approve", "decline", "withdraw"]
+HELD_OUTCOME = {"decline": PeeringStatus.DECLINED, "withdraw": PeeringStatus.DELETED}
+
+
+@pytest.fixture
+def held(world) -> None:
+    """Every peering held for approval (in this test only): not in the cloud yet, no cloud id."""
+    for peering in world.peerings.values():
+        Tenant.objects.filter(pk=peering.requester_tenant_id).update(approval_policy=ApprovalPolicy.HOLD)
+        Peering.objects.filter(pk=peering.pk).update(status=PeeringStatus.AWAITING_APPROVAL, upstream_id=None)
+
+
+def may_held(role: str, peering: str, verb: str) -> bool:
+    """The requester's approvers, or a portal admin, approve or decline; the requester's members withdraw."""
+    spec, requester = ROLES[role], PEERINGS[peering][0]
+    if verb == "withdraw":
+        return requester in spec.tenants
+    return spec.superuser or spec.tenants.get(requester) == AP
+
+
+def held_refusal(role: str, peering: str, verb: str) -> str:
+    if verb != "withdraw":
+        return NOT_A_REQUESTER_APPROVER
+    return NOT_REQUESTER if side(role, peering) else NOT_A_MEMBER
+
+
+def expect_held(role: str, peering: str, verb: str, front: str) -> Answer:
+    requester = PEERINGS[peering][0]
+    if front == "admin":
+        gate = expect_admin_gate(role)
+        if gate is not None:
+            return gate
+        if admin_hides(role, "peering", peering):
+            return Answer(302, [])
+    elif not ROLES[role].signed_in:
+        return Answer("login" if front == "page" else 401)
+    elif not visible(role, "peering", peering):
+        return Answer(404)
+    if may_held(role, peering, verb):
+        # Approving reaches the cloud as a create with the requester's keys; the others end it here.
+        return sent(requester, "create_peering") if verb == "approve" else Answer("done", HELD_OUTCOME[verb])
+    why = held_refusal(role, peering, verb)
+    if front == "api":
+        return Answer(403, why)
+    if front == "page":
+        return Answer(302, ("error", why))
+    hint = GATE_HINT if verb != "withdraw" else MEMBER_HINT
+    action = "delete" if verb == "withdraw" else verb
+    return Answer(302, ("error", f"Could not {action} “{marker('peering', peering)}”: {why} {hint}"))
+
+
+HELD_PAGE = {"approve": ("approve", {"approve-reason": ""}), "decline": ("decline", {"decline-reason": "no"})}
+HELD_API = {"approve": ("post", "api:peering-approve"), "decline": ("post", "api:peering-decline")}
+HELD_ADMIN = {
+    "approve": "approve_selected",
+    "decline": "decline_selected",
+    "withdraw": "delete_selected_in_cloud",
+}
+
+
+def held_answer(response: Any, reached: bool, cloud: FakeCloud, target: Peering, front: str) -> Answer:
+    """What a held cell answered, read the same way on each front."""
+    if reached:
+        return Answer("sent", None, tuple(cloud.calls))
+    target.refresh_from_db()
+    if target.status != PeeringStatus.AWAITING_APPROVAL:  # decided or withdrawn here, nothing sent
+        assert not cloud.calls
+        return Answer("done", target.status)
+    if front == "admin":
+        answer = admin_answer(response, cloud)
+        if answer.what == 302:
+            errors = [m for m in page_messages(response) if m[0] == "error"]
+            answer = answer._replace(detail=errors[0] if len(errors) == 1 else errors)
+        return answer
+    if response.status_code == 302 and response.url.startswith(reverse("login") + "?next="):
+        return Answer("login")
+    if response.status_code == 302:
+        assert response.url == reverse("peerings:detail", args=[target.pk])
+        (error,) = [m for m in page_messages(response) if m[0] == "error"]
+        return Answer(302, error, tuple(cloud.calls))
+    if response.status_code == 403:
+        return Answer(403, response.json()["error"]["message"], tuple(cloud.calls))
+    assert_no_leak("anonymous", response.content.decode())  # 401 and 404 name nothing
+    return Answer(response.status_code, None, tuple(cloud.calls))
+
+
+@pytest.mark.parametrize(
+    ("role", "peering", "verb", "front"),
+    list(itertools.product(ROLES, PEERINGS, HELD_VERBS, ["page", "api", "admin"])),
+)
+def test_held(world, cloud, held, role, peering, verb, front):
+    target = world.peerings[peering]
+    if front == "page":
+        client = browser(world, role)
+        name, data = HELD_PAGE.get(verb, ("delete", {}))
+        request = lambda: client.post(reverse(f"peerings:{name}", args=[target.pk]), data)  # noqa: E731
+    elif front == "api":
+        client = api(world, role)
+        method, url_name = HELD_API.get(verb, ("delete", "api:peering-detail"))
+        body = {"reason": "no"} if verb == "decline" else None
+        request = lambda: getattr(client, method)(reverse(url_name, args=[target.pk]), body, format="json")  # noqa: E731
+    else:
+        client = browser(world, role)
+        data = {"action": HELD_ADMIN[verb], "_selected_action": [target.pk], "post": "yes", "reason": "no"}
+        request = lambda: client.post(reverse("admin:peerings_peering_changelist"), data)  # noqa: E731
+    response, reached = run(cloud, request)
+    assert held_answer(response, reached, cloud, target, front) == expect_held(role, peering, verb, front)
+
+
+def expect_queue(role: str, status: str) -> Answer:
+    """The queue lists what waits for the role's decision, within its walls (superusers included)."""
+    if not ROLES[role].signed_in:
+        return Answer("login")
+    tenants = ROLES[role].tenants
+    decider = 0 if status == PeeringStatus.AWAITING_APPROVAL else 1  # the requester's / accepter's approvers
+    rows = [key for key, sides in PEERINGS.items() if tenants.get(sides[decider]) == AP]
+    return Answer(200, sorted(marker("peering", key) for key in rows))
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    list(itertools.product(ROLES, [PeeringStatus.PENDING_ACCEPTANCE, PeeringStatus.AWAITING_APPROVAL])),
+)
+def test_queue(world, cloud, request, role, status):
+    if status == PeeringStatus.AWAITING_APPROVAL:
+        request.getfixturevalue("held")
+    response = browser(world, role).get(reverse("peerings:queue"))
+    if response.status_code == 302:
+        assert response.url.startswith(reverse("login") + "?next=")
+        answer = Answer("login")
+    else:
+        body = response.content.decode()
+        assert_no_leak(role, body)
+        answer = Answer(
+            response.status_code,
+            sorted(marker("peering", k) for k in PEERINGS if marker("peering", k) in body),
+        )
+    assert answer == expect_queue(role, status)
+
+
+def test_the_held_rules_allow_and_refuse_each_verb_somewhere():
+    for verb in HELD_VERBS:
+        assert {may_held(role, peering, verb) for role in ROLES for peering in PEERINGS} == {True, False}, (
+            verb
+        )
