@@ -311,7 +311,11 @@ def peering_cidr_shown(peering: Peering, side: str, tenant_ids: Any) -> bool:
     return peering.accepter_tenant_id is not None and peering.accepter_tenant_id in tenant_ids
 
 
-def check_tenant(user: Any, tenant: Tenant) -> None:
-    """Raise ``NotPermitted`` unless ``user`` is a member of ``tenant`` (to request, to list its VPCs)."""
-    if selectors.membership_role(user, tenant) is None:
+def check_tenant(user: Any, tenant: Tenant, *, roles: Mapping[int, Role] | None = None) -> None:
+    """Raise ``NotPermitted`` unless ``user`` is a member of ``tenant`` (to request, to list its VPCs).
+
+    ``roles``: ``{tenant id: role}`` (:func:`peerings.selectors.user_roles`) when the caller has them.
+    """
+    role = selectors.membership_role(user, tenant) if roles is None else roles.get(tenant.pk)
+    if role is None:
         raise NotPermitted(NOT_A_TENANT_MEMBER)

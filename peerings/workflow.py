@@ -401,7 +401,8 @@ def peering_request(
     With ``routes_on_accept``, once it is active each side's routes are added by a job with that
     side's keys (:mod:`peerings.route_workflow`).
     """
-    permissions.check_tenant(acting_user, tenant)
+    roles = selectors.user_roles(acting_user)  # one read: the membership check and the rules
+    permissions.check_tenant(acting_user, tenant, roles=roles)
 
     def _wanted(listed: Tenant) -> list[Any]:
         """The VPCs a list must hold for the rules to pass: a cached list without them is re-read."""
@@ -419,7 +420,7 @@ def peering_request(
         accept_project_id=accept_project_id,
         confirm_overlap=confirm_overlap,
         list_vpcs=lambda t: request_vpcs(tenant=t, wanted=_wanted(t), acting_user=acting_user),
-        member_of=set(selectors.user_roles(acting_user)),
+        member_of=set(roles),
     )
     # The requester tenant's approval policy (peerings/approval.py): held, or sent at once.
     rule = ""

@@ -86,3 +86,24 @@ def test_list_query_count_does_not_grow_with_rows(client_for, me, home, peering,
     large = count(18)  # 20 rows in all
 
     assert large == small
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_create_reads_the_users_roles_once_before_the_cloud_call(
+    cloud, client_for, acme_member, prod_web, globex_app, globex_main
+):
+    """The membership check and the request rules share one read of the user's roles."""
+    api = client_for(acme_member)
+    body = {
+        "name": "counted",
+        "request_vpc_info": {"vpc_id": prod_web.vpc_id},
+        "accept_vpc_info": {"vpc_id": globex_app.vpc_id, "tenant_id": globex_main.project_id},
+    }
+    with CaptureQueriesContext(connection) as queries:
+        response = api.post("/api/v1/peerings/", body, format="json")
+    assert response.status_code == 201, response.content
+    statements = [q["sql"] for q in queries.captured_queries]
+    created = next(i for i, sql in enumerate(statements) if sql.startswith('INSERT INTO "peerings_peering"'))
+    role_read = 'SELECT "peerings_membership"."tenant_id"'
+    role_reads = [sql for sql in statements[:created] if sql.startswith(role_read)]
+    assert len(role_reads) == 1, role_reads
