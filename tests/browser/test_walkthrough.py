@@ -1,4 +1,5 @@
-"""The README's "first five minutes", in a real browser, taking its screenshots.
+"""The README's "first five minutes", in a real browser, taking its screenshots: a request across
+tenants, its acceptance, each side's routes, and a request held for approval in the approver's queue.
 
 Screenshots go to ``SCREENSHOTS_DIR`` when it is set (``make screenshots`` sets ``docs/screenshots``),
 else to a temporary directory: the walk-through is tested either way.
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from peerings.choices import ApprovalPolicy, Role
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.browser
@@ -31,9 +33,19 @@ def snap(page: Page, shots: Path, name: str) -> None:
 
 
 def test_first_five_minutes(
-    sign_in, shots, acme_member, acme_prod, acme_dev, globex_approver, globex_main, prod_web, globex_app
+    sign_in,
+    shots,
+    acme_member,
+    acme_approver,
+    acme_prod,
+    acme_dev,
+    globex_approver,
+    globex_main,
+    prod_web,
+    globex_app,
 ):
     MembershipFactory(user=acme_member, tenant=acme_dev)
+    MembershipFactory(user=acme_approver, tenant=acme_dev, role=Role.APPROVER)
     alice = sign_in("alice")
     alice.set_viewport_size({"width": 1280, "height": 800})
     snap(alice, shots, "1-dashboard")
@@ -64,3 +76,33 @@ def test_first_five_minutes(
     grace.get_by_role("button", name="Accept the peering").click()
     expect(grace.get_by_role("status")).to_have_text("Peering accepted.")
     snap(grace, shots, "5-peering-accepted")
+
+    # Each side applies its own routes: alice Acme's (the proposal sits beside what the VPC has).
+    alice.get_by_role("link", name="web-to-globex").click()
+    alice.get_by_role("link", name="Plan and apply routes…").click()
+    expect(alice.get_by_role("heading", name="Routes proposed")).to_be_visible()
+    snap(alice, shots, "6-route-plan")
+    alice.get_by_role("button", name="Apply 1 route: 10.20.0.0/16").click()
+    expect(alice.get_by_role("status")).to_contain_text("applied 10.20.0.0/16")
+
+    # A tenant that holds its requests: alice's request waits in anna's queue before the cloud sees it.
+    acme_dev.approval_policy = ApprovalPolicy.HOLD
+    acme_dev.save(update_fields=["approval_policy"])
+    alice.get_by_role("link", name="Request a peering").first.click()
+    alice.get_by_label(re.compile(r"^Tenant")).select_option(label=acme_dev.name)
+    alice.get_by_label("Your VPC").select_option(label="dev-app — 10.10.0.0/16")
+    alice.get_by_label("Name").fill("dev-to-globex")
+    alice.get_by_label("Peer tenant").select_option(label=f"{globex_main.name} ({globex_main.project_id})")
+    alice.get_by_role("region", name=f"VPCs of {globex_main.name}").get_by_role(
+        "button", name="globex-app"
+    ).click()
+    alice.get_by_role("button", name="Request the peering").click()
+    expect(alice.locator(".page-head .badge")).to_have_text("Awaiting approval")
+
+    anna = sign_in("anna")
+    anna.set_viewport_size({"width": 1280, "height": 800})
+    anna.get_by_role("link", name=re.compile("My queue")).click()
+    expect(anna.get_by_role("row", name=re.compile("dev-to-globex"))).to_contain_text(
+        "approval in the portal"
+    )
+    snap(anna, shots, "7-approver-queue")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from peerings.choices import PeeringStatus as S
@@ -121,3 +123,22 @@ def test_a_long_queue_comes_in_pages_and_the_count_is_capped(client, settings):
     assert [r["peering"].pk for r in last.context["rows"]] == [waiting[-1].pk]
     assert "reason" in posted.context["form"].errors  # chosen from page 3, validated as a choice
     assert "peerings" not in posted.context["form"].errors
+
+
+@pytest.mark.django_db
+def test_the_queue_runs_as_many_queries_for_twelve_rows_as_for_two(client):
+    """Tenants, requesters and each VPC's name and range come with the page, not one row at a time."""
+    mine = MembershipFactory(user__username="busy", role="approver")
+    client.force_login(mine.user)
+
+    def queries(rows: int) -> int:
+        for _ in range(rows):
+            PeeringFactory(status=S.PENDING_ACCEPTANCE, accepter_tenant=mine.tenant, accepter_vpc_name="app")
+            PeeringFactory(status=S.AWAITING_APPROVAL, requester_tenant=mine.tenant, upstream_id=None)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(QUEUE)
+        assert response.status_code == 200
+        assert "<strong>app</strong>" in response.content.decode()
+        return len(captured)
+
+    assert queries(1) == queries(5)  # 2 rows, then 12
