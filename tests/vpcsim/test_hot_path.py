@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 
 import pytest
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.vpcsim.support import PEERINGS, peering_body
+from tests.vpcsim.test_faults import call
 from vpcsim import auth, clock, store
 from vpcsim.expiry import expire_due
 from vpcsim.models import Peering, PeeringStatus, Route
@@ -122,3 +125,29 @@ def test_delete_takes_the_routes_and_is_404_for_an_outsider(api, make_peering, a
     assert api(beta).delete(f"{PEERINGS}/{peering['id']}").status_code == 204  # the accepter may
     assert (Peering.objects.count(), Route.objects.count()) == (0, 0)
     assert api(alpha).delete(f"{PEERINGS}/not-a-uuid").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="concurrent requests on SQLite's shared in-memory test database fail on its table lock",
+)
+def test_concurrent_creates_of_one_pair_make_one_peering(live_server, alpha, beta):
+    """The hand-written create locks both VPC rows: of 6 racing creates (either way round) one wins."""
+    statuses: list[int] = []
+    barrier = threading.Barrier(6)
+
+    def worker(n: int) -> None:
+        requester, accepter = (alpha, beta) if n % 2 == 0 else (beta, alpha)
+        body = peering_body(requester.vpc_ids[0], accepter.vpc_ids[0], accepter.project_id, name=f"race-{n}")
+        barrier.wait(10)
+        statuses.append(call(live_server.url, requester, "POST", PEERINGS, body).status_code)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert sorted(statuses) == [201] + [409] * 5
+    assert Peering.objects.count() == 1
