@@ -30,13 +30,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest
 
 import aksk
-from vpcsim import store
+from vpcsim import sql, store
 from vpcsim.errors import GatewayError
-from vpcsim.models import AccessKey, Account, Project, SeenSignature
+from vpcsim.models import Account, Project, SeenSignature
 
 __all__ = ["Caller", "authenticate"]
 
@@ -47,6 +46,16 @@ REPLAYED = _PREFIX + "the signature has already been used"
 PURGE_INTERVAL_SECONDS = 60.0
 _last_purge = 0.0
 
+_KEY_SQL = """
+SELECT k.account_id, k.secret_key, a.name, a.domain_id, p.id, p.name, p.region,
+       EXISTS (SELECT 1 FROM vpcsim_faultrule f WHERE f.remaining IS NULL OR f.remaining > 0)
+FROM vpcsim_accesskey k
+JOIN vpcsim_account a ON a.id = k.account_id
+LEFT JOIN vpcsim_project p ON p.account_id = k.account_id AND p.project_id = %s
+WHERE k.access_key = %s
+"""
+_SEEN_SQL = "INSERT INTO vpcsim_seensignature (access_key, signature, expires_at) VALUES (%s, %s, %s)"
+
 
 @dataclass(frozen=True)
 class Caller:
@@ -55,6 +64,8 @@ class Caller:
     account: Account
     project: Project
     access_key: str
+    #: Whether any fault rule could fire when the request was authenticated.
+    fault_rules: bool = True
 
 
 def _now() -> dt.datetime:
@@ -73,23 +84,13 @@ def authenticate(request: HttpRequest) -> Caller:
     except aksk.SignatureError:
         raise _refuse("Authorization header is missing or malformed") from None
 
-    # One query: the key, its account and the project the request names (checked in order below).
+    # One statement: the key, its account, the project the request names (checked in order
+    # below) and whether any fault rule could fire (vpcsim.faults reads them only then).
     project_id = request.headers.get("X-Project-Id")
-    named_project = Project.objects.filter(
-        account=OuterRef("account"), project_id=(project_id or "").replace("\x00", "")
-    )
-    key = (
-        AccessKey.objects.select_related("account")
-        .filter(access_key=authorization.access_key)
-        .annotate(
-            project_pk=Subquery(named_project.values("pk")[:1]),
-            project_name=Subquery(named_project.values("name")[:1]),
-            project_region=Subquery(named_project.values("region")[:1]),
-        )
-        .first()
-    )
-    if key is None:
+    row = sql.fetchone(_KEY_SQL, [(project_id or "").replace("\x00", ""), authorization.access_key])
+    if row is None:
         raise GatewayError(401, f"Get secretKey failed,ak:{authorization.access_key},err:ak not exist")
+    account_pk, secret_key, account_name, domain_id, project_pk, project_name, project_region, faults = row
 
     date_header = request.headers.get("X-Sdk-Date")
     if not date_header:
@@ -109,7 +110,7 @@ def authenticate(request: HttpRequest) -> Caller:
             query=[(k, v) for k in request.GET for v in request.GET.getlist(k)],
             headers=dict(request.headers),
             body=request.body,
-            secret_key=key.secret_key,
+            secret_key=secret_key,
             authorization=authorization,
         )
     except aksk.SignatureError:
@@ -119,18 +120,18 @@ def authenticate(request: HttpRequest) -> Caller:
 
     if not project_id:
         raise _refuse("X-Project-Id header is missing")
-    if key.project_pk is None:
+    if project_pk is None:
         raise GatewayError(403, "The IAM user is not authorized to access the API.", code="APIGW.0302")
-    project = Project(
-        pk=key.project_pk,
-        account=key.account,
-        project_id=project_id,
-        name=key.project_name,
-        region=key.project_region,
+    account = Account.from_db(store.DB, ["id", "name", "domain_id"], [account_pk, account_name, domain_id])
+    project = Project.from_db(
+        store.DB,
+        ["id", "account_id", "project_id", "name", "region"],
+        [project_pk, account_pk, project_id, project_name, project_region],
     )
-    project._state.adding = False
-    project._state.db = key._state.db
-    return Caller(account=key.account, project=project, access_key=key.access_key)
+    project._state.fields_cache["account"] = account
+    return Caller(
+        account=account, project=project, access_key=authorization.access_key, fault_rules=bool(faults)
+    )
 
 
 def _replay_checked(method: str) -> bool:
@@ -147,16 +148,18 @@ def _refuse_replay(authorization: aksk.Authorization, *, expires_at: dt.datetime
     if now - _last_purge >= PURGE_INTERVAL_SECONDS:
         _last_purge = now
         SeenSignature.objects.filter(expires_at__lt=_now()).delete()
-    seen = SeenSignature(
-        access_key=authorization.access_key, signature=authorization.signature, expires_at=expires_at
-    )
+    params = [
+        authorization.access_key,
+        authorization.signature,
+        sql.param(SeenSignature, "expires_at", expires_at),
+    ]
     try:
         # A savepoint keeps an outer transaction usable after a refusal.
         if store.connection().in_atomic_block:
             with transaction.atomic(using=store.DB):
-                seen.save(force_insert=True)
+                sql.execute(_SEEN_SQL, params)
         else:  # autocommit: one statement, no BEGIN/COMMIT round trips
-            seen.save(force_insert=True)
+            sql.execute(_SEEN_SQL, params)
     except IntegrityError:
         # Still there: seen within the window (an expired row is refused too until purged,
         # but its X-Sdk-Date is then outside the window and refused before this check).

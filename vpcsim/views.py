@@ -58,12 +58,14 @@ class SimulatorView(View):
         allowed = [m.upper() for m in self.http_method_names if hasattr(self, m)]
         fault = None
         try:
+            faults.load_from_settings()  # once per process: VPCSIM_FAULTS rules exist before the key check
             self.caller = authenticate(request)
             if (request.method or "") not in allowed:
                 raise method_not_allowed(request.method or "")
             _check_query_and_path(request, kwargs)
             operation = self.operations.get(request.method.lower())
-            fault = faults.pick(operation) if operation else None
+            # The key check also said whether any rule could fire: none, no second read.
+            fault = faults.pick(operation) if operation and self.caller.fault_rules else None
             if fault is not None and fault.kind in faults.BEFORE_KINDS:
                 refusal = faults.before(fault)
                 if refusal is not None:
