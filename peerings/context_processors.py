@@ -13,8 +13,9 @@ from peerings import selectors
 COUNT_LIMIT = 99
 
 
-def _count(user: Any) -> int | str:
-    counted = selectors.awaiting_decision(user).order_by()[: COUNT_LIMIT + 1].count()
+def _count(request: HttpRequest) -> int | str:
+    waiting = selectors.awaiting_decision(request.user, roles=selectors.request_roles(request))
+    counted = waiting.order_by()[: COUNT_LIMIT + 1].count()
     return f"{COUNT_LIMIT}+" if counted > COUNT_LIMIT else counted
 
 
@@ -23,4 +24,4 @@ def decision_queue(request: HttpRequest) -> dict[str, Any]:
     if not getattr(user, "is_authenticated", False):
         return {}
     # Lazy: counted only by a page that shows the navigation.
-    return {"decision_queue_count": SimpleLazyObject(lambda: _count(user))}
+    return {"decision_queue_count": SimpleLazyObject(lambda: _count(request))}

@@ -244,6 +244,18 @@ class Peering(models.Model):
                 name="peering_waiting_sort_id",
                 condition=Q(status__in=WAITING_STATUSES),
             ),
+            # What waits for one tenant's approvers (the queue's count, and its rows when few):
+            # pending acceptance by the accepter, held for approval by the requester.
+            models.Index(
+                fields=["accepter_tenant"],
+                name="peering_pending_accepter",
+                condition=Q(status=PeeringStatus.PENDING_ACCEPTANCE),
+            ),
+            models.Index(
+                fields=["requester_tenant"],
+                name="peering_held_requester",
+                condition=Q(status=PeeringStatus.AWAITING_APPROVAL),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -94,10 +94,12 @@ class Actor:
     superuser: bool = False
 
     @classmethod
-    def of(cls, user: Any, tenant_ids: Any = None) -> Actor:
-        """``user`` with their roles (only in ``tenant_ids`` when given)."""
+    def of(cls, user: Any, tenant_ids: Any = None, *, roles: Mapping[int, str] | None = None) -> Actor:
+        """``user`` with their roles (only in ``tenant_ids`` when given; ``roles`` if already read)."""
         superuser = bool(getattr(user, "is_superuser", False) and getattr(user, "is_active", False))
-        return cls(getattr(user, "pk", None), selectors.user_roles(user, tenant_ids), superuser)
+        if roles is None:
+            roles = selectors.user_roles(user, tenant_ids)
+        return cls(getattr(user, "pk", None), roles, superuser)
 
 
 #: The portal itself (the sync job): no membership needed, status rules apply.

@@ -6,7 +6,7 @@ tenants, roles and peerings, and a peering's history, through these functions.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db.models import F, FilteredRelation, Q, QuerySet
@@ -21,6 +21,7 @@ __all__ = [
     "membership_role",
     "peering_calls",
     "peering_status_changes",
+    "request_roles",
     "user_memberships",
     "user_roles",
     "user_tenant_ids",
@@ -47,10 +48,11 @@ def known_tenants() -> QuerySet[Tenant]:
 
 
 def user_memberships(user: Any) -> QuerySet[Membership]:
-    """``user``'s memberships with their tenants, by tenant name."""
+    """``user``'s memberships with their tenants (without their keys), by tenant name."""
     if not _signed_in(user):
         return Membership.objects.none()
-    return Membership.objects.filter(user=user).select_related("tenant").order_by("tenant__name", "id")
+    memberships = Membership.objects.filter(user=user).select_related("tenant").order_by("tenant__name", "id")
+    return without_keys(memberships, "tenant")
 
 
 def user_tenant_ids(user: Any) -> QuerySet:
@@ -163,21 +165,39 @@ PENDING_ACCEPTANCE = PeeringStatus.PENDING_ACCEPTANCE
 AWAITING_APPROVAL = PeeringStatus.AWAITING_APPROVAL
 
 
-def awaiting_decision(user: Any, *, listing: bool = False) -> QuerySet[Peering]:
+def awaiting_decision(
+    user: Any, *, listing: bool = False, roles: Mapping[int, Role] | None = None
+) -> QuerySet[Peering]:
     """What waits for ``user``'s decision, oldest first: peerings pending acceptance addressed to a
     tenant they approve for, and requests of such a tenant held for approval in the portal.
 
-    ``listing`` as for :func:`visible_peerings`. The order is the ``peering_waiting_sort_id``
-    index's, so a page of the queue is an index walk that stops when the page is full.
+    ``listing`` as for :func:`visible_peerings`; ``roles`` (:func:`user_roles`) when the caller has
+    them, else they are read here. The tenants are named by id, so the database finds the rows
+    through the small partial indexes over each tenant's waiting peerings
+    (``peering_pending_accepter``, ``peering_held_requester``) instead of testing every waiting row
+    of every tenant; a user who approves for no tenant gets an empty queryset without a query.
     """
     if not _signed_in(user):
         return Peering.objects.none()
-    approves = Membership.objects.filter(user=user, role=Role.APPROVER).values("tenant_id")
+    if roles is None:
+        roles = user_roles(user)
+    approves = sorted(tenant for tenant, role in roles.items() if role == Role.APPROVER)
+    if not approves:
+        return Peering.objects.none()
     return (
         visible_peerings(user, listing=listing)
         .filter(waiting_for(approves))
         .order_by(Coalesce("upstream_created_at", "created_at"), "id")
     )
+
+
+def request_roles(request: Any) -> dict[int, Role]:
+    """The signed-in user's ``{tenant id: role}``, read once per request (the navigation, tags)."""
+    cached = getattr(request, "_peering_roles", None)
+    if cached is None:
+        cached = user_roles(getattr(request, "user", None))
+        request._peering_roles = cached
+    return cached
 
 
 def waiting_for(approves: Any) -> Q:

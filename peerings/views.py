@@ -84,12 +84,12 @@ class DashboardView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         user = self.request.user
         memberships = list(selectors.user_memberships(user))
-        approves = [m.tenant_id for m in memberships if m.role == Role.APPROVER]
+        roles = {m.tenant_id: Role(m.role) for m in memberships}
         # The oldest first (the queue's order and index), at most DASHBOARD_WAITING; the queue has all.
-        waiting = list(selectors.awaiting_decision(user, listing=True)[: DASHBOARD_WAITING + 1])
+        waiting = list(selectors.awaiting_decision(user, listing=True, roles=roles)[: DASHBOARD_WAITING + 1])
         return super().get_context_data(
             memberships=memberships,
-            is_approver=bool(approves),
+            is_approver=Role.APPROVER in roles.values(),
             waiting=waiting[:DASHBOARD_WAITING],
             more_waiting=len(waiting) > DASHBOARD_WAITING,
             recent=list(selectors.visible_peerings(user, listing=True)[:DASHBOARD_RECENT]),
@@ -118,10 +118,10 @@ class PeeringListView(LoginRequiredMixin, ListView):
         fields["direction"].label = "Direction"
         fields["direction"].empty_label = "Any direction"
         fields["direction"].widget.choices = list(fields["direction"].choices)
-        tenants = selectors.user_tenants(self.request.user)
+        tenants = selectors.user_tenants(self.request.user).values_list("pk", "name")  # no keys decrypted
         fields["tenant"].label = "Tenant"
         fields["tenant"].widget = forms.Select(
-            choices=[("", "Any of my tenants"), *((str(t.pk), t.name) for t in tenants)]
+            choices=[("", "Any of my tenants"), *((str(pk), name) for pk, name in tenants)]
         )
         return filterset
 
@@ -155,13 +155,14 @@ class DecisionQueueView(LoginRequiredMixin, View):
     page_size = 50
 
     def page(self) -> Any:
-        peerings = selectors.awaiting_decision(self.request.user, listing=True)  # the workflow re-reads
+        roles = selectors.request_roles(self.request)
+        # (the workflow re-reads each one it decides)
+        peerings = selectors.awaiting_decision(self.request.user, listing=True, roles=roles)
         paginator = CappedCountPaginator(peerings, self.page_size, allow_empty_first_page=True)
         return paginator.get_page(self.request.GET.get("page"))
 
     def rows(self, peerings: Any) -> list[dict[str, Any]]:
-        user = self.request.user
-        actor = permissions.Actor.of(user)
+        actor = permissions.Actor.of(self.request.user, roles=selectors.request_roles(self.request))
         lifetime = timedelta(seconds=settings.PENDING_EXPIRY_SECONDS)
         now = timezone.now()
         rows = []
@@ -198,7 +199,8 @@ class DecisionQueueView(LoginRequiredMixin, View):
     def post(self, request: HttpRequest) -> HttpResponse:
         # The chosen peerings that still wait for this user (on any page); the workflow checks each.
         chosen = [v for v in request.POST.getlist("peerings") if v.isdigit()]
-        waiting = selectors.awaiting_decision(request.user).filter(pk__in=chosen)
+        waiting = selectors.awaiting_decision(request.user, roles=selectors.request_roles(request))
+        waiting = waiting.filter(pk__in=chosen)
         by_pk = {peering.pk: peering for peering in waiting}
         form = BulkDecisionForm(request.POST, choices=by_pk)
         if not form.is_valid():

@@ -17,11 +17,7 @@ def viewer_tenant_ids(request: Any) -> set[int]:
     """The signed-in user's tenant ids, read once per request."""
     if request is None:
         return set()
-    cached = getattr(request, "_peering_tenant_ids", None)
-    if cached is None:
-        cached = set(selectors.user_roles(request.user))
-        request._peering_tenant_ids = cached
-    return cached
+    return set(selectors.request_roles(request))
 
 
 def vpc_html(peering: Peering, side: str, tenant_ids: set[int], *, short: bool = False) -> str:

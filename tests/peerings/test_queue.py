@@ -142,3 +142,31 @@ def test_the_queue_runs_as_many_queries_for_twelve_rows_as_for_two(client):
         return len(captured)
 
     assert queries(1) == queries(5)  # 2 rows, then 12
+
+
+@pytest.mark.django_db
+def test_the_navigation_of_a_user_who_approves_nothing_counts_nothing(client):
+    """No tenant to decide for: no count of waiting peerings (it would test every waiting row)."""
+    member = MembershipFactory(user__username="plain", role="member")
+    PeeringFactory(status=S.PENDING_ACCEPTANCE, accepter_tenant=member.tenant)
+    client.force_login(member.user)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("peerings:list"))
+    assert response.status_code == 200
+    assert "My queue" in response.content.decode()
+    waiting_reads = [q["sql"] for q in captured.captured_queries if "PENDING_ACCEPTANCE" in q["sql"]]
+    assert waiting_reads == []
+
+
+@pytest.mark.django_db
+def test_an_approver_counts_only_their_tenants_waiting_peerings(client):
+    mine = MembershipFactory(user__username="approver", role="approver")
+    PeeringFactory(status=S.PENDING_ACCEPTANCE, accepter_tenant=mine.tenant)
+    PeeringFactory(status=S.AWAITING_APPROVAL, requester_tenant=mine.tenant, upstream_id=None)
+    PeeringFactory(
+        status=S.AWAITING_APPROVAL, accepter_tenant=mine.tenant, upstream_id=None
+    )  # not mine to approve
+    PeeringFactory(status=S.PENDING_ACCEPTANCE)  # another tenant's
+    client.force_login(mine.user)
+    body = client.get(reverse("peerings:list")).content.decode()
+    assert 'aria-label="2 waiting for your decision">2</span>' in body
