@@ -170,7 +170,7 @@ def denial(action: Action, peering: Peering, actor: Actor | None, *, now: Any = 
         ):
             return NotPermitted(NOT_THE_REQUESTER_TO_APPROVE)
         if not held:
-            return InvalidState(NOT_HELD.format(verb=action.past, status=peering.get_status_display()))
+            return InvalidState(NOT_HELD.format(verb=action.past, status=_status_label(peering)))
     elif action in DECISIONS:
         if not system and accepter != Role.APPROVER:
             return NotPermitted(NOT_AN_APPROVER)
@@ -183,12 +183,12 @@ def denial(action: Action, peering: Peering, actor: Actor | None, *, now: Any = 
         ):
             return NotPermitted(NOT_THE_REQUESTER_TOO)
         if not pending or not peering.upstream_id:
-            return InvalidState(NOT_PENDING.format(verb=action.past, status=peering.get_status_display()))
+            return InvalidState(NOT_PENDING.format(verb=action.past, status=_status_label(peering)))
     else:
         if not system and requester is None and accepter is None:
             return NotPermitted(NOT_A_MEMBER)
         if peering.status in TERMINAL_STATUSES:
-            return InvalidState(GONE.format(status=peering.get_status_display()))
+            return InvalidState(GONE.format(status=_status_label(peering)))
         if held and action == Action.REFRESH:
             return InvalidState(HELD_NOT_IN_CLOUD)
         if not peering.upstream_id:
@@ -210,6 +210,15 @@ def denial(action: Action, peering: Peering, actor: Actor | None, *, now: Any = 
         message = IN_FLIGHT.format(operation=peering.inflight_operation)
         return OperationInFlight(message, retry_after=wait, peering=peering)
     return None
+
+
+def _status_label(peering: Peering) -> str:
+    """The status's display name, cheaply: ``allowed_actions`` builds a refusal per action and row,
+    and ``get_status_display`` rebuilds the field's choices each time."""
+    try:
+        return str(PeeringStatus(peering.status).label)
+    except ValueError:  # not a status this code knows: shown as stored, as get_status_display does
+        return str(peering.status)
 
 
 def _first_refusal(refusals: list[PortalError | None]) -> PortalError | None:
@@ -242,7 +251,7 @@ def route_denial(
     if tenant_id is None:
         return InvalidState(NO_SIDE_TENANT)
     if peering.status != PeeringStatus.ACTIVE or not peering.upstream_id:
-        return InvalidState(NOT_ACTIVE.format(status=peering.get_status_display().lower()))
+        return InvalidState(NOT_ACTIVE.format(status=_status_label(peering).lower()))
     now = now or timezone.now()
     if leases.held(peering, now):
         wait = math.ceil((peering.inflight_until - now).total_seconds())
