@@ -417,9 +417,15 @@ def test_the_worker_syncs_a_peering_accepted_in_the_cloud(stack: Stack):
     assert synced
     assert synced[0]["source"] == "sync"
     assert synced[0].get("actor") in (None, "")
-    # The worker ran it: the job logged its run (JSON) in the worker's output.
-    worker_log = (stack.tmp / "worker.log").read_text(errors="replace")
-    assert '"job": "sync_peerings"' in worker_log
+    # The worker ran it: the job logs its run (JSON) in the worker's output once every open
+    # peering (and the active ones' routes) has been read, so after this one's commit.
+    worker_log = ""
+    while time.monotonic() < deadline + SYNC_TIMEOUT:
+        worker_log = (stack.tmp / "worker.log").read_text(errors="replace")
+        if '"job": "sync_peerings"' in worker_log:
+            break
+        time.sleep(0.5)
+    assert '"job": "sync_peerings"' in worker_log, worker_log[-2000:]
 
 
 # --- The defects of "never lose track of a cloud peering", across two app servers ------------------
