@@ -127,6 +127,13 @@ def test_delete_takes_the_routes_and_is_404_for_an_outsider(api, make_peering, a
     assert api(alpha).delete(f"{PEERINGS}/not-a-uuid").status_code == 404
 
 
+def test_routes_are_the_only_rows_that_point_at_a_peering():
+    """The hand-written delete removes a peering's routes, then the peering (no ORM cascade): a new
+    table pointing at peerings must be deleted there too (``vpcsim.services.peering_delete``)."""
+    pointing = {(f.related_model, f.field.name) for f in Peering._meta.related_objects}
+    assert pointing == {(Route, "nexthop")}
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(
     connection.vendor != "postgresql",
