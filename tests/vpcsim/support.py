@@ -14,7 +14,7 @@ from django.http import HttpResponse
 from django.test import Client
 
 import aksk
-from vpcsim.models import Project, Vpc
+from vpcsim.models import Peering, PeeringStatus, Project, Vpc
 
 HOST = "testserver"
 PEERINGS = "/v2.0/vpc/peerings"
@@ -105,6 +105,20 @@ class SignedClient:
 
     def delete(self, path: str, **kwargs: Any) -> HttpResponse:
         return self.request("DELETE", path, **kwargs)
+
+
+def pending_peering(requester: Party, accepter: Party, *, created_at: datetime) -> Peering:
+    """A peering pending acceptance between the two parties' first VPCs, stored directly (no request)."""
+    return Peering.objects.create(
+        name="p",
+        status=PeeringStatus.PENDING_ACCEPTANCE,
+        request_vpc=requester.vpcs[0],
+        request_project=requester.project,
+        accept_vpc=accepter.vpcs[0],
+        accept_project=accepter.project,
+        created_at=created_at,
+        updated_at=created_at,
+    )
 
 
 def peering_body(

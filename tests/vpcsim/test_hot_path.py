@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.vpcsim.support import PEERINGS, peering_body
+from tests.vpcsim.support import PEERINGS, peering_body, pending_peering
 from tests.vpcsim.test_faults import call
 from vpcsim import auth, clock, store
 from vpcsim.expiry import expire_due
@@ -68,22 +68,9 @@ def test_a_rule_is_read_and_fires_once_it_exists_and_not_after_it_is_used_up(api
     assert sim_faults.injected("list_peerings") == 1
 
 
-def _pending(alpha, beta, *, created_at: dt.datetime) -> Peering:
-    return Peering.objects.create(
-        name="p",
-        status=PeeringStatus.PENDING_ACCEPTANCE,
-        request_vpc=alpha.vpcs[0],
-        request_project=alpha.project,
-        accept_vpc=beta.vpcs[0],
-        accept_project=beta.project,
-        created_at=created_at,
-        updated_at=created_at,
-    )
-
-
 def test_expire_due_is_one_statement_until_a_pending_peering_is_overdue(alpha, beta):
-    older = _pending(alpha, beta, created_at=clock.now() - dt.timedelta(days=6))
-    newer = _pending(alpha, beta, created_at=clock.now() - dt.timedelta(days=1))
+    older = pending_peering(alpha, beta, created_at=clock.now() - dt.timedelta(days=6))
+    newer = pending_peering(alpha, beta, created_at=clock.now() - dt.timedelta(days=1))
 
     with CaptureQueriesContext(store.connection()) as ctx:
         now = expire_due()

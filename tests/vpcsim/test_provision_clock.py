@@ -9,9 +9,10 @@ import uuid
 import pytest
 from django.utils import timezone
 
+from tests.vpcsim.support import pending_peering
 from vpcsim import clock, provision
 from vpcsim.expiry import expire_pending
-from vpcsim.models import AccessKey, Account, Peering, PeeringStatus, Project, SimClock, Vpc
+from vpcsim.models import AccessKey, Account, PeeringStatus, Project, SimClock, Vpc
 
 pytestmark = pytest.mark.django_db
 
@@ -141,23 +142,10 @@ def test_clock_set_offset():
     assert clock.now() < timezone.now()
 
 
-def _pending(alpha, beta, *, created_at):
-    return Peering.objects.create(
-        name="p",
-        status=PeeringStatus.PENDING_ACCEPTANCE,
-        request_vpc=alpha.vpcs[0],
-        request_project=alpha.project,
-        accept_vpc=beta.vpcs[0],
-        accept_project=beta.project,
-        created_at=created_at,
-        updated_at=created_at,
-    )
-
-
 def test_expire_pending_only_touches_overdue_pending_peerings(alpha, beta):
     now = clock.now()
-    overdue = _pending(alpha, beta, created_at=now - dt.timedelta(days=7, seconds=1))
-    fresh = _pending(alpha, beta, created_at=now - dt.timedelta(days=6))
+    overdue = pending_peering(alpha, beta, created_at=now - dt.timedelta(days=7, seconds=1))
+    fresh = pending_peering(alpha, beta, created_at=now - dt.timedelta(days=6))
 
     assert expire_pending(now=now) == 1
     assert expire_pending(now=now) == 0
