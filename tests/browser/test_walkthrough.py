@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from peerings.choices import ApprovalPolicy, Role
+from tests.browser.test_journeys import badge
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.browser
@@ -30,6 +32,17 @@ def shots(tmp_path) -> Path:
 def snap(page: Page, shots: Path, name: str) -> None:
     page.screenshot(path=str(shots / f"{name}.png"))
     assert (shots / f"{name}.png").stat().st_size > 1000
+
+
+def fill_request(page: Page, tenant: Any, vpc: str, name: str, peer: Any, peer_vpc: str) -> None:
+    """Fill the request form from the navigation: the tenant and its VPC, a name, the peer picked by name."""
+    page.get_by_role("link", name="Request a peering").first.click()
+    page.get_by_label(re.compile(r"^Tenant")).select_option(label=tenant.name)
+    expect(page.get_by_label("Your VPC")).to_contain_text(vpc.split(" — ")[0])
+    page.get_by_label("Your VPC").select_option(label=vpc)
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Peer tenant").select_option(label=f"{peer.name} ({peer.project_id})")
+    page.get_by_role("region", name=f"VPCs of {peer.name}").get_by_role("button", name=peer_vpc).click()
 
 
 def test_first_five_minutes(
@@ -50,15 +63,7 @@ def test_first_five_minutes(
     alice.set_viewport_size({"width": 1280, "height": 800})
     snap(alice, shots, "1-dashboard")
 
-    alice.get_by_role("link", name="Request a peering").first.click()
-    alice.get_by_label(re.compile(r"^Tenant")).select_option(label=acme_prod.name)
-    expect(alice.get_by_label("Your VPC")).to_contain_text("prod-web")
-    alice.get_by_label("Your VPC").select_option(label="prod-web — 10.1.0.0/16")
-    alice.get_by_label("Name").fill("web-to-globex")
-    alice.get_by_label("Peer tenant").select_option(label=f"{globex_main.name} ({globex_main.project_id})")
-    alice.get_by_role("region", name=f"VPCs of {globex_main.name}").get_by_role(
-        "button", name="globex-app"
-    ).click()
+    fill_request(alice, acme_prod, "prod-web — 10.1.0.0/16", "web-to-globex", globex_main, "globex-app")
     snap(alice, shots, "2-request-form")
     alice.get_by_role("button", name="Request the peering").click()
     expect(alice.get_by_role("heading", name="web-to-globex")).to_be_visible()
@@ -88,16 +93,9 @@ def test_first_five_minutes(
     # A tenant that holds its requests: alice's request waits in anna's queue before the cloud sees it.
     acme_dev.approval_policy = ApprovalPolicy.HOLD
     acme_dev.save(update_fields=["approval_policy"])
-    alice.get_by_role("link", name="Request a peering").first.click()
-    alice.get_by_label(re.compile(r"^Tenant")).select_option(label=acme_dev.name)
-    alice.get_by_label("Your VPC").select_option(label="dev-app — 10.10.0.0/16")
-    alice.get_by_label("Name").fill("dev-to-globex")
-    alice.get_by_label("Peer tenant").select_option(label=f"{globex_main.name} ({globex_main.project_id})")
-    alice.get_by_role("region", name=f"VPCs of {globex_main.name}").get_by_role(
-        "button", name="globex-app"
-    ).click()
+    fill_request(alice, acme_dev, "dev-app — 10.10.0.0/16", "dev-to-globex", globex_main, "globex-app")
     alice.get_by_role("button", name="Request the peering").click()
-    expect(alice.locator(".page-head .badge")).to_have_text("Awaiting approval")
+    expect(badge(alice)).to_have_text("Awaiting approval")
 
     anna = sign_in("anna")
     anna.set_viewport_size({"width": 1280, "height": 800})
