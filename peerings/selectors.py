@@ -201,7 +201,8 @@ def request_roles(request: Any) -> dict[int, Role]:
 
 
 def waiting_for(approves: Any) -> Q:
-    """Peerings waiting for a decision of an approver of ``approves`` (tenant ids or a subquery)."""
+    """Peerings waiting for a decision of an approver of ``approves`` (tenant ids, named so the
+    partial indexes over each tenant's waiting peerings serve it)."""
     return Q(status=PENDING_ACCEPTANCE, accepter_tenant__in=approves) | Q(
         status=AWAITING_APPROVAL, requester_tenant__in=approves
     )

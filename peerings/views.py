@@ -84,7 +84,7 @@ class DashboardView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         user = self.request.user
         memberships = list(selectors.user_memberships(user))
-        roles = {m.tenant_id: Role(m.role) for m in memberships}
+        roles = selectors.request_roles(self.request)  # shared with the navigation's count
         # The oldest first (the queue's order and index), at most DASHBOARD_WAITING; the queue has all.
         waiting = list(selectors.awaiting_decision(user, listing=True, roles=roles)[: DASHBOARD_WAITING + 1])
         return super().get_context_data(
