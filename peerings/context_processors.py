@@ -1,4 +1,5 @@
-"""Template context for every page: how many peerings wait for the user's decision (the nav's count)."""
+"""Template context for every page: whether the user approves for any tenant (the nav's queue link) and
+how many peerings wait for their decision (its count)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
 from peerings import selectors
+from peerings.choices import Role
 
 #: The navigation counts up to this many ("99+" beyond): a count of every waiting row grew with them.
 COUNT_LIMIT = 99
@@ -23,5 +25,10 @@ def decision_queue(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if not getattr(user, "is_authenticated", False):
         return {}
-    # Lazy: counted only by a page that shows the navigation.
-    return {"decision_queue_count": SimpleLazyObject(lambda: _count(request))}
+    # Lazy: read only by a page that shows the navigation (the roles once per request).
+    return {
+        "approves_for_a_tenant": SimpleLazyObject(
+            lambda: Role.APPROVER in selectors.request_roles(request).values()
+        ),
+        "decision_queue_count": SimpleLazyObject(lambda: _count(request)),
+    }

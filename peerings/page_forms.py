@@ -33,8 +33,18 @@ def vpc_label(vpc: dict) -> str:
     return f"{vpc.get('name') or vpc.get('id')} — {vpc.get('cidr') or 'no CIDR'}"
 
 
+class UncutCharField(forms.CharField):
+    """A text field without the browser's ``maxlength``: text pasted over the limit is kept and
+    refused with the portal's message, never cut short without a word."""
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        attrs = super().widget_attrs(widget)
+        attrs.pop("maxlength", None)
+        return attrs
+
+
 def _name_field() -> forms.CharField:
-    return forms.CharField(
+    return UncutCharField(
         max_length=NAME_MAX_LENGTH,
         error_messages={"required": NAME_REQUIRED},
         help_text=f"At most {NAME_MAX_LENGTH} characters.",
@@ -42,7 +52,7 @@ def _name_field() -> forms.CharField:
 
 
 def _description_field() -> forms.CharField:
-    return forms.CharField(
+    return UncutCharField(
         required=False,
         max_length=DESCRIPTION_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),

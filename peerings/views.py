@@ -207,14 +207,16 @@ class DecisionQueueView(LoginRequiredMixin, View):
             return self.render_queue(form)
         action = Action(form.cleaned_data["action"])
         reason = form.cleaned_data["reason"].strip()
-        done, failed = [], []
+        done: dict[Action, list[str]] = {}
+        failed: list[str] = []
         for pk in form.cleaned_data["peerings"]:
             peering = by_pk[pk]
+            performed = GATE_ACTION[action] if peering.status == S.AWAITING_APPROVAL else action
             try:
                 workflow.peering_decide(
                     peering=peering,
                     acting_user=request.user,
-                    action=GATE_ACTION[action] if peering.status == S.AWAITING_APPROVAL else action,
+                    action=performed,
                     reason=reason,
                     source=ChangeSource.USER,
                 )
@@ -223,10 +225,11 @@ class DecisionQueueView(LoginRequiredMixin, View):
             except PortalError as exc:
                 failed.append(f"{peering.name}: {exc}")
             else:
-                done.append(peering.name)
-        if done:
+                done.setdefault(performed, []).append(peering.name)
+        # Each outcome by what was done: a held request is approved or declined, not accepted or rejected.
+        for performed, names in done.items():
             messages.success(
-                request, f"{action.past.capitalize()} {len(done)} peering(s): {', '.join(done)}."
+                request, f"{performed.past.capitalize()} {len(names)} peering(s): {', '.join(names)}."
             )
         for line in failed:
             messages.error(request, line)

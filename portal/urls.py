@@ -10,9 +10,11 @@ from django.urls import include, path
 
 from accounts.views import PreferencesView
 from ops import health
+from portal.views import favicon
 
 urlpatterns = [
     path("healthz/", health.healthz, name="healthz"),
+    path("favicon.ico", favicon),
     path("readyz/", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("peerings.api.urls", namespace="api")),

@@ -59,6 +59,14 @@ def test_a_user_picks_their_zone(peering):
     assert "2026-01-15 13:30:05 CET" in html
 
 
+def test_an_ambiguous_abbreviation_comes_with_its_offset(peering):
+    peering, user = peering
+    Preferences.objects.create(user=user, time_zone="Asia/Shanghai")
+    html = signed_in(user).get(reverse("peerings:detail", args=[peering.pk])).content.decode()
+    # "CST" alone could be China's (+0800) or Central America's (-0600).
+    assert "2026-01-15 20:30:05 CST +0800" in html
+
+
 def test_an_unknown_zone_is_refused(peering):
     _, user = peering
     response = signed_in(user).post(reverse("preferences"), {"time_zone": "Mars/Olympus"})

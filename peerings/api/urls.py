@@ -1,9 +1,10 @@
 """``/api/v1/``: one router (namespace ``api``), the OpenAPI schema and its Swagger UI."""
 
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
+from peerings.api.docs import ApiDocsView
 from peerings.api.views import (
     ApiRootView,
     PeeringViewSet,
@@ -25,7 +26,7 @@ router.register("status-changes", StatusChangeViewSet, basename="status-change")
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its init script as a file (?script): no inline code, for the CSP.
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", ApiDocsView.as_view(url_name="api:schema"), name="docs"),
     *router.urls,
     # Anything else under /api/v1/ (an id that is not a number, say) is a 404 in the error shape.
     re_path(r"^[\s\S]*$", not_found, name="not-found"),

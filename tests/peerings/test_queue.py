@@ -71,6 +71,37 @@ def test_reject_needs_a_reason_and_nothing_changes(client, globex_approver, two_
     assert response.status_code == 200
     assert response.context["form"].errors["reason"]
     assert set(Peering.objects.values_list("status", flat=True)) == {S.PENDING_ACCEPTANCE}
+    # The missing reason is said at the top, like the request form's errors, linking to the box.
+    page = response.content.decode()
+    alert = page.split('id="queue-errors"', 1)[1].split("</div>", 1)[0]
+    assert 'href="#id_reason"' in alert
+    assert page.index('id="queue-errors"') < page.index("<table")
+
+
+@pytest.mark.django_db
+def test_declining_held_requests_says_declined_and_accepting_says_approved(client, settings):
+    """A held request is approved or declined (never sent); the message names what was done."""
+    mine = MembershipFactory(user__username="gate", role="approver")
+    held = PeeringFactory(
+        status=S.AWAITING_APPROVAL, requester_tenant=mine.tenant, upstream_id=None, name="held-one"
+    )
+    client.force_login(mine.user)
+    response = client.post(
+        QUEUE, {"action": "reject", "reason": "Use the hub", "peerings": [held.pk]}, follow=True
+    )
+    held.refresh_from_db()
+    assert held.status == S.DECLINED
+    page = response.content.decode()
+    assert "Declined 1 peering(s): held-one." in page
+    assert "Rejected" not in page
+
+
+@pytest.mark.django_db
+def test_an_approver_has_the_queue_in_the_navigation(client):
+    mine = MembershipFactory(user__username="approver", role="approver")
+    client.force_login(mine.user)
+    nav = client.get(reverse("peerings:list")).content.decode().split("<main", 1)[0]
+    assert f'href="{QUEUE}"' in nav
 
 
 @pytest.mark.django_db
@@ -153,7 +184,7 @@ def test_the_navigation_of_a_user_who_approves_nothing_counts_nothing(client):
     with CaptureQueriesContext(connection) as captured:
         response = client.get(reverse("peerings:list"))
     assert response.status_code == 200
-    assert "My queue" in response.content.decode()
+    assert "My queue" not in response.content.decode()  # nothing to decide: no link to an empty queue
     waiting_reads = [q["sql"] for q in captured.captured_queries if "PENDING_ACCEPTANCE" in q["sql"]]
     assert waiting_reads == []
 
