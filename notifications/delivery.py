@@ -280,8 +280,7 @@ def email_context(event: Event, delivery: Delivery) -> dict[str, Any]:
     cidrs = _vpc_cidrs(peering) if peering is not None else {}
     expires_at = None
     if peering is not None and event.kind in (EventKind.REQUESTED, EventKind.EXPIRING):
-        start = peering.upstream_created_at or peering.created_at
-        expires_at = start + timedelta(seconds=settings.PENDING_EXPIRY_SECONDS)
+        expires_at = peering.expires_at
     requester = data.get("requester", {})
     accepter = data.get("accepter", {})
     return {

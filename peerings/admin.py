@@ -37,6 +37,7 @@ from peerings.models import (
 )
 from peerings.paginators import CappedCountPaginator
 from peerings.permissions import Action
+from peerings.routes.records import describe
 from peerings.selectors import without_keys
 from peerings.templatetags.peering_tags import vpc_html
 
@@ -370,6 +371,7 @@ class PeeringRouteInline(ReadOnlyMixin, admin.TabularInline):
     fields = [
         "side",
         "tenant",
+        "vpc_shown",
         "destination",
         "state",
         "upstream_id",
@@ -382,19 +384,32 @@ class PeeringRouteInline(ReadOnlyMixin, admin.TabularInline):
     ordering = ["-side", "destination", "-id"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PeeringRoute]:
-        return super().get_queryset(request).select_related("tenant", "created_by")
+        return super().get_queryset(request).select_related("tenant", "created_by", "peering")
+
+    @admin.display(description="VPC")
+    def vpc_shown(self, route: PeeringRoute) -> str:
+        """The VPC by the name the cloud listed (its id when none was), the id in a tooltip."""
+        peering = route.peering
+        name = peering.requester_vpc_name if route.side == "requester" else peering.accepter_vpc_name
+        return format_html('<span title="{}">{}</span>', route.vpc_id, name or route.vpc_id)
 
 
 class RouteChangeInline(ReadOnlyMixin, admin.TabularInline):
     model = RouteChange
-    fields = ["created_at", "route", "event", "actor", "source", "detail"]
+    fields = ["created_at", "route_shown", "event", "actor", "source", "detail"]
     readonly_fields = fields
     extra = 0
     ordering = ["created_at", "id"]
     verbose_name_plural = "route history"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[RouteChange]:
-        return super().get_queryset(request).select_related("route", "actor")
+        return super().get_queryset(request).select_related("route__peering", "actor")
+
+    @admin.display(description="route")
+    def route_shown(self, change: RouteChange) -> str:
+        """``10.20.0.0/16 in prod-web (requester)``: the VPC by name, not by id."""
+        route = change.route
+        return f"{describe(route, route.peering)} ({route.get_side_display().lower()})"
 
 
 class LargeListMixin:

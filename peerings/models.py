@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -187,6 +188,12 @@ class Peering(models.Model):
     approval_reason = models.TextField(
         blank=True, help_text="Why it was approved (by a person or a rule) or declined in the portal."
     )
+    overlap_confirmed = models.BooleanField(
+        "overlap confirmed",
+        default=False,
+        help_text="The requester confirmed that the two VPCs' ranges overlap: routes through the "
+        "peering can reach only the subnets that do not overlap.",
+    )
     routes_on_accept = models.BooleanField(
         "routes on acceptance",
         default=False,
@@ -265,6 +272,14 @@ class Peering(models.Model):
     def created_time(self) -> Any:
         """When it was created: the cloud's time, or the portal's until the cloud has one."""
         return self.upstream_created_at or self.created_at
+
+    @property
+    def expires_at(self) -> Any:
+        """When the cloud expires it if nobody decides: ``PENDING_EXPIRY_SECONDS`` after it was created
+        there; ``None`` unless it is pending acceptance (a held request has no cloud deadline yet)."""
+        if self.status != PeeringStatus.PENDING_ACCEPTANCE:
+            return None
+        return self.created_time + timedelta(seconds=settings.PENDING_EXPIRY_SECONDS)
 
     @property
     def updated_time(self) -> Any:
@@ -446,7 +461,7 @@ class PeeringRoute(models.Model):
         indexes = [models.Index(fields=["peering", "state"], name="route_peering_state")]
 
     def __str__(self) -> str:
-        return f"{self.destination} in {self.vpc_id} ({self.side})"
+        return f"{self.destination} in the {self.side}'s VPC"
 
     @property
     def is_live(self) -> bool:

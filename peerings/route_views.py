@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views import View
 
-from peerings import permissions, route_workflow
+from peerings import permissions, route_workflow, selectors
 from peerings.choices import ChangeSource, RouteSide
 from peerings.exceptions import CloudError, PortalError, RequestInvalid
 from peerings.permissions import Action
@@ -55,6 +55,14 @@ class PeeringRoutesView(PeeringMixin, View):
             messages.error(self.request, exc.message)
             return self.back(peering)
         actor = permissions.actor_for(self.request.user, peering)
+        hops = {str(r.get("nexthop") or "") for plan in plans for r in plan.existing or ()} - {""}
+        # A next hop reads as the peering's name where the user may see that peering, else as its id.
+        named = {
+            hop: (pk, name)
+            for pk, hop, name in selectors.visible_peerings(self.request.user)
+            .filter(upstream_id__in=hops)
+            .values_list("pk", "upstream_id", "name")
+        }
         sides = []
         for plan in plans:
             typed = chosen.get(plan.side) or default_destinations(peering, plan.side)
@@ -66,6 +74,10 @@ class PeeringRoutesView(PeeringMixin, View):
                     "may_apply": permissions.route_denial(Action.APPLY_ROUTES, peering, actor, plan.side)
                     is None,
                     "nexthop": peering.upstream_id,
+                    "existing": [
+                        {"route": r, "via": named.get(str(r.get("nexthop") or ""))}
+                        for r in plan.existing or ()
+                    ],
                 }
             )
         context = {

@@ -289,6 +289,8 @@ class PeeringPlan:
     requester_vpc_cidr: str = ""
     accepter_vpc_name: str = ""
     accepter_vpc_cidr: str = ""
+    #: The ranges overlap and the requester confirmed it.
+    overlap_confirmed: bool = False
 
 
 def _field(errors: dict[str, list[str]], field: str, validator: Any, value: Any) -> Any:
@@ -395,4 +397,5 @@ def check_peering_request(
         requester_vpc_cidr=str(local_cidr or "")[:64],
         accepter_vpc_name=str(peer_vpc.get("name") or "")[:64],
         accepter_vpc_cidr=str(peer_cidr or "")[:64],
+        overlap_confirmed=overlap is not None,
     )

@@ -163,7 +163,6 @@ class DecisionQueueView(LoginRequiredMixin, View):
 
     def rows(self, peerings: Any) -> list[dict[str, Any]]:
         actor = permissions.Actor.of(self.request.user, roles=selectors.request_roles(self.request))
-        lifetime = timedelta(seconds=settings.PENDING_EXPIRY_SECONDS)
         now = timezone.now()
         rows = []
         for peering in peerings:
@@ -173,7 +172,7 @@ class DecisionQueueView(LoginRequiredMixin, View):
                     {"peering": peering, "held": True, "allowed": allowed, "can_decide": bool(allowed & GATE)}
                 )
                 continue
-            expires_at = (peering.upstream_created_at or peering.created_at) + lifetime
+            expires_at = peering.expires_at
             rows.append(
                 {
                     "peering": peering,
@@ -406,6 +405,7 @@ class PeeringMixin(LoginRequiredMixin):
             "routes": list(route_selectors.peering_routes(peering)),
             "route_changes": route_selectors.peering_route_changes(peering)[:ROUTE_CHANGES_SHOWN],
             "my_sides": _my_sides(self.request.user, peering),
+            "now": timezone.now(),
             **{f"{a}_form": forms_.get(f"{a}_form") or DecisionForm(a) for a in DECISIONS | GATE},
         }
         return render(self.request, "peerings/peering_detail.html", context)

@@ -446,6 +446,7 @@ def peering_request(
         accepter_vpc_name=plan.accepter_vpc_name,
         accepter_vpc_cidr=plan.accepter_vpc_cidr,
         requested_by=acting_user,
+        overlap_confirmed=plan.overlap_confirmed,
         routes_on_accept=routes_on_accept,
     )
     token = "" if held else leases.acquire(peering, "create", seconds=leases.call_bound(retryable=False))

@@ -120,6 +120,13 @@ def test_overlap_warning_then_confirm(sign_in, acme_member, globex_main, prod_we
     alice.get_by_role("button", name="Request the peering").click()
     expect(alice.get_by_role("heading", name="web-to-inner")).to_be_visible()
     expect(badge(alice)).to_have_text("Pending acceptance")
+    # The peering says what happens next, by when, and that its ranges overlap.
+    next_step = alice.get_by_role("note", name="What happens next")
+    expect(next_step).to_contain_text("Next: an approver of globex-main accepts or rejects it in the cloud.")
+    expect(next_step).to_contain_text(
+        re.compile(r"the cloud expires it on \d{4}-\d\d-\d\d .* \(in 6\xa0days")
+    )
+    expect(alice.get_by_role("note", name="Overlapping ranges")).to_contain_text("The requester confirmed it")
 
 
 def test_same_account_is_active_at_once_then_deleted(sign_in, acme_member, prod_web, prod_db):

@@ -52,6 +52,13 @@ def test_each_side_applies_its_routes_from_the_peering_page(
     assert {d for d, *_ in sdk_routes(globex_main, cloud.url, globex_app.vpc_id)} == {"10.1.0.0/16"}
 
 
+def test_the_plan_page_names_the_next_hop_the_user_may_see(cloud, accepted, acme_member):
+    routes_apply(peering=accepted, acting_user=acme_member, side="requester")
+    body = signed_in(acme_member).get(reverse("peerings:routes", args=[accepted.pk])).content.decode()
+    detail = reverse("peerings:detail", args=[accepted.pk])
+    assert f'<a href="{detail}">{accepted.name}</a> <span class="muted">(this peering)</span>' in body
+
+
 def test_the_plan_page_shows_existing_routes_and_conflicts(cloud, accepted, acme_member):
     routes_apply(peering=accepted, acting_user=acme_member, side="requester")
     body = (
@@ -210,6 +217,10 @@ def test_admin_applies_and_removes_the_routes_of_its_users_sides(
     page = admin_client.get(reverse("admin:peerings_peering_change", args=[accepted.pk])).content.decode()
     assert "10.20.0.0/16" in page
     assert "route history" in page.lower()
+    # Routes name their VPC as the cloud listed it, the id only in a tooltip.
+    assert f'<span title="{prod_web.vpc_id}">prod-web</span>' in page
+    assert "10.20.0.0/16 in prod-web (requester)" in page
+    assert f"in {prod_web.vpc_id}" not in page
 
     data["action"] = "remove_routes_selected"
     admin_client.post(changelist, data)
