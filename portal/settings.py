@@ -254,7 +254,7 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = env.bool("CELERY_TASK_EAGER_PROPAGATES", default=DEBUG)
 if not CELERY_BROKER_URL:
-    CELERY_BROKER_URL = "memory://"
+    CELERY_BROKER_URL = "memory://localhost/"  # a host named: kombu warns of a missing one
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="portal")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -427,8 +427,19 @@ TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
 AXES_VERBOSE = False
 
 # --- Notifications: e-mail and outbound webhooks (notifications/) -------------------
-# EMAIL_URL: consolemail:// (default), smtp+tls://user:password@host:587, filemail:///path ...
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# EMAIL_URL: consolemail:// (default), smtp+tls://user:password@host:587,
+# filemail:////absolute/path (four slashes: the scheme's two, then the absolute path) ...
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+if (
+    _email["EMAIL_BACKEND"].endswith("filebased.EmailBackend")
+    and not Path(_email.get("EMAIL_FILE_PATH") or "").is_absolute()
+):
+    # filemail:///var/mail reads as the relative "var/mail": mails would land inside the checkout.
+    raise ImproperlyConfigured(
+        f"EMAIL_URL names the relative directory {_email.get('EMAIL_FILE_PATH')!r}; "
+        "write an absolute one with four slashes, e.g. filemail:////var/mail/portal"
+    )
+vars().update(_email)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="VPC peering portal <portal@localhost>")
 #: The portal's public base URL, for the links in e-mails.
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")

@@ -34,6 +34,6 @@ STATIC_ROOT = Path(tempfile.gettempdir()) / f"portal-tests-uncollected-static-{o
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # Tasks run in-process after commit and their errors fail the test that queued them.
-CELERY_BROKER_URL = "memory://"
+CELERY_BROKER_URL = "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True

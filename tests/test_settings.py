@@ -120,3 +120,24 @@ def test_debug_logs_text_and_a_bad_log_format_is_refused():
     result = _start({**BASE_ENV, "LOG_FORMAT": "xml"})
     assert result.returncode != 0
     assert "LOG_FORMAT" in result.stderr
+
+
+def test_a_relative_mail_directory_is_refused_and_an_absolute_one_taken(tmp_path):
+    # filemail:///path is django-environ's *relative* path: mails would land inside the checkout.
+    result = _start({**BASE_ENV, "EMAIL_URL": "filemail:///var/mail/portal"})
+    assert result.returncode != 0
+    assert "filemail:////var/mail/portal" in result.stderr
+    env = {**BASE_ENV, "EMAIL_URL": f"filemail:///{tmp_path}"}
+    assert _settings(env, "settings.EMAIL_FILE_PATH") == repr(str(tmp_path))
+
+
+def test_without_a_broker_celery_names_a_host_so_kombu_does_not_warn(caplog):
+    import logging
+
+    from django.conf import settings
+    from kombu import Connection
+
+    with caplog.at_level(logging.WARNING, logger="kombu.connection"):
+        Connection(settings.CELERY_BROKER_URL)._info()
+    assert settings.CELERY_BROKER_URL.startswith("memory://")
+    assert caplog.records == []
