@@ -8,6 +8,7 @@ the demo, then measures, each goal as a ratio within this one run:
 * the simulator with huaweicloudsdkvpc against moto_server with boto3 (cross-account cycles);
 * forwarding: a create through the REST API against the same create sent to the simulator;
 * throughput: REST reads under gunicorn against ``/healthz/`` on the same server;
+* the network map's data for 300 VPCs and 1,000 peerings (``bench/network.py``);
 
 and, for reference, the signer alone and the workflow's steps with their queries.
 Loopback only; every loop is bounded; one run takes a few minutes.
@@ -93,6 +94,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 import aksk  # noqa: E402
 from bench import servers  # noqa: E402
 from bench.forward import bench_forwarding, bench_throughput  # noqa: E402
+from bench.network import bench_map  # noqa: E402
 from bench.report import Table, median, p95  # noqa: E402
 from bench.scale import bench_scale, prepare  # noqa: E402
 from bench.simulator import bench_simulator  # noqa: E402
@@ -236,6 +238,8 @@ def main() -> None:
     databases = prepare() if wanted("scale") else {}
     if wanted("signer"):
         bench_signer(table)
+    if wanted("map"):
+        bench_map(table)
     with servers.gunicorn("portal.simulator_wsgi", workers=1, threads=4) as simulator_url:
         if wanted("simulator"):
             with servers.moto_server() as moto_url:

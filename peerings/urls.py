@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from peerings import route_views, views
+from peerings import network_views, route_views, views
 from peerings.permissions import Action
 
 app_name = "peerings"
@@ -12,6 +12,9 @@ urlpatterns = [
     path("peerings/", views.PeeringListView.as_view(), name="list"),
     path("peerings/new/", views.PeeringRequestView.as_view(), name="request"),
     path("queue/", views.DecisionQueueView.as_view(), name="queue"),
+    path("map/", network_views.NetworkMapView.as_view(), name="map"),
+    path("map/data/", network_views.NetworkMapDataView.as_view(), name="map-data"),
+    path("search/", network_views.SearchView.as_view(), name="search"),
     path("peerings/<int:pk>/", views.PeeringDetailView.as_view(), name="detail"),
     path("peerings/<int:pk>/edit/", views.PeeringEditView.as_view(), name="edit"),
     path("peerings/<int:pk>/accept/", views.PeeringDecideView.as_view(action=Action.ACCEPT), name="accept"),

@@ -97,6 +97,24 @@ class DashboardView(LoginRequiredMixin, TemplateView):
         )
 
 
+def people_filterset(request: HttpRequest, data: Any, queryset: QuerySet[Peering]) -> PeeringFilterSet:
+    """The API's filters, presented for people: status checkboxes, and a select of the user's tenants."""
+    filterset = PeeringFilterSet(data, queryset=queryset, request=request)
+    fields = filterset.form.fields
+    for field in fields.values():
+        field.help_text = ""
+    fields["status"].widget = forms.CheckboxSelectMultiple(choices=fields["status"].choices)
+    fields["direction"].label = "Direction"
+    fields["direction"].empty_label = "Any direction"
+    fields["direction"].widget.choices = list(fields["direction"].choices)
+    tenants = selectors.user_tenants(request.user).values_list("pk", "name")  # no keys decrypted
+    fields["tenant"].label = "Tenant"
+    fields["tenant"].widget = forms.Select(
+        choices=[("", "Any of my tenants"), *((str(pk), name) for pk, name in tenants)]
+    )
+    return filterset
+
+
 class PeeringListView(LoginRequiredMixin, ListView):
     """All the user's tenants' peerings, filtered with the API's FilterSet, paginated."""
 
@@ -109,21 +127,7 @@ class PeeringListView(LoginRequiredMixin, ListView):
     def filterset(self) -> PeeringFilterSet:
         peerings = selectors.visible_peerings(self.request.user, listing=True)
         queryset = with_created(peerings).order_by("-created_at", "-id")
-        filterset = PeeringFilterSet(self.request.GET or None, queryset=queryset, request=self.request)
-        # The API's filters, presented for people: checkboxes, and a select of the user's tenants.
-        fields = filterset.form.fields
-        for field in fields.values():
-            field.help_text = ""
-        fields["status"].widget = forms.CheckboxSelectMultiple(choices=fields["status"].choices)
-        fields["direction"].label = "Direction"
-        fields["direction"].empty_label = "Any direction"
-        fields["direction"].widget.choices = list(fields["direction"].choices)
-        tenants = selectors.user_tenants(self.request.user).values_list("pk", "name")  # no keys decrypted
-        fields["tenant"].label = "Tenant"
-        fields["tenant"].widget = forms.Select(
-            choices=[("", "Any of my tenants"), *((str(pk), name) for pk, name in tenants)]
-        )
-        return filterset
+        return people_filterset(self.request, self.request.GET or None, queryset)
 
     def get_queryset(self) -> QuerySet[Peering]:
         return self.filterset.qs

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from peerings.api.docs import ApiDocsView
+from peerings.api.search import SearchApi
 from peerings.api.views import (
     ApiRootView,
     PeeringViewSet,
@@ -27,6 +28,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its init script as a file (?script): no inline code, for the CSP.
     path("docs/", ApiDocsView.as_view(url_name="api:schema"), name="docs"),
+    path("search/", SearchApi.as_view(), name="search"),
     *router.urls,
     # Anything else under /api/v1/ (an id that is not a number, say) is a 404 in the error shape.
     re_path(r"^[\s\S]*$", not_found, name="not-found"),
