@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -430,8 +431,16 @@ AXES_VERBOSE = False
 # EMAIL_URL: consolemail:// (default), smtp+tls://user:password@host:587, filemail:///path ...
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="VPC peering portal <portal@localhost>")
-#: The portal's public base URL, for the links in e-mails.
-PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+#: The portal's public base URL (scheme and host, e.g. https://portal.example.com), for the links in
+#: e-mails and password-reset mails: never taken from a request's Host header. Required unless DEBUG.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+if not PORTAL_BASE_URL:
+    raise ImproperlyConfigured(
+        "PORTAL_BASE_URL must be set (the portal's public URL, e.g. https://portal.example.com): "
+        "links in e-mails are built from it, never from a request's Host header"
+    )
+if urlsplit(PORTAL_BASE_URL).scheme not in ("http", "https") or not urlsplit(PORTAL_BASE_URL).hostname:
+    raise ImproperlyConfigured(f"PORTAL_BASE_URL must be an http:// or https:// URL, not {PORTAL_BASE_URL!r}")
 #: Delivery attempts of one e-mail or webhook call before it is left as failed.
 NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=6)
 #: First retry delay in seconds; doubled on every further attempt (capped at an hour).

@@ -9,6 +9,7 @@ os.environ.setdefault("PORTAL_ENCRYPTION_KEYS", "dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHR
 os.environ.setdefault("VPC_SIMULATOR_ENABLED", "true")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 os.environ.setdefault("LOG_FORMAT", "text")
+os.environ.setdefault("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 # The suite talks plain HTTP to the test client and the live server.
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
 
