@@ -406,7 +406,8 @@ IDEMPOTENCY_RETENTION = timedelta(hours=env.int("IDEMPOTENCY_RETENTION_HOURS", d
 
 # Sign-in rate limits (django-axes), on the pages' and the admin's logins, counted in the
 # database so that every process shares them. Each entry of AXES_LOCKOUT_PARAMETERS is
-# counted on its own (per user, per address); "username+ip_address" counts the pair.
+# counted on its own; "username+ip_address" (the default) counts the pair, so a lock holds one
+# username from one address: not the whole office behind it, nor the user elsewhere.
 INSTALLED_APPS += ["axes"]
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as django-axes asks
 AUTHENTICATION_BACKENDS = [
@@ -418,10 +419,11 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [
     item.split("+") if "+" in item else item
-    for item in env.list("AXES_LOCKOUT_PARAMETERS", default=["username", "ip_address"])
+    for item in env.list("AXES_LOCKOUT_PARAMETERS", default=["username+ip_address"])
 ]
 AXES_RESET_ON_SUCCESS = env.bool("AXES_RESET_ON_SUCCESS", default=True)
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# registration/locked_out.html, saying what is locked (accounts.lockout) and for how long.
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "portal.middleware.client_ip"
 # Proxies in front of the portal that append to X-Forwarded-For (0: the peer's address counts).
 TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
