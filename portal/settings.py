@@ -388,6 +388,8 @@ CONTENT_SECURITY_POLICY = {
 INSTALLED_APPS.remove("rest_framework.authtoken")  # replaced by accounts.ApiToken (hashed keys)
 INSTALLED_APPS += ["accounts"]
 API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=90)
+# Invalid API tokens per client address (shared cache): past it, 429 until the window ends.
+API_BAD_TOKEN_RATE = env.str("API_BAD_TOKEN_RATE", default="20/minute")
 REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
     "accounts.authentication.ApiTokenAuthentication",
     "rest_framework.authentication.SessionAuthentication",

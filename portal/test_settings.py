@@ -24,6 +24,8 @@ REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_THROTTLE_RATES": {"user": "100000/minute", "writes": "100000/minute"},
 }
+# The cache outlives a test: limits a test exercises are set by that test.
+API_BAD_TOKEN_RATE = "100000/minute"
 # One process: the cache may live in its memory. Static files need no collectstatic:
 # the manifest is consulted but not required (unhashed names when it is missing), and
 # STATIC_ROOT is a folder nobody collects into, so a local collectstatic never changes a test.
