@@ -388,6 +388,10 @@ CONTENT_SECURITY_POLICY = {
 INSTALLED_APPS.remove("rest_framework.authtoken")  # replaced by accounts.ApiToken (hashed keys)
 INSTALLED_APPS += ["accounts"]
 API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=90)
+# Password-reset requests (accounts.password_views): per client address (past it, 429) and per
+# e-mail address (past it, nothing more is sent); counted in the shared cache.
+PASSWORD_RESET_RATE_PER_ADDRESS = env.str("PASSWORD_RESET_RATE_PER_ADDRESS", default="5/hour")
+PASSWORD_RESET_RATE_PER_ACCOUNT = env.str("PASSWORD_RESET_RATE_PER_ACCOUNT", default="3/hour")
 # Invalid API tokens per client address (shared cache): past it, 429 until the window ends.
 API_BAD_TOKEN_RATE = env.str("API_BAD_TOKEN_RATE", default="20/minute")
 REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
