@@ -1,4 +1,8 @@
-"""API tokens in the admin: the key is shown once, on the page that follows its creation."""
+"""API tokens in the admin: the key is shown once, on the page that follows its creation.
+
+Users keep Django's admin, with one more action for superusers (revoke all of the selected
+users' API tokens) and a password form that offers to revoke them (``accounts.passwords``).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -14,6 +20,9 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
 from accounts.models import PREFIX_LENGTH, ApiToken, Preferences, digest, new_key
+from accounts.passwords import PortalAdminPasswordChangeForm
+
+User = get_user_model()
 
 
 @admin.register(ApiToken)
@@ -83,3 +92,23 @@ class PreferencesAdmin(admin.ModelAdmin):
     list_display = ["user", "time_zone"]
     search_fields = ["user__username", "time_zone"]
     raw_id_fields = ["user"]
+
+
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class PortalUserAdmin(UserAdmin):
+    """Django's user admin; a superuser may revoke every API token of the selected users."""
+
+    change_password_form = PortalAdminPasswordChangeForm
+    actions = ["revoke_api_tokens"]
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    @admin.action(description="Revoke all API tokens of the selected users", permissions=["revoke"])
+    def revoke_api_tokens(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = ApiToken.objects.filter(user__in=queryset).revoke()
+        self.message_user(request, f"{count} API token(s) revoked.", messages.SUCCESS)

@@ -60,6 +60,10 @@ class ApiTokenQuerySet(models.QuerySet):
         )
         return token, key
 
+    def revoke(self) -> int:
+        """Revoke every token here not revoked yet; returns how many."""
+        return self.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+
     def find(self, key: str) -> ApiToken | None:
         """The usable token with this key, or ``None`` (constant-time comparison of the digests)."""
         wanted = digest(key)

@@ -44,6 +44,7 @@ def _environment() -> dict[str, str]:
         "DJANGO_SECRET_KEY": "bench-" + "x" * 50,
         "PORTAL_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "PORTAL_BASE_URL": "http://127.0.0.1:8000",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DJANGO_SESSION_COOKIE_SECURE": "false",
         "DJANGO_CSRF_COOKIE_SECURE": "false",

@@ -8,7 +8,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers
 
 from notifications import delivery as sender
 from notifications.models import (
@@ -149,9 +151,26 @@ class WebhookEndpointAdmin(TenantScopedAdmin):
 
     def save_model(self, request: HttpRequest, obj: WebhookEndpoint, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        generated = getattr(form, "generated_secret", None)
-        if generated:
-            messages.warning(request, f"The webhook's signing secret (shown once): {generated}")
+        # A generated secret is shown once, on the page answering this request (response_add):
+        # never in a message, which would carry it in the messages cookie to the next page.
+        request._new_webhook_secret = getattr(form, "generated_secret", None)
+
+    def response_add(
+        self, request: HttpRequest, obj: WebhookEndpoint, post_url_continue: Any = None
+    ) -> HttpResponse:
+        secret = getattr(request, "_new_webhook_secret", None)
+        if not secret:
+            return super().response_add(request, obj, post_url_continue)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Webhook endpoint added",
+            "opts": self.opts,
+            "endpoint": obj,
+            "secret": secret,
+        }
+        response = TemplateResponse(request, "admin/notifications/webhookendpoint/created.html", context)
+        add_never_cache_headers(response)
+        return response
 
     @admin.action(description="Send a test event")
     def send_test_event(self, request: HttpRequest, queryset: Any) -> None:

@@ -27,6 +27,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from notifications.email_text import one_line, quoted
 from notifications.models import (
     Channel,
     Delivery,
@@ -283,14 +284,24 @@ def email_context(event: Event, delivery: Delivery) -> dict[str, Any]:
         expires_at = peering.expires_at
     requester = data.get("requester", {})
     accepter = data.get("accepter", {})
+    change = event.payload.get("change") or {}
+    requester_name = one_line((requester.get("tenant") or {}).get("name") or requester.get("project_id"))
+    accepter_name = one_line((accepter.get("tenant") or {}).get("name") or accepter.get("project_id"))
     return {
         "kind": event.kind,
         "event": event,
         "user": delivery.user,
         "peering": data,
-        "change": event.payload.get("change") or {},
-        "requester_name": (requester.get("tenant") or {}).get("name") or requester.get("project_id"),
-        "accepter_name": (accepter.get("tenant") or {}).get("name") or accepter.get("project_id"),
+        # Text others wrote: the name on one line, a reason or description quoted (email_text).
+        "name": one_line(data.get("name")),
+        "description_quoted": quoted(data.get("description")) if data.get("description") else "",
+        "reason_quoted": quoted(change.get("reason")) if change.get("reason") else "",
+        # A rejection is the accepter's decision; a declined request, the requester's approver's.
+        "reason_by": accepter_name if event.kind == EventKind.REJECTED else requester_name,
+        "cloud_message": one_line(f"{data.get('error_code') or ''} {data.get('error_message') or ''}"),
+        "change": change,
+        "requester_name": requester_name,
+        "accepter_name": accepter_name,
         "requester_cidr": cidrs.get(requester.get("vpc_id", "")),
         # Need to know: the accepter's range only to its own members (permissions.peering_cidr_shown).
         "accepter_cidr": cidrs.get(accepter.get("vpc_id", "")) if _in_accepter(delivery, peering) else "",
@@ -303,11 +314,15 @@ def email_context(event: Event, delivery: Delivery) -> dict[str, Any]:
     }
 
 
+def email_subject(kind: str, **values: Any) -> str:
+    """The subject of an e-mail about ``kind``: always one line, whatever the values hold
+    (a line break in a header would make Django refuse the whole message)."""
+    return one_line(SUBJECTS[kind].format(**{key: one_line(value) for key, value in values.items()}))
+
+
 def render_email(event: Event, delivery: Delivery) -> EmailMultiAlternatives:
     context = email_context(event, delivery)
-    subject = SUBJECTS[event.kind].format(
-        name=context["peering"].get("name"), requester=context["requester_name"]
-    )
+    subject = email_subject(event.kind, name=context["name"], requester=context["requester_name"])
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string("notifications/email/event.txt", context),

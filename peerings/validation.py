@@ -56,6 +56,7 @@ __all__ = [
     "GONE",
     "HELD_NOT_IN_CLOUD",
     "IN_FLIGHT",
+    "NAME_CONTROL_CHARACTERS",
     "NAME_MAX_LENGTH",
     "NAME_REQUIRED",
     "NAME_TOO_LONG",
@@ -88,6 +89,7 @@ __all__ = [
     "PeeringPlan",
     "check_cidr_overlap",
     "check_peering_request",
+    "control_characters",
     "validate_description",
     "validate_name",
     "validate_project_id",
@@ -100,6 +102,7 @@ DESCRIPTION_MAX_LENGTH = 255
 
 NAME_REQUIRED = "Enter a name."
 NAME_TOO_LONG = f"The name may have at most {NAME_MAX_LENGTH} characters."
+NAME_CONTROL_CHARACTERS = "The name may not contain line breaks, tabs or other control characters."
 TENANT_FILTER_UNKNOWN = (
     "No tenant has the id or project id “%(value)s”, and none of your peerings names that project: "
     "give a tenant's portal id or its project id."
@@ -178,6 +181,11 @@ ALREADY_DECIDED = "The peering is already {status} in the cloud; the portal now 
 
 _PROJECT_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
+#: C0 and C1 controls (CR, LF and tab among them), DEL, and the Unicode line and paragraph
+#: separators: none can be part of a one-line name, and a line break in one would end an
+#: e-mail subject header. The cloud states no charset for names (its Terraform provider allows
+#: only letters, digits, CJK and ``-._``), so refusing these is within what it accepts.
+CONTROL_CHARACTERS_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 # --- Single fields (forms and serializers use these) ---------------------------------------
@@ -194,11 +202,19 @@ def validate_text(value: Any) -> Any:
     return value
 
 
+def control_characters(value: str) -> bool:
+    """Whether ``value`` holds a control character or a line separator (see ``CONTROL_CHARACTERS_RE``)."""
+    return CONTROL_CHARACTERS_RE.search(value) is not None
+
+
 def validate_name(value: str | None) -> str:
-    """A peering name: 1 to 64 characters, not only spaces, no NUL or lone surrogate."""
+    """A peering name: 1 to 64 characters, not only spaces, no control character (CR, LF, tab,
+    other C0/C1 controls, line separators) and no lone surrogate."""
     if value is None or not str(value).strip():
         raise ValidationError(NAME_REQUIRED, code="required")
     validate_text(value)
+    if control_characters(value):
+        raise ValidationError(NAME_CONTROL_CHARACTERS, code="control_characters")
     if len(value) > NAME_MAX_LENGTH:
         raise ValidationError(NAME_TOO_LONG, code="max_length")
     return value

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -387,6 +388,12 @@ CONTENT_SECURITY_POLICY = {
 INSTALLED_APPS.remove("rest_framework.authtoken")  # replaced by accounts.ApiToken (hashed keys)
 INSTALLED_APPS += ["accounts"]
 API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=90)
+# Password-reset requests (accounts.password_views): per client address (past it, 429) and per
+# e-mail address (past it, nothing more is sent); counted in the shared cache.
+PASSWORD_RESET_RATE_PER_ADDRESS = env.str("PASSWORD_RESET_RATE_PER_ADDRESS", default="5/hour")
+PASSWORD_RESET_RATE_PER_ACCOUNT = env.str("PASSWORD_RESET_RATE_PER_ACCOUNT", default="3/hour")
+# Invalid API tokens per client address (shared cache): past it, 429 until the window ends.
+API_BAD_TOKEN_RATE = env.str("API_BAD_TOKEN_RATE", default="20/minute")
 REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
     "accounts.authentication.ApiTokenAuthentication",
     "rest_framework.authentication.SessionAuthentication",
@@ -405,7 +412,8 @@ IDEMPOTENCY_RETENTION = timedelta(hours=env.int("IDEMPOTENCY_RETENTION_HOURS", d
 
 # Sign-in rate limits (django-axes), on the pages' and the admin's logins, counted in the
 # database so that every process shares them. Each entry of AXES_LOCKOUT_PARAMETERS is
-# counted on its own (per user, per address); "username+ip_address" counts the pair.
+# counted on its own; "username+ip_address" (the default) counts the pair, so a lock holds one
+# username from one address: not the whole office behind it, nor the user elsewhere.
 INSTALLED_APPS += ["axes"]
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as django-axes asks
 AUTHENTICATION_BACKENDS = [
@@ -417,10 +425,11 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [
     item.split("+") if "+" in item else item
-    for item in env.list("AXES_LOCKOUT_PARAMETERS", default=["username", "ip_address"])
+    for item in env.list("AXES_LOCKOUT_PARAMETERS", default=["username+ip_address"])
 ]
 AXES_RESET_ON_SUCCESS = env.bool("AXES_RESET_ON_SUCCESS", default=True)
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# registration/locked_out.html, saying what is locked (accounts.lockout) and for how long.
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "portal.middleware.client_ip"
 # Proxies in front of the portal that append to X-Forwarded-For (0: the peer's address counts).
 TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
@@ -441,8 +450,16 @@ if (
     )
 vars().update(_email)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="VPC peering portal <portal@localhost>")
-#: The portal's public base URL, for the links in e-mails.
-PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+#: The portal's public base URL (scheme and host, e.g. https://portal.example.com), for the links in
+#: e-mails and password-reset mails: never taken from a request's Host header. Required unless DEBUG.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+if not PORTAL_BASE_URL:
+    raise ImproperlyConfigured(
+        "PORTAL_BASE_URL must be set (the portal's public URL, e.g. https://portal.example.com): "
+        "links in e-mails are built from it, never from a request's Host header"
+    )
+if urlsplit(PORTAL_BASE_URL).scheme not in ("http", "https") or not urlsplit(PORTAL_BASE_URL).hostname:
+    raise ImproperlyConfigured(f"PORTAL_BASE_URL must be an http:// or https:// URL, not {PORTAL_BASE_URL!r}")
 #: Delivery attempts of one e-mail or webhook call before it is left as failed.
 NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=6)
 #: First retry delay in seconds; doubled on every further attempt (capped at an hour).

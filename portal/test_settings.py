@@ -9,6 +9,7 @@ os.environ.setdefault("PORTAL_ENCRYPTION_KEYS", "dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHR
 os.environ.setdefault("VPC_SIMULATOR_ENABLED", "true")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 os.environ.setdefault("LOG_FORMAT", "text")
+os.environ.setdefault("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 # The suite talks plain HTTP to the test client and the live server.
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
 
@@ -23,6 +24,8 @@ REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_THROTTLE_RATES": {"user": "100000/minute", "writes": "100000/minute"},
 }
+# The cache outlives a test: limits a test exercises are set by that test.
+API_BAD_TOKEN_RATE = "100000/minute"
 # One process: the cache may live in its memory. Static files need no collectstatic:
 # the manifest is consulted but not required (unhashed names when it is missing), and
 # STATIC_ROOT is a folder nobody collects into, so a local collectstatic never changes a test.

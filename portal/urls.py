@@ -7,6 +7,7 @@ them can be taken for the simulator's ``/v2.0/...`` or ``/v1/...`` paths.
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from accounts.views import PreferencesView
 from ops import health
@@ -16,10 +17,12 @@ urlpatterns = [
     path("healthz/", health.healthz, name="healthz"),
     path("favicon.ico", favicon),
     path("readyz/", health.readyz, name="readyz"),
+    # The admin's own password change is the portal's (it offers to revoke the API tokens).
+    path("admin/password_change/", RedirectView.as_view(pattern_name="password_change")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("peerings.api.urls", namespace="api")),
     path("accounts/preferences/", PreferencesView.as_view(), name="preferences"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("accounts.urls")),
     path("notifications/", include("notifications.urls")),
     path("", include("peerings.urls")),
 ]

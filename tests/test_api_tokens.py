@@ -163,3 +163,40 @@ def test_existing_drf_tokens_are_migrated_hashed():
     token = ApiToken.objects.get(user=user)
     assert token.prefix == plain[:8]
     assert _get(plain).status_code == 200
+
+
+def _get_from(address: str, key: str):
+    client = APIClient(REMOTE_ADDR=address)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client.get("/api/v1/tenants/")
+
+
+def test_bad_tokens_are_limited_per_client_address(settings):
+    settings.API_BAD_TOKEN_RATE = "3/minute"
+    user = UserFactory()
+    _, good = ApiToken.objects.create_token(user, name="ci")
+    for attempt in range(3):
+        refused = _get_from("192.0.2.10", f"guess-{attempt}")
+        assert refused.status_code == 401
+    throttled = _get_from("192.0.2.10", "guess-4")
+    assert throttled.status_code == 429
+    assert throttled.json()["error"]["code"] == "throttled"
+    assert "invalid tokens" in throttled.json()["error"]["message"]
+    assert 1 <= int(throttled["Retry-After"]) <= 61
+    # The address is held even with a good key (a guess that hits is not told apart) ...
+    assert _get_from("192.0.2.10", good).status_code == 429
+    # ... while other addresses, and good keys, are unaffected.
+    assert _get_from("198.51.100.7", good).status_code == 200
+    assert _get_from("198.51.100.7", "guess-5").status_code == 401
+
+
+def test_the_bad_token_counter_lives_in_the_shared_cache(settings):
+    """Counted in Django's cache (Redis or the database table in production), not in process memory."""
+    from django.core.cache import cache
+
+    settings.API_BAD_TOKEN_RATE = "2/minute"
+    _get_from("192.0.2.11", "guess")
+    _get_from("192.0.2.11", "guess")
+    assert _get_from("192.0.2.11", "guess").status_code == 429
+    cache.clear()  # another process sees what the cache holds: nothing left, nothing counted
+    assert _get_from("192.0.2.11", "guess").status_code == 401

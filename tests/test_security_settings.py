@@ -20,6 +20,7 @@ PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": "p" * 30 + "-production-example-key-0123456789",
     "PORTAL_ENCRYPTION_KEYS": "dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTE=",
     "DJANGO_ALLOWED_HOSTS": "portal.example.com",
+    "PORTAL_BASE_URL": "https://portal.example.com",
     "DJANGO_CSRF_TRUSTED_ORIGINS": "https://portal.example.com",
     "DJANGO_BEHIND_TLS_PROXY": "true",
     "DATABASE_URL": "postgres://portal@db.invalid:5432/portal",  # never connected to by the checks

@@ -13,6 +13,7 @@ BASE_ENV = {
     "DJANGO_SETTINGS_MODULE": "portal.settings",
     "DJANGO_SECRET_KEY": "x" * 60,
     "PORTAL_ENCRYPTION_KEYS": "dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTE=",
+    "PORTAL_BASE_URL": "https://portal.example.com",
 }
 
 
@@ -33,7 +34,7 @@ def _start(env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("name", ["DJANGO_SECRET_KEY", "PORTAL_ENCRYPTION_KEYS"])
+@pytest.mark.parametrize("name", ["DJANGO_SECRET_KEY", "PORTAL_ENCRYPTION_KEYS", "PORTAL_BASE_URL"])
 def test_missing_required_setting_is_named(name):
     env = {k: v for k, v in BASE_ENV.items() if k != name}
     result = _start(env)
@@ -46,6 +47,16 @@ def test_debug_mode_runs_without_secrets():
     env = {k: v for k, v in BASE_ENV.items() if not k.startswith(("DJANGO_SECRET", "PORTAL_"))}
     result = _start({**env, "DJANGO_DEBUG": "true"})
     assert result.returncode == 0, result.stderr
+
+
+def test_the_base_url_for_e_mail_links_says_why_it_is_needed():
+    result = _start({k: v for k, v in BASE_ENV.items() if k != "PORTAL_BASE_URL"})
+    assert result.returncode != 0
+    assert "PORTAL_BASE_URL must be set" in result.stderr
+    assert "never from a request's Host header" in result.stderr
+    refused = _start({**BASE_ENV, "PORTAL_BASE_URL": "portal.example.com"})
+    assert refused.returncode != 0
+    assert "PORTAL_BASE_URL must be an http:// or https:// URL" in refused.stderr
 
 
 def test_short_secret_key_is_refused():

@@ -1,6 +1,8 @@
-"""Sign-in attempts are limited per user and per address (django-axes, in the database)."""
+"""Sign-in attempts are limited per username from one address (django-axes, in the database)."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 from django.test import Client
@@ -57,14 +59,41 @@ def test_another_user_from_another_address_is_unaffected():
     assert _sign_in(url, "trent", PASSWORD, address="198.51.100.7").status_code == 302
 
 
-def test_the_locked_user_is_refused_from_any_address_and_the_address_for_any_user():
-    """Per user and per address, each on its own (AXES_LOCKOUT_PARAMETERS' default)."""
+def test_another_user_from_the_same_address_can_still_sign_in():
+    """The pair is counted (AXES_LOCKOUT_PARAMETERS' default): an office behind one address is not locked."""
+    UserFactory(username="mallory")
+    UserFactory(username="trent")
+    url = reverse("login")
+    _fail(url, "mallory", 3, address="192.0.2.10")
+    assert _sign_in(url, "mallory", PASSWORD, address="192.0.2.10").status_code == 429
+    assert _sign_in(url, "trent", PASSWORD, address="192.0.2.10").status_code == 302
+    assert _sign_in(url, "mallory", PASSWORD, address="198.51.100.7").status_code == 302
+
+
+def test_the_lockout_page_says_what_is_locked_and_for_how_long(settings):
+    settings.AXES_COOLOFF_TIME = timedelta(minutes=90)
+    UserFactory(username="mallory")
+    url = reverse("login")
+    _fail(url, "mallory", 3, address="192.0.2.10")
+    page = _sign_in(url, "mallory", PASSWORD, address="192.0.2.10").content.decode()
+    assert "the username “mallory” from your address (192.0.2.10)" in page
+    assert "locked for 1 hour 30 minutes" in page
+    assert "Other users, and this user from another address, can still sign in" in page
+    assert "this account" not in page
+
+
+def test_separately_counted_parameters_are_described_as_such(settings):
+    settings.AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
     UserFactory(username="mallory")
     UserFactory(username="trent")
     url = reverse("login")
     _fail(url, "mallory", 3, address="192.0.2.10")
     assert _sign_in(url, "mallory", PASSWORD, address="198.51.100.7").status_code == 429
-    assert _sign_in(url, "trent", PASSWORD, address="192.0.2.10").status_code == 429
+    page = _sign_in(url, "trent", PASSWORD, address="192.0.2.10")
+    assert page.status_code == 429
+    text = page.content.decode()
+    assert "the username “trent” or your address (192.0.2.10)" in text
+    assert "Other users" not in text
 
 
 def test_a_lockout_on_the_pages_login_holds_on_the_admin_login():
@@ -73,13 +102,10 @@ def test_a_lockout_on_the_pages_login_holds_on_the_admin_login():
     assert _sign_in(reverse("admin:login"), "mallory", PASSWORD).status_code == 429
 
 
-def test_pair_only_counting_leaves_the_user_free_elsewhere(settings):
-    settings.AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-    UserFactory(username="mallory")
-    url = reverse("login")
-    _fail(url, "mallory", 3, address="192.0.2.10")
-    assert _sign_in(url, "mallory", PASSWORD, address="192.0.2.10").status_code == 429
-    assert _sign_in(url, "mallory", PASSWORD, address="198.51.100.7").status_code == 302
+def test_the_setting_reads_a_pair_from_the_environment():
+    from django.conf import settings
+
+    assert settings.AXES_LOCKOUT_PARAMETERS == [["username", "ip_address"]]
 
 
 def test_client_address_behind_trusted_proxies(rf, settings):

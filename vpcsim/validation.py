@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +49,10 @@ _READ_ONLY_PEERING_FIELDS = {
     "updated_at",
 }
 _VPC_INFO_FIELDS = {"vpc_id", "tenant_id"}
+#: What a name may not hold: C0 and C1 controls (CR, LF, tab...), DEL and the Unicode line and
+#: paragraph separators. The API states no charset for names; the cloud's Terraform provider
+#: allows only letters, digits, CJK and ``-._``, so none of these is a name the cloud takes.
+_NAME_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _ROUTE_FIELDS = {"type", "nexthop", "destination", "vpc_id"}
 
 
@@ -143,6 +148,8 @@ def _name(value: Any) -> str:
         raise invalid_attribute("name", f"'' is too short, minimum length is 1 and maximum is {NAME_MAX}.")
     if len(value) > NAME_MAX:
         raise invalid_attribute("name", f"'{value}' exceeds maximum length of {NAME_MAX}.")
+    if _NAME_CONTROL_RE.search(value):
+        raise invalid_attribute("name", f"{value!r} contains control characters.")
     return value
 
 

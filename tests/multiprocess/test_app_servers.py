@@ -203,6 +203,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         "DJANGO_SECRET_KEY": "multiprocess-test-secret-key-" + "x" * 40,
         "PORTAL_ENCRYPTION_KEYS": "dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTE=",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "PORTAL_BASE_URL": "http://127.0.0.1",
         "DJANGO_SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback
         "DATABASE_URL": _database_url(),
         "DJANGO_CONN_MAX_AGE": "60",

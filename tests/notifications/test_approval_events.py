@@ -53,7 +53,7 @@ def test_declined_tells_the_requester_with_the_reason(held, mailbox, acme_approv
     peering_decline(peering=held, acting_user=acme_approver, reason="Use the transit hub")
     (mail,) = mailbox.to("alice@example.com")
     assert "declined" in mail["Subject"]
-    assert "Reason: Use the transit hub" in mailbox.text(mail)
+    assert "Reason given by acme-prod (anna):\n> Use the transit hub" in mailbox.text(mail)
     assert "nothing was sent to the cloud" in mailbox.text(mail)
     assert not mailbox.to("grace@example.com")
 

@@ -64,7 +64,7 @@ def test_rejected_emails_the_requester_with_the_reason(requested, mailbox, globe
     peering_reject(peering=requested, acting_user=globex_approver, reason="Not on a Friday")
     (mail,) = mailbox.to("alice@example.com")
     assert "rejected" in mail["Subject"]
-    assert "Reason: Not on a Friday" in mailbox.text(mail)
+    assert "Reason given by globex-main (grace):\n> Not on a Friday" in mailbox.text(mail)
     assert "Not on a Friday" in mailbox.html(mail)
 
 

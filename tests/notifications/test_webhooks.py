@@ -199,19 +199,35 @@ def test_the_secret_is_stored_encrypted_and_generated_when_empty(db, acme_prod, 
     response = admin_client.post(
         reverse("admin:notifications_webhookendpoint_add"),
         {"tenant": acme_prod.pk, "url": receiver.url, "secret": "", "is_active": "on"},
-        follow=True,
     )
-    assert response.status_code == 200
+    assert response.status_code == 200  # the answer itself shows it, no redirect
     endpoint = WebhookEndpoint.objects.get()
     secret = endpoint.secret.reveal()
     assert secret.startswith("whsec_")
-    assert secret in response.content.decode()  # shown once
+    assert f'<code id="webhook-secret">{secret}</code>' in response.content.decode()  # shown once
+    assert "no-store" in response["Cache-Control"]
+    # Never in a cookie (the messages cookie is signed, not encrypted), nor on the next page.
+    assert all(secret not in morsel.value for morsel in response.cookies.values())
+    assert "messages" not in response.cookies
+    listing = admin_client.get(reverse("admin:notifications_webhookendpoint_changelist"))
+    assert secret not in listing.content.decode()
     with connection.cursor() as cursor:
         cursor.execute("SELECT secret FROM notifications_webhookendpoint")
         (stored,) = cursor.fetchone()
     assert secret not in stored
     page = admin_client.get(reverse("admin:notifications_webhookendpoint_change", args=[endpoint.pk]))
     assert secret not in page.content.decode()
+
+
+def test_a_secret_the_admin_typed_is_not_shown_back(db, acme_prod, admin_client, receiver):
+    response = admin_client.post(
+        reverse("admin:notifications_webhookendpoint_add"),
+        {"tenant": acme_prod.pk, "url": receiver.url, "secret": SECRET, "is_active": "on"},
+        follow=True,
+    )
+    assert response.redirect_chain  # the admin's usual redirect to the list
+    assert SECRET not in response.content.decode()
+    assert WebhookEndpoint.objects.get().secret.reveal() == SECRET
 
 
 @pytest.mark.django_db(transaction=True)

@@ -89,6 +89,7 @@ def test_the_simulator_keeps_its_state_in_its_own_database(tmp_path):
         "DJANGO_SECRET_KEY": "x" * 60,
         "PORTAL_ENCRYPTION_KEYS": "dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTE=",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "PORTAL_BASE_URL": "http://127.0.0.1:8000",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "VPC_SIMULATOR_ENABLED": "true",
         "DATABASE_URL": f"sqlite:///{portal_db}",
