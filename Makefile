@@ -41,8 +41,7 @@ DEMO := DJANGO_DEBUG=1 VPC_SIMULATOR_ENABLED=true PORTAL_BASE_URL=$${PORTAL_BASE
 run: install
 	$(DEMO) $(BIN)/python manage.py migrate --no-input
 	$(DEMO) $(BIN)/python manage.py seed_demo
-	$(DEMO) VPC_API_ENDPOINT=http://$(HOST) PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://$(HOST)} \
-	  $(BIN)/python manage.py runserver $(HOST)
+	$(DEMO) VPC_API_ENDPOINT=http://$(HOST) $(BIN)/python manage.py runserver $(HOST)
 
 ## The production way on PostgreSQL: gunicorn + WhiteNoise, the demo simulator apart on :8001,
 ## a Celery worker and beat when CELERY_BROKER_URL is set (see bin/serve and README "Deploy")
