@@ -230,25 +230,12 @@ def _link(name: str, *args: Any) -> str:
     return settings.PORTAL_BASE_URL + reverse(name, args=args)
 
 
-def _vpc_cidrs(peering: Peering) -> dict[str, str]:
-    """CIDRs the portal knows without asking the cloud: its recorded VPC listings."""
-    from peerings.models import UpstreamCall
-
-    wanted = {str(peering.requester_vpc_id), str(peering.accepter_vpc_id)}
-    found: dict[str, str] = {}
-    calls = UpstreamCall.objects.filter(
-        operation="list_vpcs",
-        tenant__in=[t for t in (peering.requester_tenant_id, peering.accepter_tenant_id) if t],
-        status_code__lt=400,
-    ).order_by("-created_at")[:10]
-    for call in calls:
-        body = call.response_body if isinstance(call.response_body, dict) else {}
-        for vpc in body.get("vpcs") or []:
-            if isinstance(vpc, dict) and str(vpc.get("id")) in wanted and str(vpc.get("id")) not in found:
-                found[str(vpc["id"])] = str(vpc.get("cidr") or "")
-        if len(found) == len(wanted):
-            break
-    return found
+def _vpc(peering: Peering | None, side: str, payload: dict[str, Any], cidr_shown: bool) -> dict[str, str]:
+    """One side's VPC as the peering keeps it (the name and range the cloud listed): no cloud call."""
+    vpc_id = str(payload.get("vpc_id") or (getattr(peering, f"{side}_vpc_id", "") if peering else ""))
+    name = one_line(getattr(peering, f"{side}_vpc_name", "") if peering else "")
+    cidr = (getattr(peering, f"{side}_vpc_cidr", "") if peering else "") if cidr_shown else ""
+    return {"id": vpc_id, "name": name, "cidr": cidr or ""}
 
 
 def _in_accepter(delivery: Delivery, peering: Peering | None) -> bool:
@@ -278,7 +265,6 @@ DECISION_REQUESTS = (EventKind.REQUESTED, EventKind.EXPIRING, EventKind.HELD)
 def email_context(event: Event, delivery: Delivery) -> dict[str, Any]:
     data = event.payload.get("peering", {})
     peering = event.peering
-    cidrs = _vpc_cidrs(peering) if peering is not None else {}
     expires_at = None
     if peering is not None and event.kind in (EventKind.REQUESTED, EventKind.EXPIRING):
         expires_at = peering.expires_at
@@ -302,9 +288,12 @@ def email_context(event: Event, delivery: Delivery) -> dict[str, Any]:
         "change": change,
         "requester_name": requester_name,
         "accepter_name": accepter_name,
-        "requester_cidr": cidrs.get(requester.get("vpc_id", "")),
         # Need to know: the accepter's range only to its own members (permissions.peering_cidr_shown).
-        "accepter_cidr": cidrs.get(accepter.get("vpc_id", "")) if _in_accepter(delivery, peering) else "",
+        "requester_vpc": _vpc(peering, "requester", requester, cidr_shown=True),
+        "accepter_vpc": _vpc(peering, "accepter", accepter, cidr_shown=_in_accepter(delivery, peering)),
+        # After an acceptance traffic still needs a route in each VPC: the route plan says what is missing.
+        "routes_link": _link("peerings:routes", data.get("id")) if data.get("id") else "",
+        "routes_on_accept": bool(getattr(peering, "routes_on_accept", False)),
         "requested_by": (data.get("requested_by") or {}).get("username"),
         "link": _link("peerings:detail", data.get("id")) if data.get("id") else settings.PORTAL_BASE_URL,
         "preferences_link": _link("notifications:preferences"),

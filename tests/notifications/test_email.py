@@ -43,6 +43,8 @@ def test_a_request_emails_the_accepter_tenants_approvers(requested, mailbox, pro
         assert "alice" in body  # from whom
         assert str(prod_web.vpc_id) in body
         assert str(globex_app.vpc_id) in body
+        assert "prod-web" in body  # each VPC by its name, beside its id
+        assert "globex-app" in body
         assert "10.1.0.0/16" in body
         assert "10.20.0.0/16" in body
         assert f"/peerings/{requested.pk}/" in body  # a link to decide
@@ -52,12 +54,18 @@ def test_a_request_emails_the_accepter_tenants_approvers(requested, mailbox, pro
     assert event.deliveries.get().status == DeliveryStatus.SENT
 
 
-def test_accepted_emails_the_requester(requested, mailbox, globex_approver):
+def test_accepted_emails_the_requester(requested, mailbox, globex_approver, settings):
     peering_accept(peering=requested, acting_user=globex_approver, reason="NET-42")
     mails = mailbox.to("alice@example.com")
     assert len(mails) == 1
     assert "accepted" in mails[0]["Subject"]
     assert "accepted by grace" in mailbox.text(mails[0])
+    # Routes are still needed: the e-mail says so and links the route plan, at PORTAL_BASE_URL.
+    plan = f"{settings.PORTAL_BASE_URL}/peerings/{requested.pk}/routes/"
+    assert f"Add your side's routes (the other side adds its own) on the route plan: {plan}" in mailbox.text(
+        mails[0]
+    )
+    assert f'href="{plan}"' in mailbox.html(mails[0])
 
 
 def test_rejected_emails_the_requester_with_the_reason(requested, mailbox, globex_approver):
