@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
@@ -20,6 +21,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views import View
@@ -376,6 +378,29 @@ def _my_sides(user: Any, peering: Peering) -> list[str]:
     return [side for side, tenant_id in sides if tenant_id is not None and tenant_id in roles]
 
 
+#: Closed without a peering in the cloud: "Request again" offers the same request, to edit and send.
+ASK_AGAIN = frozenset({S.REJECTED, S.DECLINED, S.EXPIRED, S.FAILED})
+
+
+def request_again_url(peering: Peering, my_sides: list[str]) -> str:
+    """The request form, filled with ``peering``'s VPCs, name and description, for its requester's
+    members once it was rejected, declined, expired or failed; "" otherwise."""
+    if peering.status not in ASK_AGAIN or "requester" not in my_sides:
+        return ""
+    params = {
+        "tenant": peering.requester_tenant_id,
+        "request_vpc_id": peering.requester_vpc_id,
+        "accept_vpc_id": peering.accepter_vpc_id,
+        "name": peering.name,
+        "description": peering.description,
+    }
+    if peering.accepter_project_id != peering.requester_project_id:
+        params["accept_project_id"] = peering.accepter_project_id
+        if peering.accepter_tenant_id is not None:
+            params["peer_tenant"] = peering.accepter_tenant_id
+    return f"{reverse('peerings:request')}?{urlencode({k: v for k, v in params.items() if v})}"
+
+
 def refused_decision_key(peering: Peering) -> str:
     """The session key of a decision form refused for ``peering``, shown once on its page."""
     return f"peerings:refused-decision:{peering.pk}"
@@ -401,6 +426,7 @@ class PeeringMixin(LoginRequiredMixin):
             form = DecisionForm(action, refused.get("data") or {})
             form.is_valid()
             forms_.setdefault(f"{action}_form", form)
+        my_sides = _my_sides(self.request.user, peering)
         context = {
             "peering": peering,
             "allowed": self.allowed(peering),
@@ -408,7 +434,8 @@ class PeeringMixin(LoginRequiredMixin):
             "calls": selectors.peering_calls(peering),
             "routes": list(route_selectors.peering_routes(peering)),
             "route_changes": route_selectors.peering_route_changes(peering)[:ROUTE_CHANGES_SHOWN],
-            "my_sides": _my_sides(self.request.user, peering),
+            "my_sides": my_sides,
+            "request_again_url": request_again_url(peering, my_sides),
             "now": timezone.now(),
             **{f"{a}_form": forms_.get(f"{a}_form") or DecisionForm(a) for a in DECISIONS | GATE},
         }

@@ -542,7 +542,45 @@ def test_request_refused_by_the_cloud_is_kept_as_failed(cloud, as_user, acme_mem
     html = page(as_user(acme_member).get(detail(peering)))
     assert "The cloud refused this peering" in html
     assert peering.error_code in html
-    assert "There is nothing you can do with this peering: it is failed." in html
+    assert "This request is failed." in html  # nothing to do with it but ask again
+    assert "Request again…" in html
+
+
+def test_request_again_opens_the_form_filled_with_the_same_request(
+    as_user, acme_member, acme_prod, globex_member
+):
+    peer = Tenant.objects.create(name="peer", project_id=uuid.uuid4().hex, access_key="AK", secret_key="SK")
+    peering = PeeringFactory(
+        requester_tenant=acme_prod,
+        accepter_tenant=peer,
+        status=S.REJECTED,
+        name="again",
+        description="for the batch jobs",
+    )
+    html = page(as_user(acme_member).get(detail(peering)))
+    link = re.search(r'href="([^"]+)">Request again…', html).group(1).replace("&amp;", "&")
+    path, _, query = link.partition("?")
+    assert path == reverse("peerings:request")
+    params = dict(pair.split("=", 1) for pair in query.split("&"))
+    assert params == {
+        "tenant": str(acme_prod.pk),
+        "request_vpc_id": str(peering.requester_vpc_id),
+        "accept_vpc_id": str(peering.accepter_vpc_id),
+        "name": "again",
+        "description": "for+the+batch+jobs",
+        "accept_project_id": peer.project_id,
+        "peer_tenant": str(peer.pk),
+    }
+    form = page(as_user(acme_member).get(link))
+    assert 'value="again"' in form
+    assert "for the batch jobs</textarea>" in form
+    assert f'value="{peering.accepter_vpc_id}"' in form
+    # The accepter's side (and a request still open) is offered nothing of the kind.
+    MembershipFactory(user=globex_member, tenant=peer)
+    assert "Request again" not in page(as_user(globex_member).get(detail(peering)))
+    peering.status = S.PENDING_ACCEPTANCE
+    peering.save()
+    assert "Request again" not in page(as_user(acme_member).get(detail(peering)))
 
 
 # --- Detail and actions ----------------------------------------------------------------------------------
