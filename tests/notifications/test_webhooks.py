@@ -233,5 +233,5 @@ def test_send_a_test_event_from_the_admin(acme_prod, admin_client, receiver):
         reverse("admin:notifications_delivery_change", args=[attempt.delivery_id])
     )
     page = delivery_page.content.decode()
-    assert delivery_page.status_code == 200 and "200" in page
+    assert delivery_page.status_code == 200
     assert "received" not in page  # the receiver's answer is neither kept nor shown
