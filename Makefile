@@ -23,7 +23,7 @@ browser:
 
 ## Set everything up, seed the demo and serve the portal with its simulator on http://$(HOST)
 ## (development settings: DEBUG and the simulator on, explicitly)
-DEMO := DJANGO_DEBUG=1 VPC_SIMULATOR_ENABLED=true
+DEMO := DJANGO_DEBUG=1 VPC_SIMULATOR_ENABLED=true EGRESS_ALLOWED_NETWORKS=$${EGRESS_ALLOWED_NETWORKS:-127.0.0.1/32}
 run: install
 	$(DEMO) $(BIN)/python manage.py migrate --no-input
 	$(DEMO) $(BIN)/python manage.py seed_demo
