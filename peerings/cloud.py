@@ -1,4 +1,4 @@
-"""The portal's client for the cloud's VPC API: the only portal code that speaks HTTP.
+"""The portal's client for the cloud's VPC API, over the sessions of :mod:`ops.egress`.
 
 Every call is signed with the account's AK/SK (``SDK-HMAC-SHA256``, as the
 Huawei SDK signs), carries a per-call ``X-Correlation-Id`` and is described by

@@ -5,7 +5,11 @@ Each refusal test proves, with a listener's record, that nothing reached the ref
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import requests
@@ -219,3 +223,23 @@ def test_a_guarded_session_refuses_a_proxy(egress_on, listeners, monkeypatch):
 def test_refusals_are_request_errors_the_callers_already_handle(egress_on):
     with egress.session() as http, pytest.raises(requests.ConnectionError):
         http.get("http://10.0.0.1/")
+
+
+def test_a_malformed_allowed_network_stops_the_start():
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DJANGO_SECRET_KEY": "x" * 60,
+        "PORTAL_ENCRYPTION_KEYS": "dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTE=",
+        "EGRESS_ALLOWED_NETWORKS": "127.0.0.1/32,10.0.0.0/33",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: EGRESS_ALLOWED_NETWORKS" in result.stderr
