@@ -37,7 +37,8 @@ browser:
 
 ## Set everything up, seed the demo and serve the portal with its simulator on http://$(HOST)
 ## (development settings: DEBUG and the simulator on, explicitly)
-DEMO := DJANGO_DEBUG=1 VPC_SIMULATOR_ENABLED=true PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://$(HOST)}
+DEMO := DJANGO_DEBUG=1 VPC_SIMULATOR_ENABLED=true PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://$(HOST)} \
+	EGRESS_ALLOWED_NETWORKS=$${EGRESS_ALLOWED_NETWORKS:-127.0.0.1/32}
 run: install
 	$(DEMO) $(BIN)/python manage.py migrate --no-input
 	$(DEMO) $(BIN)/python manage.py seed_demo

@@ -24,6 +24,7 @@ from notifications.models import (
     WebhookEndpoint,
 )
 from notifications.outbox import queue_delivery
+from ops.egress import validate_outbound_url
 from peerings import selectors
 from peerings.admin_scope import TenantScopedAdmin, TenantScopedInline, sees_all, within_walls
 from peerings.models import Membership
@@ -54,7 +55,7 @@ class ReadOnly:
 
 class DeliveryAttemptInline(ReadOnly, admin.TabularInline):
     model = DeliveryAttempt
-    fields = ["created_at", "ok", "status_code", "error", "response_body", "duration_ms"]
+    fields = ["created_at", "ok", "status_code", "error", "duration_ms"]
     readonly_fields = fields
     extra = 0
 
@@ -108,7 +109,12 @@ class DeliveryAdmin(ReadOnly, TenantScopedAdmin):
 
 
 class WebhookEndpointForm(forms.ModelForm):
-    url = forms.URLField(max_length=2048, assume_scheme="https", help_text="http:// or https:// only.")
+    url = forms.URLField(
+        max_length=2048,
+        assume_scheme="https",
+        validators=[validate_outbound_url],
+        help_text=WebhookEndpoint._meta.get_field("url").help_text,
+    )
     secret = forms.CharField(
         required=False,
         widget=forms.PasswordInput(render_value=False),
@@ -183,7 +189,9 @@ class WebhookEndpointAdmin(TenantScopedAdmin):
                 )
                 queue_delivery(event)
         messages.success(
-            request, f"Test event queued for {queryset.count()} endpoint(s); see Deliveries for the answers."
+            request,
+            f"Test event queued for {queryset.count()} endpoint(s); see Deliveries for the outcome "
+            "(status and timing, never the receiver's answer).",
         )
 
 

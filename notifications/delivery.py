@@ -38,6 +38,7 @@ from notifications.models import (
     NotificationPreference,
     WebhookEndpoint,
 )
+from ops import egress
 from peerings.choices import ChangeSource, Role
 from peerings.choices import PeeringStatus as S
 from peerings.models import Membership, Peering
@@ -355,8 +356,23 @@ def allowed_url(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
+def transport_error(exc: requests.RequestException) -> str:
+    """A short error for a call that got no HTTP answer; it tells nothing about what listens there.
+
+    A refused connection, a timeout and a dropped connection read alike, so the delivery pages
+    cannot be used to tell open ports from closed ones; a refusal of the egress policy says so.
+    """
+    if isinstance(exc, egress.EgressRefused):
+        return f"Not sent: {exc}"
+    return "Could not connect to the endpoint, or it did not answer."
+
+
 def call_webhook(event: Event, delivery: Delivery) -> tuple[bool, str]:
-    """POST the event to the endpoint; record the attempt and its answer."""
+    """POST the event to the endpoint through the egress policy; record the attempt.
+
+    The attempt keeps the status, the duration and a short error, never the receiver's body
+    (which is not even read); a redirect is not followed (it is a failed attempt).
+    """
     endpoint = delivery.endpoint
     if endpoint is None:
         DeliveryAttempt.objects.create(delivery=delivery, error="the endpoint was removed")
@@ -376,11 +392,13 @@ def call_webhook(event: Event, delivery: Delivery) -> tuple[bool, str]:
     }
     started = time.monotonic()
     try:
-        response = requests.post(
-            url, data=body, headers=headers, timeout=settings.WEBHOOK_TIMEOUT, allow_redirects=False
-        )
+        with egress.session(pool_connections=1, pool_maxsize=1) as http:
+            response = http.post(
+                url, data=body, headers=headers, timeout=settings.WEBHOOK_TIMEOUT, stream=True
+            )
+            response.close()  # the body is never read
     except requests.RequestException as exc:
-        error = f"{type(exc).__name__}: {exc}"[:2000]
+        error = transport_error(exc)
         DeliveryAttempt.objects.create(
             delivery=delivery, error=error, duration_ms=int((time.monotonic() - started) * 1000)
         )
@@ -391,7 +409,6 @@ def call_webhook(event: Event, delivery: Delivery) -> tuple[bool, str]:
         delivery=delivery,
         ok=ok,
         status_code=response.status_code,
-        response_body=response.text[:4000],
         error=error,
         duration_ms=int((time.monotonic() - started) * 1000),
     )

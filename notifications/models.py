@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from ops.egress import validate_outbound_url
 from peerings.models import Peering, StatusChange, Tenant
 from peerings.secrets import EncryptedSecretField
 
@@ -110,7 +111,11 @@ class WebhookEndpoint(models.Model):
     """A URL of a tenant's receiving its peerings' events as signed JSON."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="webhooks")
-    url = models.URLField(max_length=2048, help_text="http:// or https:// only.")
+    url = models.URLField(
+        max_length=2048,
+        validators=[validate_outbound_url],
+        help_text="http:// or https:// only, at a public address (the egress policy).",
+    )
     secret = EncryptedSecretField(help_text="Signs every delivery (HMAC-SHA256); stored encrypted.")
     events = models.JSONField(
         default=list, blank=True, help_text="Event kinds to send; empty means all of them."
@@ -173,13 +178,12 @@ class Delivery(models.Model):
 
 
 class DeliveryAttempt(models.Model):
-    """One try at a delivery and what came back."""
+    """One try at a delivery: its status, its duration and a short error; never the receiver's body."""
 
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_rows")
     created_at = models.DateTimeField(auto_now_add=True)
     ok = models.BooleanField(default=False)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.TextField(blank=True)
     error = models.TextField(blank=True)
     duration_ms = models.PositiveIntegerField(default=0)
 

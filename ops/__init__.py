@@ -1,1 +1,1 @@
-"""Running the portal as a service: job locks, correlation ids, request logs, health checks."""
+"""Running the portal as a service: job locks, correlation ids, request logs, health checks, egress."""

@@ -4,6 +4,7 @@ Both are open (no sign-in), answer JSON and are never cached. ``/readyz/`` answe
 each check that failed. The cloud check is a cheap unsigned ``GET`` of ``VPC_API_ENDPOINT`` with
 a short timeout: any HTTP answer (even 401 or 404) means the endpoint is reachable; only no
 answer fails it. It is a reachability probe, not a call: it carries no keys and is not recorded.
+The endpoint is the operator's, so the probe's session (:mod:`ops.egress`) is a trusted one.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+
+from ops import egress
 
 __all__ = ["healthz", "readyz"]
 
@@ -45,7 +48,9 @@ def _cloud() -> dict[str, Any]:
     endpoint = settings.VPC_API_ENDPOINT
     timeout = settings.READINESS_CLOUD_TIMEOUT
     try:
-        response = requests.get(endpoint, timeout=(timeout, timeout), allow_redirects=False)
+        with egress.session(trusted=True, pool_connections=1, pool_maxsize=1) as http:
+            response = http.get(endpoint, timeout=(timeout, timeout), stream=True)
+            response.close()
     except requests.RequestException as exc:
         return {"ok": False, "endpoint": endpoint, "error": f"no answer ({type(exc).__name__})"}
     return {"ok": True, "endpoint": endpoint, "status": response.status_code}

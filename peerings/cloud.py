@@ -1,4 +1,4 @@
-"""The portal's client for the cloud's VPC API: the only portal code that speaks HTTP.
+"""The portal's client for the cloud's VPC API, over the sessions of :mod:`ops.egress`.
 
 Every call is signed with the account's AK/SK (``SDK-HMAC-SHA256``, as the
 Huawei SDK signs), carries a per-call ``X-Correlation-Id`` and is described by
@@ -21,17 +21,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 from django.conf import settings
-from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
 import aksk
-from ops import correlation
+from ops import correlation, egress
 from peerings.choices import CallOperation
 from peerings.exceptions import CloudRefused, CloudUnavailable
 from peerings.secrets import Secret
@@ -73,35 +71,34 @@ _ERROR_PAIRS = (("code", "message"), ("error_code", "error_msg"), ("errorCode", 
 
 # --- Session ------------------------------------------------------------------------
 
-_session: requests.Session | None = None
+# Two pooled sessions per process: to the operator's VPC_API_ENDPOINT (trusted), and to
+# endpoints typed per tenant (a tenant's own endpoint or region), checked by the egress policy.
+_sessions: dict[bool, requests.Session] = {}
 _session_lock = threading.Lock()
 
 
-def _new_session() -> requests.Session:
-    session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE, max_retries=0)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    # Calls with different keys share the session: never carry cookies between them.
-    session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+def _new_session(*, guarded: bool = False) -> requests.Session:
+    return egress.session(trusted=not guarded, pool_maxsize=POOL_SIZE)
+
+
+def get_session(*, guarded: bool = False) -> requests.Session:
+    """The process's pooled session (``guarded``: the egress-checked one), created on first use."""
+    session = _sessions.get(guarded)
+    if session is None:
+        with _session_lock:
+            session = _sessions.get(guarded)
+            if session is None:
+                session = _sessions[guarded] = _new_session(guarded=guarded)
     return session
 
 
-def get_session() -> requests.Session:
-    """The process's pooled session, created on first use."""
-    global _session
-    if _session is None:
-        with _session_lock:
-            if _session is None:
-                _session = _new_session()
-    return _session
-
-
-def set_session(session: requests.Session | None) -> None:
-    """Replace the process's session (tests); ``None`` makes the next call create a new one."""
-    global _session
+def set_session(session: requests.Session | None, *, guarded: bool = False) -> None:
+    """Replace a process session (tests); ``None`` makes the next call create a new one."""
     with _session_lock:
-        _session = session
+        if session is None:
+            _sessions.pop(guarded, None)
+        else:
+            _sessions[guarded] = session
 
 
 def _utcnow() -> datetime:
@@ -216,7 +213,11 @@ def _connect_failed(exc: requests.RequestException) -> bool:
     if not isinstance(exc, requests.ConnectionError):
         return False
     if isinstance(
-        exc, requests.ConnectTimeout | requests.exceptions.SSLError | requests.exceptions.ProxyError
+        exc,
+        requests.ConnectTimeout
+        | requests.exceptions.SSLError
+        | requests.exceptions.ProxyError
+        | egress.EgressRefused,
     ):
         return True
     reason = exc.args[0] if exc.args else None
@@ -231,9 +232,12 @@ def _outcome_unknown_after(call: PreparedCall, exc: requests.RequestException) -
 
 
 def _retryable_outcome(outcome: requests.Response | requests.RequestException) -> bool:
-    """A transport error, a 5xx or a 429: worth another attempt of an idempotent call."""
+    """A transport error, a 5xx or a 429: worth another attempt of an idempotent call.
+
+    Not a refusal of the egress policy: the address would be refused again.
+    """
     if isinstance(outcome, requests.RequestException):
-        return True
+        return not isinstance(outcome, egress.EgressRefused)
     return outcome.status_code >= 500 or outcome.status_code == 429
 
 
@@ -303,6 +307,8 @@ def prepare_call(
 class VpcApiClient:
     """Signed calls to one VPC API endpoint with one account's keys.
 
+    ``guarded`` clients (endpoints typed per tenant) call through the egress-checked session;
+    the others (the operator's ``VPC_API_ENDPOINT``) through the trusted one.
     Timeouts, retries and backoff default to the settings. ``clock`` (the current UTC time: signing
     dates, ``Retry-After`` dates) and ``sleep`` (the wait between attempts) default to the real ones.
     """
@@ -313,6 +319,7 @@ class VpcApiClient:
         endpoint: str,
         credentials: Credentials,
         session: requests.Session | None = None,
+        guarded: bool = False,
         connect_timeout: float | None = None,
         read_timeout: float | None = None,
         retries: int | None = None,
@@ -326,6 +333,7 @@ class VpcApiClient:
         self.endpoint = endpoint.rstrip("/")
         self.credentials = credentials
         self._session = session
+        self.guarded = guarded
         self.connect_timeout = (
             settings.VPC_API_CONNECT_TIMEOUT if connect_timeout is None else connect_timeout
         )
@@ -343,7 +351,7 @@ class VpcApiClient:
 
     @property
     def session(self) -> requests.Session:
-        return self._session or get_session()
+        return self._session or get_session(guarded=self.guarded)
 
     # --- Operations ----------------------------------------------------------------------
 
@@ -567,7 +575,9 @@ class VpcApiClient:
         record.status_code = record.response_body = None
         record.cloud_request_id = ""
         record.error_code = type(exc).__name__
-        if _connect_failed(exc):
+        if isinstance(exc, egress.EgressRefused):
+            record.error_message = f"The VPC API endpoint was not called: {exc}"
+        elif _connect_failed(exc):
             record.error_message = "Could not connect to the VPC API."
         elif isinstance(exc, requests.Timeout):
             record.error_message = f"No answer from the VPC API within {self.read_timeout:g}s."

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce, Greatest, Least
 
+from ops.egress import validate_outbound_url
 from peerings.choices import (
     LIVE_ROUTE_STATES,
     OPEN_STATUSES,
@@ -27,6 +30,11 @@ from peerings.secrets import EncryptedSecretField
 
 #: The statuses in which a peering waits for an approver's decision (the queue).
 WAITING_STATUSES = (PeeringStatus.PENDING_ACCEPTANCE, PeeringStatus.AWAITING_APPROVAL)
+
+#: A cloud region name: cn-north-4, ap-southeast-1, la-south-2, eu-west-101, my-kualalumpur-1 ...
+REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-\d+$"
+REGION_INVALID = "Enter a region name such as cn-north-4 or ap-southeast-1 (lower-case words and a number)."
+validate_region = RegexValidator(REGION_PATTERN, REGION_INVALID, code="region")
 
 __all__ = [
     "AutoApprovedVpc",
@@ -51,9 +59,17 @@ class Tenant(models.Model):
     access_key = EncryptedSecretField("access key (AK)")
     secret_key = EncryptedSecretField("secret key (SK)")
     region = models.CharField(
-        max_length=64, blank=True, help_text="Cloud region, e.g. cn-north-4; used when no endpoint is set."
+        max_length=64,
+        blank=True,
+        validators=[validate_region],
+        help_text="Cloud region, e.g. cn-north-4; used when no endpoint is set.",
     )
-    endpoint = models.URLField(blank=True, help_text="Overrides the VPC API endpoint for this tenant only.")
+    endpoint = models.URLField(
+        blank=True,
+        validators=[validate_outbound_url],
+        help_text="Overrides the VPC API endpoint for this tenant only. Called only at a public address "
+        "(the egress policy).",
+    )
     separate_duties = models.BooleanField(
         "separate duties",
         default=True,
@@ -93,12 +109,24 @@ class Tenant(models.Model):
 
     @property
     def api_endpoint(self) -> str:
-        """The VPC API base URL for this tenant: its own, its region's or the default."""
+        """The VPC API base URL for this tenant: its own, its region's or the default.
+
+        A region that is not a region name (a row older than the rule) gives no URL at all, so the
+        client refuses it rather than call whatever host it spells.
+        """
         if self.endpoint:
             return self.endpoint.rstrip("/")
         if self.region:
+            if not re.fullmatch(REGION_PATTERN, self.region):
+                return ""
             return f"https://vpc.{self.region}.myhuaweicloud.com"
         return settings.VPC_API_ENDPOINT.rstrip("/")
+
+    @property
+    def endpoint_typed(self) -> bool:
+        """Whether calls go to an endpoint typed for this tenant (its own or its region's), not the
+        operator's ``VPC_API_ENDPOINT``: those go through the egress policy."""
+        return bool(self.endpoint or self.region)
 
 
 class Membership(models.Model):

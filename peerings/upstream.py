@@ -20,11 +20,13 @@ def tenant_client(tenant: Tenant, **options: Any) -> VpcApiClient:
     """A client that signs with ``tenant``'s keys and acts in its project.
 
     ``options`` are :class:`~peerings.cloud.VpcApiClient`'s (``session``, timeouts, ``retries``,
-    ``backoff``).
+    ``backoff``). An endpoint typed for the tenant (its own or its region's) is called through the
+    egress policy; the operator's ``VPC_API_ENDPOINT`` is not.
     """
     credentials = Credentials(
         access_key=_reveal(tenant.access_key),
         secret_key=tenant.secret_key,
         project_id=tenant.project_id,
     )
+    options.setdefault("guarded", tenant.endpoint_typed)
     return VpcApiClient(endpoint=tenant.api_endpoint, credentials=credentials, **options)

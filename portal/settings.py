@@ -7,6 +7,7 @@ the process at start with an ``ImproperlyConfigured`` error naming it.
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -53,6 +54,19 @@ VPC_API_RETRIES = env.int("VPC_API_RETRIES", default=3)
 # A tenant's VPC list, as read for checking a new request, is kept this long in the shared cache.
 VPC_LIST_CACHE_SECONDS = env.int("VPC_LIST_CACHE_SECONDS", default=30)
 VPC_API_BACKOFF = env.float("VPC_API_BACKOFF", default=0.5)
+
+# --- Egress: outgoing calls to addresses someone typed ------------------------------
+# Webhook URLs and a tenant's own endpoint or region are called only at global addresses:
+# loopback, private, link-local, multicast, reserved and unspecified ones are refused (see
+# ops/egress.py) unless listed here. VPC_API_ENDPOINT is the operator's and is not checked.
+# CIDRs, e.g. "127.0.0.1/32" for the demo simulator; names, ".example.com" for subdomains.
+EGRESS_ALLOWED_NETWORKS = env.list("EGRESS_ALLOWED_NETWORKS", default=[])
+EGRESS_ALLOWED_HOSTS = env.list("EGRESS_ALLOWED_HOSTS", default=[])
+for _network in EGRESS_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network.strip(), strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(f"EGRESS_ALLOWED_NETWORKS: {_exc}") from None
 
 # Simulator behaviour (ignored when the simulator is off).
 VPCSIM_PENDING_EXPIRY_SECONDS = env.int("VPCSIM_PENDING_EXPIRY_SECONDS", default=7 * 24 * 3600)

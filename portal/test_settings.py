@@ -12,6 +12,11 @@ os.environ.setdefault("LOG_FORMAT", "text")
 os.environ.setdefault("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 # The suite talks plain HTTP to the test client and the live server.
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
+# The live simulator (http://localhost:port) and the suite's stub servers (127.0.0.1) are the only
+# internal addresses the suite calls: allowed by name and address, not all of loopback nor any
+# private range. The egress tests empty both lists to run the policy bare.
+os.environ.setdefault("EGRESS_ALLOWED_NETWORKS", "127.0.0.1/32")
+os.environ.setdefault("EGRESS_ALLOWED_HOSTS", "localhost")
 
 from portal.settings import *  # noqa: F403
 from portal.settings import REST_FRAMEWORK, STORAGES

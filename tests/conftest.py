@@ -35,6 +35,7 @@ from peerings.choices import Role
 from peerings.models import Peering, Tenant
 from peerings.workflow import peering_request
 from portal.devserver import NoDelayWSGIServer
+from tests.egress_support import Listener
 from tests.factories import (
     MembershipFactory,
     SimAccountFactory,
@@ -393,3 +394,27 @@ def accepted(request_to_globex, globex_approver) -> Peering:
     from peerings.workflow import peering_accept
 
     return peering_accept(peering=request_to_globex(), acting_user=globex_approver, reason="ok")
+
+
+# --- The egress policy (ops/egress.py) -----------------------------------------------------------
+
+
+@pytest.fixture
+def egress_on(settings) -> None:
+    """The egress policy bare: no network nor name allowed (the suite's settings allow its simulator)."""
+    settings.EGRESS_ALLOWED_NETWORKS = []
+    settings.EGRESS_ALLOWED_HOSTS = []
+
+
+@pytest.fixture
+def listeners() -> Iterator[Callable[..., Listener]]:
+    """``listeners(host="127.0.0.1", status=200, location="")``: loopback HTTP servers, closed after."""
+    made: list[Listener] = []
+
+    def make(host: str = "127.0.0.1", **options) -> Listener:
+        made.append(Listener(host, **options))
+        return made[-1]
+
+    yield make
+    for listener in made:
+        listener.close()

@@ -147,7 +147,7 @@ def test_failures_are_recorded_and_retried_with_backoff(
     )
     assert delivery.next_attempt_at > timezone.now()
     first = delivery.attempt_rows.get()
-    assert (first.ok, first.status_code, json.loads(first.response_body)) == (False, 500, {"received": False})
+    assert (first.ok, first.status_code, first.error) == (False, 500, "HTTP 500")
 
     Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now() - dt.timedelta(seconds=1))
     redeliver.apply().get()
@@ -170,7 +170,8 @@ def test_a_delivery_gives_up_after_the_last_attempt(
     redeliver.apply().get()
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED, 2)
-    assert "ConnectionError" in delivery.last_error
+    # Closed, filtered or silent: the same words, nothing learnt about the port.
+    assert delivery.last_error == "Could not connect to the endpoint, or it did not answer."
     assert all(not a.ok and a.status_code is None for a in delivery.attempt_rows.all())
 
 
@@ -247,4 +248,6 @@ def test_send_a_test_event_from_the_admin(acme_prod, admin_client, receiver):
     delivery_page = admin_client.get(
         reverse("admin:notifications_delivery_change", args=[attempt.delivery_id])
     )
-    assert "received" in delivery_page.content.decode()  # the answer is visible
+    page = delivery_page.content.decode()
+    assert delivery_page.status_code == 200
+    assert "received" not in page  # the receiver's answer is neither kept nor shown
