@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('peerings', '0010_waiting_tenant_indexes'),
+        ('peerings', '0011_tenant_region_endpoint_egress'),
     ]
 
     operations = [
