@@ -243,6 +243,7 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "peerings.choices.Role",
         "CallOperationEnum": "peerings.choices.CallOperation",
         "ChangeSourceEnum": "peerings.choices.ChangeSource",
+        "RouteSideEnum": "peerings.choices.RouteSide",
     },
 }
 

@@ -12,9 +12,12 @@ from rest_framework.response import Response
 
 from peerings import search, selectors
 from peerings.api.views import ApiView, errors
-from peerings.choices import PeeringStatus
+from peerings.choices import PeeringStatus, RouteSide
 
 __all__ = ["SearchApi"]
+
+#: How a range meets the searched address.
+RELATIONS = ["equal", "contains", "inside", "overlaps"]
 
 
 class _Query(serializers.Serializer):
@@ -37,7 +40,7 @@ class _Vpc(serializers.Serializer):
     cidr = serializers.CharField(allow_blank=True, help_text="Empty where the caller may not see the range.")
     tenant = serializers.CharField(allow_blank=True)
     relation = serializers.ChoiceField(
-        choices=["", "equal", "contains", "inside", "overlaps"],
+        choices=RELATIONS,
         allow_blank=True,
         help_text="How the VPC's range meets the searched address (address searches only).",
     )
@@ -55,8 +58,10 @@ class _Peering(serializers.Serializer):
 
 class _Route(serializers.Serializer):
     destination = serializers.CharField()
-    relation = serializers.ChoiceField(choices=["equal", "contains", "inside", "overlaps"])
-    side = serializers.ChoiceField(choices=["requester", "accepter"])
+    relation = serializers.ChoiceField(
+        choices=RELATIONS, allow_blank=True, help_text="How the destination meets the searched address."
+    )
+    side = serializers.ChoiceField(choices=RouteSide.choices)
     tenant = serializers.CharField()
     peering = _Peering()
     state = serializers.CharField()

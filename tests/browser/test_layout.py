@@ -47,3 +47,17 @@ def test_awaiting_approval_and_declined_are_coloured_badges_like_the_others(
     plain = "rgba(0, 0, 0, 0)"
     assert plain not in backgrounds.values(), backgrounds
     assert backgrounds["Awaiting approval"] != backgrounds["Active"]
+
+
+def test_the_admin_list_wraps_a_64_character_name_instead_of_clipping_columns(new_page, portal, db):
+    from tests.browser.test_pages import admin_sign_in
+
+    PeeringFactory(name=LONG_NAME, requester_vpc_name="y" * 64, accepter_vpc_name="z" * 64)
+    page = new_page()
+    admin_sign_in(page, portal)
+    page.goto(f"{portal}/admin/peerings/peering/")
+    expect(page.get_by_text(LONG_NAME)).to_be_visible()
+    widths = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.querySelector('#result_list').scrollWidth]"
+    )
+    assert max(widths) <= 1280, widths

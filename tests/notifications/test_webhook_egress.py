@@ -71,7 +71,9 @@ def test_the_admin_refuses_a_name_resolving_to_an_internal_address(
 
 def test_the_admin_accepts_a_public_webhook_url(egress_on, admin_client, acme_prod, monkeypatch):
     monkeypatch.setattr(egress, "_lookup", fake_dns({"hooks.acme.example": ["93.184.216.34"]}))
-    assert add_endpoint(admin_client, acme_prod, "https://hooks.acme.example/portal").status_code == 302
+    response = add_endpoint(admin_client, acme_prod, "https://hooks.acme.example/portal")
+    assert response.status_code == 200  # saved: the page shows the generated secret, once
+    assert "errornote" not in response.content.decode()
     assert WebhookEndpoint.objects.get().url == "https://hooks.acme.example/portal"
 
 

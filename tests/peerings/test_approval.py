@@ -274,7 +274,7 @@ def test_pages_queue_and_detail(held, client, acme_approver, acme_member):
     response = client.post(
         reverse("peerings:queue"), {"action": "accept", "peerings": [held.pk]}, follow=True
     )
-    assert "Accepted 1 peering(s)" in response.content.decode()
+    assert "Approved 1 peering(s)" in response.content.decode()
     held.refresh_from_db()
     assert (held.status, held.approved_by) == (S.PENDING_ACCEPTANCE, acme_approver)
 
