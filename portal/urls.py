@@ -10,6 +10,7 @@ from django.urls import include, path
 
 from accounts.views import PreferencesView
 from ops import health
+from sso.views import LogoutView
 
 urlpatterns = [
     path("healthz/", health.healthz, name="healthz"),
@@ -17,6 +18,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("peerings.api.urls", namespace="api")),
     path("accounts/preferences/", PreferencesView.as_view(), name="preferences"),
+    # Sign-out ends the provider's session too, when the user signed in there (sso).
+    path("accounts/logout/", LogoutView.as_view(), name="logout"),
+    path("accounts/oidc/", include("sso.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("notifications/", include("notifications.urls")),
     path("", include("peerings.urls")),
