@@ -476,6 +476,10 @@ LOCAL_SIGN_IN = env.str("LOCAL_SIGN_IN", default="all")
 if LOCAL_SIGN_IN not in {"all", "superusers"}:
     raise ImproperlyConfigured("LOCAL_SIGN_IN must be all or superusers")
 INSTALLED_APPS += ["sso"]
+# Inside django-csp's middleware: a provider-signed-in user's pages may send the sign-out form on.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("axes.middleware.AxesMiddleware"), "sso.middleware.ProviderFormActionMiddleware"
+)
 AUTHENTICATION_BACKENDS = [
     "sso.backends.LocalPasswordBackend" if path == "django.contrib.auth.backends.ModelBackend" else path
     for path in AUTHENTICATION_BACKENDS
