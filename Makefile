@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run serve test install browser lint bench clean screenshots
+.PHONY: run run-sso serve test install browser lint bench clean screenshots
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ run: install
 	$(DEMO) $(BIN)/python manage.py migrate --no-input
 	$(DEMO) $(BIN)/python manage.py seed_demo
 	$(DEMO) VPC_API_ENDPOINT=http://$(HOST) $(BIN)/python manage.py runserver $(HOST)
+
+## `make run` plus company sign-in: the tests' OpenID provider on 127.0.0.1:8002 and its user
+## erin (password peering-demo-2026), an approver of Globex through her group (bin/run-sso)
+run-sso: install
+	HOST=$(HOST) bin/run-sso
 
 ## The production way on PostgreSQL: gunicorn + WhiteNoise, the demo simulator apart on :8001,
 ## a Celery worker and beat when CELERY_BROKER_URL is set (see bin/serve and README "Deploy")
