@@ -73,8 +73,6 @@ class SignInView(OIDCAuthenticationRequestView):
 class CallbackView(OIDCAuthenticationCallbackView):
     """The provider's answer: check it, sign the user in, sync their memberships."""
 
-    refusal = ""
-
     def get(self, request: HttpRequest) -> HttpResponse:
         if not settings.OIDC_ENABLED:
             raise Http404("Company sign-in is not configured.")

@@ -215,12 +215,12 @@ def _b64(data: bytes) -> str:
 class TamperingProxy:
     """A loopback server in the path of the provider's token answer (a man in the middle).
 
-    It serves the provider's discovery document with the token endpoint pointing at itself,
-    relays the code exchange to the provider and rewrites the ID token's ``groups`` claim,
-    keeping the provider's signature.
+    It serves the provider's discovery document with the token endpoint pointing at itself
+    (or at ``token_endpoint``), relays the code exchange to the provider and rewrites the ID
+    token's ``groups`` claim, keeping the provider's signature.
     """
 
-    def __init__(self, provider: TestProvider) -> None:
+    def __init__(self, provider: TestProvider, token_endpoint: str = "") -> None:
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -237,7 +237,7 @@ class TamperingProxy:
 
             def do_GET(self) -> None:
                 document = requests.get(provider.discovery_url, timeout=5).json()
-                self._answer({**document, "token_endpoint": f"{proxy.url}/token/"})
+                self._answer({**document, "token_endpoint": token_endpoint or f"{proxy.url}/token/"})
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
@@ -279,6 +279,24 @@ def test_a_tampered_id_token_is_refused(settings, provider, portal, new_page, gl
         proxy.close()
         forget_provider()
     assert not UserFactory._meta.model.objects.filter(username="kim").exists()
+
+
+def test_a_provider_going_down_during_a_sign_in_gets_a_clear_message(
+    settings, provider, portal, new_page, closed_port
+):
+    provider.set_user("kurt", password=OP_PASSWORD, groups=[])
+    # Its token endpoint stops answering between the browser's visit and the code exchange.
+    proxy = TamperingProxy(provider, token_endpoint=f"http://127.0.0.1:{closed_port}/o/token/")
+    try:
+        _point_portal_at(settings, f"{proxy.url}/.well-known/openid-configuration", provider.issuer)
+        page = new_page()
+        start_sign_in(page, portal)
+        provider_login(page, "kurt")
+        expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+        expect(page.get_by_text(UNREACHABLE.format(name=PROVIDER_NAME))).to_be_visible()
+    finally:
+        proxy.close()
+        forget_provider()
 
 
 @pytest.fixture(scope="module")
