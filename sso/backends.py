@@ -149,6 +149,11 @@ class OIDCBackend(OIDCAuthenticationBackend):
 
     def _sign_in(self, access_token: str, id_token: str, payload: dict) -> Any:
         claims = self.get_userinfo(access_token, id_token, payload)
+        if settings.OIDC_GROUPS_CLAIM not in claims:
+            # Then every group-granted membership goes: most likely the provider's configuration.
+            logger.warning(
+                "OIDC sign-in of %s without a %r claim", payload["sub"], settings.OIDC_GROUPS_CLAIM
+            )
         groups = _groups(claims.get(settings.OIDC_GROUPS_CLAIM))
         with transaction.atomic():
             identity = (
