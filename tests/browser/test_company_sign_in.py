@@ -126,8 +126,16 @@ def test_groups_give_roles_which_follow_the_provider_at_each_sign_in(
     # An administrator grants a role by hand: the sync never touches it.
     MembershipFactory(user__username="hana", tenant=acme_dev, role=Role.APPROVER)
 
+    hana = Membership.objects.filter(user__username="hana").first().user
+    _, key = ApiToken.objects.create_token(hana, name="scripts")
+
     # Sign-out ends the provider's session too: the next sign-in asks for the password again.
     sign_out(page)
+    # API tokens are not sessions: they outlive it.
+    assert (
+        requests.get(f"{portal}/api/v1/peerings/", headers={"Authorization": f"Token {key}"}).status_code
+        == 200
+    )
     company_sign_in.set_user("hana", password=OP_PASSWORD, groups=["cloud-globex-devs"])
     start_sign_in(page, portal)
     provider_login(page, "hana")
