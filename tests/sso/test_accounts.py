@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib import admin
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 
@@ -62,8 +63,6 @@ def test_company_sign_in_admin_is_for_superusers_only(model):
     staff = UserFactory(username="staff")
     staff.is_staff = True
     staff.save()
-    from django.contrib.auth.models import Permission
-
     staff.user_permissions.set(Permission.objects.filter(content_type__app_label="sso"))
     root = UserFactory(username="root")
     root.is_staff = root.is_superuser = True

@@ -1,4 +1,5 @@
-"""The provider's discovery document: read once, kept, and refused when it names another issuer."""
+"""The provider's discovery document (read once, kept, refused when it names another issuer), and the
+sign-out's way to its end-session endpoint through the pages' Content-Security-Policy."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from sso.provider import ProviderUnavailable, forget_provider, get_provider
+from tests.factories import UserFactory
 
 ISSUER = "https://sso.example.test/realms/acme"
 DOCUMENT = {
@@ -85,3 +89,20 @@ def test_an_unreachable_provider_is_reported(settings, closed_port):
     settings.OIDC_DISCOVERY_URL = f"http://127.0.0.1:{closed_port}/.well-known/openid-configuration"
     with pytest.raises(ProviderUnavailable, match="could not be read"):
         get_provider()
+
+
+@pytest.mark.django_db
+def test_pages_of_a_provider_signed_in_user_let_the_sign_out_form_reach_the_provider(settings, configured):
+    answers, _ = configured
+    answers[0] = {**DOCUMENT, "end_session_endpoint": "https://sso.example.test:8443/logout"}
+    settings.OIDC_ENABLED = True
+    user = UserFactory()
+    client = Client()
+    client.force_login(user)
+    assert "sso.example.test" not in client.get(reverse("peerings:dashboard"))["Content-Security-Policy"]
+
+    session = client.session
+    session["oidc_id_token"] = "header.payload.signature"
+    session.save()
+    policy = client.get(reverse("peerings:dashboard"))["Content-Security-Policy"]
+    assert "form-action 'self' https://sso.example.test:8443" in policy
