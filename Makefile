@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run serve test install install-test install-bench browser lint bench clean screenshots demo-tokens
+.PHONY: run run-sso serve test install install-test install-bench browser lint bench clean screenshots demo-tokens
 
 # Three sets, each installed only by what needs it: the portal (`make run`, `make serve`),
 # the tests and lint (`make test`, `make lint`), the benchmarks (`make bench`).
@@ -43,6 +43,11 @@ run: install
 	$(DEMO) $(BIN)/python manage.py migrate --no-input
 	$(DEMO) $(BIN)/python manage.py seed_demo
 	$(DEMO) VPC_API_ENDPOINT=http://$(HOST) $(BIN)/python manage.py runserver $(HOST)
+
+## `make run` plus company sign-in: the tests' OpenID provider on 127.0.0.1:8002 and its user
+## erin (password peering-demo-2026), an approver of Globex through her group (bin/run-sso)
+run-sso: install-test
+	HOST=$(HOST) bin/run-sso
 
 ## The production way on PostgreSQL: gunicorn + WhiteNoise, the demo simulator apart on :8001,
 ## a Celery worker and beat when CELERY_BROKER_URL is set (see bin/serve and README "Deploy")

@@ -7,8 +7,16 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.contrib.auth import get_user_model
         from django.contrib.auth.signals import user_logged_in
+        from django.db.models.signals import post_save, pre_save
 
+        from accounts.deactivation import note_active_before_save, revoke_tokens_of_disabled_user
         from accounts.middleware import remember_time_zone
 
         user_logged_in.connect(remember_time_zone, dispatch_uid="accounts.remember_time_zone")
+        user_model = get_user_model()
+        pre_save.connect(note_active_before_save, sender=user_model, dispatch_uid="accounts.note_active")
+        post_save.connect(
+            revoke_tokens_of_disabled_user, sender=user_model, dispatch_uid="accounts.revoke_tokens"
+        )

@@ -210,8 +210,8 @@ def _pretty_json(value: Any) -> str:
 
 class MembershipInline(admin.TabularInline):
     model = Membership
-    fields = ["user", "role", "created_at"]
-    readonly_fields = ["created_at"]
+    fields = ["user", "role", "source", "created_at"]
+    readonly_fields = ["source", "created_at"]
     autocomplete_fields = ["user"]
     extra = 0
 
@@ -299,8 +299,9 @@ class TenantAdmin(TenantScopedAdmin):
 @admin.register(Membership)
 class MembershipAdmin(TenantScopedAdmin):
     tenant_scope = ("tenant",)
-    list_display = ["user", "tenant", "role", "created_at"]
-    list_filter = ["role", ("tenant", ONLY_SEEN)]
+    list_display = ["user", "tenant", "role", "source", "created_at"]
+    list_filter = ["role", "source", ("tenant", ONLY_SEEN)]
+    readonly_fields = ["source"]  # granted here: by hand; the sign-in's group sync keeps its own
     list_select_related = ["user", "tenant"]
     search_fields = ["user__username", "user__email", "tenant__name"]
     autocomplete_fields = ["user", "tenant"]

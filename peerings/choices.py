@@ -11,6 +11,7 @@ __all__ = [
     "ApprovalPolicy",
     "CallOperation",
     "ChangeSource",
+    "MembershipSource",
     "PeeringStatus",
     "Role",
     "RouteEvent",
@@ -24,6 +25,13 @@ class Role(models.TextChoices):
 
     MEMBER = "member", "Member"  # may request, rename and delete the tenant's peerings
     APPROVER = "approver", "Approver"  # may also accept or reject peerings addressed to it
+
+
+class MembershipSource(models.TextChoices):
+    """Who grants a membership: an administrator, or the identity provider's groups (``sso``)."""
+
+    MANUAL = "manual", "Granted by hand"  # never changed by the sign-in's group sync
+    OIDC = "oidc", "Identity provider groups"  # kept in line with the groups at each sign-in
 
 
 class PeeringStatus(models.TextChoices):

@@ -20,6 +20,7 @@ from peerings.choices import (
     ApprovalPolicy,
     CallOperation,
     ChangeSource,
+    MembershipSource,
     PeeringStatus,
     Role,
     RouteEvent,
@@ -135,6 +136,12 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    source = models.CharField(
+        max_length=8,
+        choices=MembershipSource.choices,
+        default=MembershipSource.MANUAL,
+        help_text="Memberships granted by hand are never changed by the sign-in's group sync.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

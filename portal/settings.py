@@ -138,6 +138,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "peerings.context_processors.decision_queue",
+                "sso.context_processors.company_sign_in",
             ],
         },
     },
@@ -481,3 +482,48 @@ NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=6)
 NOTIFICATIONS_RETRY_BACKOFF = env.float("NOTIFICATIONS_RETRY_BACKOFF", default=30.0)
 WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=5.0)
 NOTIFICATIONS_SWEEP_BATCH = env.int("NOTIFICATIONS_SWEEP_BATCH", default=500)
+
+# --- Company sign-in: OpenID Connect (sso/, mozilla-django-oidc) ------------------------
+# On when an issuer (or its discovery URL) is set; the sign-in page then offers it beside
+# the local form. The provider's endpoints come from its discovery document, read when first
+# needed and kept OIDC_DISCOVERY_CACHE_SECONDS; everything here is read at request time.
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="").rstrip("/")
+OIDC_DISCOVERY_URL = env.str(
+    "OIDC_DISCOVERY_URL",
+    default=f"{OIDC_ISSUER}/.well-known/openid-configuration" if OIDC_ISSUER else "",
+)
+OIDC_ENABLED = bool(OIDC_DISCOVERY_URL)
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="your organisation's account")
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET", default="")
+if OIDC_ENABLED and not OIDC_RP_CLIENT_ID:
+    raise ImproperlyConfigured("OIDC_RP_CLIENT_ID is required when OIDC_ISSUER or OIDC_DISCOVERY_URL is set")
+OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid email profile")
+OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
+#: The claim listing the user's groups, and the one naming a new user.
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
+OIDC_USERNAME_CLAIM = env.str("OIDC_USERNAME_CLAIM", default="preferred_username")
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=5.0)
+#: Seconds of clock difference allowed when checking an ID token's exp and iat.
+OIDC_CLOCK_SKEW_SECONDS = env.int("OIDC_CLOCK_SKEW_SECONDS", default=60)
+OIDC_DISCOVERY_CACHE_SECONDS = env.int("OIDC_DISCOVERY_CACHE_SECONDS", default=3600)
+# The ID token is kept in the session only to end the provider's session at sign-out.
+OIDC_STORE_ID_TOKEN = True
+OIDC_CALLBACK_CLASS = "sso.views.CallbackView"
+OIDC_AUTHENTICATE_CLASS = "sso.views.SignInView"
+LOGIN_REDIRECT_URL_FAILURE = "login"
+#: Who may still sign in with a local password: "all", or "superusers" (break-glass only).
+LOCAL_SIGN_IN = env.str("LOCAL_SIGN_IN", default="all")
+if LOCAL_SIGN_IN not in {"all", "superusers"}:
+    raise ImproperlyConfigured("LOCAL_SIGN_IN must be all or superusers")
+INSTALLED_APPS += ["sso"]
+# Inside django-csp's middleware: a provider-signed-in user's pages may send the sign-out form on.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("axes.middleware.AxesMiddleware"), "sso.middleware.ProviderFormActionMiddleware"
+)
+AUTHENTICATION_BACKENDS = [
+    "sso.backends.LocalPasswordBackend" if path == "django.contrib.auth.backends.ModelBackend" else path
+    for path in AUTHENTICATION_BACKENDS
+] + ["sso.backends.OIDCBackend"]

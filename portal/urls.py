@@ -12,6 +12,7 @@ from django.views.generic import RedirectView
 from accounts.views import PreferencesView
 from ops import health
 from portal.views import favicon
+from sso.views import LogoutView
 
 urlpatterns = [
     path("healthz/", health.healthz, name="healthz"),
@@ -22,6 +23,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("peerings.api.urls", namespace="api")),
     path("accounts/preferences/", PreferencesView.as_view(), name="preferences"),
+    # Sign-out ends the provider's session too, when the user signed in there (sso).
+    path("accounts/logout/", LogoutView.as_view(), name="logout"),
+    path("accounts/oidc/", include("sso.urls")),
     path("accounts/", include("accounts.urls")),
     path("notifications/", include("notifications.urls")),
     path("", include("peerings.urls")),
