@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from notifications import delivery as sender
 from notifications.models import Delivery, DeliveryStatus, Event
+from ops import runs
 
 __all__ = ["DeliveryFailed", "deliver_event", "redeliver"]
 
@@ -40,6 +41,11 @@ def deliver_event(self: Any, event_id: int) -> dict[str, Any]:
 @shared_task(name="notifications.redeliver", acks_late=True)
 def redeliver() -> dict[str, Any]:
     """The sweep (beat): every event with a delivery that is due again, or whose worker died."""
+    with runs.track("redeliver_notifications"):
+        return _redeliver()
+
+
+def _redeliver() -> dict[str, Any]:
     now = timezone.now()
     due = Delivery.objects.filter(
         Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)

@@ -9,11 +9,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts.views import PreferencesView
-from ops import health
+from ops import health, metrics
 
 urlpatterns = [
     path("healthz/", health.healthz, name="healthz"),
     path("readyz/", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("peerings.api.urls", namespace="api")),
     path("accounts/preferences/", PreferencesView.as_view(), name="preferences"),
@@ -21,6 +22,9 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("", include("peerings.urls")),
 ]
+
+# Uncaught errors: the database down answers 503 with Retry-After (ops.unavailable), never a 500.
+handler500 = "ops.unavailable.server_error"
 
 if settings.VPC_SIMULATOR_ENABLED:
     # The embedded VPC API simulator answers on the cloud's own paths
