@@ -13,16 +13,13 @@ from ops import backup
 from ops.models import JobStatus
 from tests.factories import PeeringFactory, StatusChangeFactory, TenantFactory, UpstreamCallFactory
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="pg_dump/pg_restore: needs DATABASE_URL=postgres://..."
-    ),
-]
+needs_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="pg_dump/pg_restore: needs DATABASE_URL=postgres://..."
+)
 
 
 @pytest.fixture
-def portal_with_history(db):
+def portal_with_history(transactional_db):
     tenants = [TenantFactory(access_key=f"AKDRILL{i:013d}", secret_key=f"sk-drill-{i}") for i in range(3)]
     for i in range(4):
         peering = PeeringFactory(requester_tenant=tenants[i % 3], accepter_tenant=tenants[(i + 1) % 3])
@@ -38,6 +35,8 @@ def _restored_databases() -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
 def test_the_drill_restores_a_working_copy_and_drops_it(portal_with_history, tmp_path):
     out = io.StringIO()
     dump = tmp_path / "portal.dump"
@@ -53,6 +52,8 @@ def test_the_drill_restores_a_working_copy_and_drops_it(portal_with_history, tmp
     assert JobStatus.objects.get(name="backup_drill").successes == 1
 
 
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
 def test_a_restore_that_lost_a_history_row_fails_the_drill(portal_with_history, monkeypatch):
     real_run = backup._run
 
@@ -77,7 +78,7 @@ def test_a_restore_that_lost_a_history_row_fails_the_drill(portal_with_history, 
     assert JobStatus.objects.get(name="backup_drill").failures == 1
 
 
-def test_the_drill_refuses_sqlite(settings, monkeypatch):
+def test_the_drill_refuses_sqlite(monkeypatch):
     monkeypatch.setattr(connection, "vendor", "sqlite")
     with pytest.raises(backup.DrillFailed, match="needs PostgreSQL"):
         backup.drill()
