@@ -28,6 +28,8 @@ from typing import Any, TypeVar
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+READYZ_TOKEN = "readyz-multiprocess-token-0123456789"
+METRICS_TOKEN = "metrics-multiprocess-token-0123456789"
 PYTHON = sys.executable
 T = TypeVar("T")
 
@@ -211,3 +213,52 @@ class PostgresCluster:
                 check=False,
             )
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+# --- The portal, the production way -----------------------------------------------------------
+
+
+def portal_env(tmp: Path, cloud: str, **extra: str) -> dict[str, str]:
+    """The production settings for an app server in ``tmp`` (a SQLite file unless ``extra`` says)."""
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", str(tmp)),
+        "LANG": "C.UTF-8",
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DJANGO_SECRET_KEY": "platform-failures-test-secret-key-" + "x" * 40,
+        "PORTAL_ENCRYPTION_KEYS": "dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTE=",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DJANGO_SESSION_COOKIE_SECURE": "false",
+        "DJANGO_CSRF_COOKIE_SECURE": "false",
+        "DATABASE_URL": f"sqlite:///{tmp / 'portal.sqlite3'}",
+        "DJANGO_STATIC_ROOT": str(tmp / "static"),
+        "VPC_API_ENDPOINT": cloud,
+        "VPC_SIMULATOR_ENABLED": "false",
+        "LOG_FORMAT": "json",
+        "WEB_CONCURRENCY": "2",
+        "GUNICORN_THREADS": "2",
+        "READYZ_TOKEN": READYZ_TOKEN,
+        "METRICS_TOKEN": METRICS_TOKEN,
+        **extra,
+    }
+
+
+def api_user(env: dict[str, str], username: str = "reader", password: str | None = None) -> str:
+    """A user (with ``password``, if given) and an API key of theirs, made with the portal's commands."""
+    manage(
+        env,
+        "shell",
+        "-c",
+        "from django.contrib.auth import get_user_model; "
+        f"get_user_model().objects.create_user({username!r}, password={password!r})",
+    )
+    return manage(env, "create_api_token", username, "--name", "platform test").strip()
+
+
+def bin_release(env: dict[str, str]) -> None:
+    """The deploy's release step: migrations, the cache table, the static files."""
+    result = subprocess.run(
+        ["bin/release"], cwd=ROOT, env={**env, "PYTHON": PYTHON}, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, f"bin/release:\n{result.stdout}\n{result.stderr}"

@@ -12,7 +12,6 @@ gunicorn workers.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -27,11 +26,16 @@ import pytest
 import requests
 
 from tests.multiprocess.services import (
+    METRICS_TOKEN,
     PYTHON,
+    READYZ_TOKEN,
     ROOT,
     Processes,
+    api_user,
+    bin_release,
     free_port,
     manage,
+    portal_env,
     redis_server,
     stub_cloud,
     wait_for,
@@ -39,45 +43,7 @@ from tests.multiprocess.services import (
 
 pytestmark = pytest.mark.multiprocess
 
-READYZ_TOKEN = "readyz-multiprocess-token-0123456789"
-METRICS_TOKEN = "metrics-multiprocess-token-0123456789"
 START_TIMEOUT = 90
-
-
-def portal_env(tmp: Path, cloud: str, **extra: str) -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", str(tmp)),
-        "LANG": "C.UTF-8",
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
-        "DJANGO_SECRET_KEY": "platform-failures-test-secret-key-" + "x" * 40,
-        "PORTAL_ENCRYPTION_KEYS": "dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTE=",
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "DJANGO_SESSION_COOKIE_SECURE": "false",
-        "DJANGO_CSRF_COOKIE_SECURE": "false",
-        "DATABASE_URL": f"sqlite:///{tmp / 'portal.sqlite3'}",
-        "DJANGO_STATIC_ROOT": str(tmp / "static"),
-        "VPC_API_ENDPOINT": cloud,
-        "VPC_SIMULATOR_ENABLED": "false",
-        "LOG_FORMAT": "json",
-        "WEB_CONCURRENCY": "2",
-        "GUNICORN_THREADS": "2",
-        "READYZ_TOKEN": READYZ_TOKEN,
-        "METRICS_TOKEN": METRICS_TOKEN,
-        **extra,
-    }
-
-
-def api_user(env: dict[str, str], username: str = "reader") -> str:
-    """A user and an API key of theirs, made with the portal's own commands."""
-    manage(
-        env,
-        "shell",
-        "-c",
-        f"from django.contrib.auth import get_user_model; get_user_model().objects.create_user({username!r})",
-    )
-    return manage(env, "create_api_token", username, "--name", "platform test").strip()
 
 
 @dataclass
@@ -92,13 +58,6 @@ class Site:
     def api(self, server: str, method: str, path: str, **kwargs: Any) -> requests.Response:
         headers = {"Authorization": f"Token {self.key}", **kwargs.pop("headers", {})}
         return requests.request(method, f"{server}/api/v1/{path}", headers=headers, timeout=30, **kwargs)
-
-
-def bin_release(env: dict[str, str]) -> None:
-    result = subprocess.run(
-        ["bin/release"], cwd=ROOT, env={**env, "PYTHON": PYTHON}, capture_output=True, text=True, timeout=600
-    )
-    assert result.returncode == 0, f"bin/release:\n{result.stdout}\n{result.stderr}"
 
 
 @pytest.fixture(scope="module")
