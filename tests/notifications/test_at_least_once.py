@@ -67,3 +67,24 @@ def test_recording_a_completed_send_is_tried_again_not_taken_for_a_failure(
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.SENT, 1)
     assert failures == []
     assert len(mailbox.messages()) == 1
+
+
+def test_an_event_whose_delivery_task_was_lost_is_planned_and_sent_by_the_sweep(
+    mailbox, monkeypatch, globex_approver, request_to_globex
+):
+    from notifications import outbox
+    from notifications.tasks import UNPLANNED_GRACE, redeliver
+
+    # The broker was down when the change committed: the delivery task never ran.
+    monkeypatch.setattr(outbox, "queue_delivery", lambda event: None)
+    request_to_globex()
+    event = Event.objects.get(kind=EventKind.REQUESTED)
+    assert not event.deliveries.exists()
+    assert redeliver.apply().get() == {"events": 0}  # too fresh: its task may still be on its way
+
+    Event.objects.filter(pk=event.pk).update(created_at=timezone.now() - UNPLANNED_GRACE)
+    assert redeliver.apply().get() == {"events": 1}
+
+    assert event.deliveries.get().status == DeliveryStatus.SENT
+    assert len(mailbox.messages()) == 1
+    assert redeliver.apply().get() == {"events": 0}  # planned once
