@@ -278,9 +278,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 10,
 }
 # A task past its soft limit gets SoftTimeLimitExceeded (its lease is released and the run
-# recorded as failed); past the hard limit its process is killed (prefork pool).
-CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=900)
-CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=960)
+# recorded as failed); past the hard limit its process is killed (prefork pool). Both stay under
+# the visibility timeout, so a task still running is never handed to a second worker.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=1800)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=1860)
 # Stopping a worker (SIGTERM) lets running tasks finish for this many seconds, then gives the
 # unfinished ones (and those waiting on a countdown) back to the broker before it exits.
 CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env.float("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", default=20.0)

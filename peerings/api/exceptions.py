@@ -13,6 +13,7 @@ OperationInFlight           409     ``operation_in_flight`` (+ ``Retry-After``)
 CloudRefused                422     ``cloud_refused`` (+ ``cloud``)
 CloudUnavailable            503     ``cloud_unavailable`` (+ ``cloud``)
 CloudUnavailable (unknown)  504     ``cloud_timeout`` (+ ``cloud``)
+OperationalError (database) 503     ``database_unavailable`` (+ ``Retry-After``)
 ==========================  ======  =================================
 
 When the workflow kept a peering (a request saved as ``SUBMITTING`` that the cloud did

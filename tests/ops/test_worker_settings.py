@@ -29,3 +29,7 @@ def test_time_limits_and_a_graceful_stop_are_set():
 
 def test_a_hung_smtp_send_gives_up_before_its_claim_runs_out():
     assert settings.EMAIL_TIMEOUT < delivery.CLAIM_SECONDS
+
+
+def test_a_running_task_is_never_handed_to_a_second_worker():
+    assert app.conf.task_time_limit < app.conf.broker_transport_options["visibility_timeout"]
