@@ -274,8 +274,16 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3900),
-    "socket_connect_timeout": 5,
+    "socket_connect_timeout": 2,
     "socket_timeout": 10,
+}
+# A task is queued after its request's transaction commits: with the broker down, give up soon
+# (logged; the beat and the redelivery sweep redo the work) rather than hold the answer.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
 }
 # A task past its soft limit gets SoftTimeLimitExceeded (its lease is released and the run
 # recorded as failed); past the hard limit its process is killed (prefork pool). Both stay under
