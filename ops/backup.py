@@ -24,11 +24,13 @@ import shutil
 import subprocess
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.loader import MigrationLoader
 
@@ -184,7 +186,8 @@ def drill(*, dump_file: Path | None = None, keep: bool = False) -> DrillReport:
         workdir = Path(tempfile.mkdtemp(prefix="portal-backup-"))
         dump_file = workdir / "portal.dump"
     report = DrillReport(dump_file=dump_file)
-    restored_name = f"{settings_dict['NAME']}_drill_{int(time.time())}"[:63]
+    suffix = f"_drill_{int(time.time())}_{uuid.uuid4().hex[:6]}"  # never another drill's database
+    restored_name = settings_dict["NAME"][: 63 - len(suffix)] + suffix
     report.database = restored_name
     env = _tool_env(settings_dict)
     try:
@@ -248,7 +251,7 @@ def drill(*, dump_file: Path | None = None, keep: bool = False) -> DrillReport:
             if missing:
                 report.problems.append(f"migrations missing in the restored database: {missing[:10]}")
 
-    except psycopg.Error as exc:
+    except (psycopg.Error, ImproperlyConfigured) as exc:  # the latter: a value no key decrypts
         raise DrillFailed(f"{type(exc).__name__}: {exc}") from exc
     finally:
         if not keep:

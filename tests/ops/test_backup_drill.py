@@ -78,6 +78,28 @@ def test_a_restore_that_lost_a_history_row_fails_the_drill(portal_with_history, 
     assert JobStatus.objects.get(name="backup_drill").failures == 1
 
 
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_restored_key_that_does_not_decrypt_fails_the_drill(portal_with_history, monkeypatch):
+    real_run = backup._run
+
+    def restore_then_garble_a_key(command, env):
+        real_run(command, env)
+        if "pg_restore" in command[0]:
+            target = next(arg.split("=", 1)[1] for arg in command if arg.startswith("--dbname="))
+            with psycopg.connect(**backup._params(connection.settings_dict, target)) as copy:
+                copy.execute(
+                    "UPDATE peerings_tenant SET secret_key = 'not-a-fernet-token' "
+                    "WHERE id = (SELECT min(id) FROM peerings_tenant)"
+                )
+
+    monkeypatch.setattr(backup, "_run", restore_then_garble_a_key)
+
+    with pytest.raises(backup.DrillFailed, match="cannot be decrypted"):
+        backup.drill()
+    assert _restored_databases() == []
+
+
 def test_the_drill_refuses_sqlite(monkeypatch):
     monkeypatch.setattr(connection, "vendor", "sqlite")
     with pytest.raises(backup.DrillFailed, match="needs PostgreSQL"):
