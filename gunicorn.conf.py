@@ -32,3 +32,38 @@ control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET") or None
 control_socket_disable = control_socket is None
 if control_socket is None:
     del control_socket
+
+# Metrics (ops.metrics): the worker processes write their counters to files in
+# PROMETHEUS_MULTIPROC_DIR, which /metrics adds up. Unset, this server gets a fresh folder of its
+# own (several servers on one host never mix theirs), removed when the server stops.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    import tempfile
+
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="portal-metrics-")
+    _own_metrics_dir = True
+else:
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+    _own_metrics_dir = False
+
+
+def on_starting(server):
+    """A given folder is emptied first: counters of a former run must not count again."""
+    if not _own_metrics_dir:
+        folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+        for name in os.listdir(folder):
+            if name.endswith(".db"):
+                os.remove(os.path.join(folder, name))
+
+
+def child_exit(server, worker):
+    """A worker that exits leaves its live gauges behind; its counters stay counted."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _own_metrics_dir:
+        import shutil
+
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

@@ -2,8 +2,18 @@
 
 Each (event, recipient, channel) is one :class:`Delivery` row (a unique constraint), created
 once; a worker claims a row before sending it (a conditional update), so two workers never
-send the same one, and a sent row is never sent again. Failures are recorded, retried with
-exponential backoff up to ``NOTIFICATIONS_MAX_ATTEMPTS``, then left as ``failed``.
+send the same one at once, and a row recorded as sent is never sent again. Failures are
+recorded, retried with exponential backoff up to ``NOTIFICATIONS_MAX_ATTEMPTS``, then left as
+``failed``.
+
+Delivery is **at least once**: a worker that dies after the mail server (or the webhook's
+receiver) took a message but before the row says ``sent`` leaves the row claimed; when the
+claim runs out (``CLAIM_SECONDS``) another worker sends it again. Such a duplicate is harmless:
+every e-mail of a delivery carries the same ``Message-ID`` (:func:`message_id`), which mail
+servers and clients use to drop a second copy, and every webhook call carries the delivery's
+id in ``X-Portal-Delivery`` for receivers to do the same. Once a send has completed, only its
+recording remains: a failure after that point (closing the SMTP connection, the database
+briefly away while recording) is never taken for a failed send.
 """
 
 from __future__ import annotations
@@ -14,14 +24,15 @@ import json
 import logging
 import time
 from datetime import timedelta
+from email.utils import parseaddr
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -44,7 +55,7 @@ from peerings.choices import PeeringStatus as S
 from peerings.models import Membership, Peering
 from peerings.permissions import peering_cidr_shown
 
-__all__ = ["deliver", "plan", "sign", "signature_header"]
+__all__ = ["deliver", "message_id", "plan", "sign", "signature_header"]
 
 logger = logging.getLogger("notifications")
 
@@ -184,6 +195,24 @@ def backoff(attempts: int) -> float:
     return min(settings.NOTIFICATIONS_RETRY_BACKOFF * (2 ** max(0, attempts - 1)), 3600.0)
 
 
+#: Recording a completed send is tried this many times (the database briefly away) before the
+#: worker gives up and leaves the row claimed (then sent again: at least once).
+FINISH_ATTEMPTS = 3
+
+
+def _record(delivery: Delivery, *, ok: bool, error: str = "") -> None:
+    """:func:`_finish`, tried again a few times when the database fails (a completed send must stick)."""
+    for attempt in range(1, FINISH_ATTEMPTS + 1):
+        try:
+            _finish(delivery, ok=ok, error=error)
+            return
+        except DatabaseError:
+            if attempt == FINISH_ATTEMPTS:
+                raise
+            logger.warning("recording delivery %s failed; trying again", delivery.pk, exc_info=True)
+            time.sleep(attempt)
+
+
 def _finish(delivery: Delivery, *, ok: bool, error: str = "") -> None:
     now = timezone.now()
     attempts = delivery.attempts + 1
@@ -211,15 +240,15 @@ def deliver(event: Event) -> list[Delivery]:
         try:
             if delivery.channel == Channel.EMAIL:
                 send_email(event, delivery)
-                _finish(delivery, ok=True)
+                ok, error = True, ""
             else:
                 ok, error = call_webhook(event, delivery)
-                _finish(delivery, ok=ok, error=error)
-                if not ok:
-                    failed.append(delivery)
         except Exception as exc:
             logger.warning("delivery %s of event %s failed: %r", delivery.pk, event.pk, exc)
-            _finish(delivery, ok=False, error=repr(exc)[:2000])
+            ok, error = False, repr(exc)[:2000]
+        # Outside the try: a send that completed is recorded as sent, never as failed.
+        _record(delivery, ok=ok, error=error)
+        if not ok:
             failed.append(delivery)
     return failed
 
@@ -318,14 +347,42 @@ def render_email(event: Event, delivery: Delivery) -> EmailMultiAlternatives:
         body=render_to_string("notifications/email/event.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[delivery.address],
-        headers={"X-Portal-Event": event.kind, "X-Portal-Event-Id": str(event.pk)},
+        headers={
+            "Message-ID": message_id(delivery),
+            "X-Portal-Event": event.kind,
+            "X-Portal-Event-Id": str(event.pk),
+            "X-Portal-Delivery": str(delivery.pk),
+        },
     )
     message.attach_alternative(render_to_string("notifications/email/event.html", context), "text/html")
     return message
 
 
+def message_id(delivery: Delivery) -> str:
+    """The delivery's own ``Message-ID``: the same on every attempt, so a resent copy is a duplicate."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "portal.invalid"
+    return f"<delivery-{delivery.pk}.event-{delivery.event_id}@{domain}>"
+
+
 def send_email(event: Event, delivery: Delivery) -> None:
-    render_email(event, delivery).send(fail_silently=False)
+    """Hand the e-mail to the mail server; returns once it was accepted (raises otherwise).
+
+    The connection is closed apart: a failure while closing, after the server accepted the
+    message, is logged and does not make the delivery fail (and be sent again).
+    """
+    message = render_email(event, delivery)
+    connection = get_connection(fail_silently=False)
+    connection.open()
+    message.connection = connection
+    try:
+        sent = message.send(fail_silently=False)
+    finally:
+        try:
+            connection.close()
+        except Exception:
+            logger.info("closing the mail connection after delivery %s failed", delivery.pk, exc_info=True)
+    if not sent:
+        raise RuntimeError("the mail backend accepted no message")
 
 
 # --- Webhooks -------------------------------------------------------------------------------------

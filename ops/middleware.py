@@ -10,7 +10,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject, empty
 
-from ops import correlation
+from ops import correlation, metrics
 
 __all__ = ["HEADER", "RequestLogMiddleware"]
 
@@ -18,7 +18,7 @@ logger = logging.getLogger("portal.request")
 
 HEADER = "X-Correlation-Id"
 #: Probes hit these every few seconds: their lines are logged at DEBUG.
-QUIET_PATHS = frozenset({"/healthz/", "/readyz/"})
+QUIET_PATHS = frozenset({"/healthz/", "/readyz/", "/metrics"})
 
 
 def _user_id(request: HttpRequest) -> Any:
@@ -45,7 +45,8 @@ def _tenant(request: HttpRequest) -> Any:
 
 
 class RequestLogMiddleware:
-    """Outermost: sets the correlation id, times the request, logs one line when it is answered.
+    """Outermost: sets the correlation id, times the request, logs one line when it is answered
+    and counts it in the metrics (:func:`ops.metrics.observe_request`).
 
     The line carries method, path (never the query string or any header), status,
     duration_ms, user_id, tenant and correlation_id.
@@ -64,7 +65,9 @@ class RequestLogMiddleware:
             response = self.get_response(request)
             response[HEADER] = cid
             status = response.status_code
-            duration_ms = round((time.monotonic() - started) * 1000, 1)
+            elapsed = time.monotonic() - started
+            duration_ms = round(elapsed * 1000, 1)
+            metrics.observe_request(request, status, elapsed)
             logger.log(
                 logging.DEBUG if request.path in QUIET_PATHS and status < 400 else logging.INFO,
                 "%s %s %s %.1fms",

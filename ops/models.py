@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-__all__ = ["JobLock"]
+__all__ = ["JobLock", "JobStatus"]
 
 
 class JobLock(models.Model):
@@ -21,3 +21,22 @@ class JobLock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} (held by {self.holder or self.owner} until {self.expires_at:%Y-%m-%d %H:%M:%S})"
+
+
+class JobStatus(models.Model):
+    """How a background job's runs went: counts and the last success and failure (for metrics)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    successes = models.PositiveBigIntegerField(default=0)
+    failures = models.PositiveBigIntegerField(default=0)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "job statuses"
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.successes} ok, {self.failures} failed"

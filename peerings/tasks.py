@@ -18,7 +18,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 
-from ops import after_response, correlation
+from ops import after_response, correlation, runs
 from ops.locks import job_lock
 from peerings.exceptions import CloudUnavailable, OperationInFlight, PortalError
 from peerings.jobs import JobReport, expire_and_report_pending, sync_open_peerings
@@ -78,8 +78,8 @@ def _run(name: str, work: Any) -> dict[str, Any]:
         if lease is None:
             return {"skipped": "another run holds the lease"}
         report: JobReport = work(on_each=lease.heartbeat)
-    if report.unavailable:
-        raise CloudUnavailable(f"{name}: the cloud was unavailable for {report.unavailable} peering(s)")
+        if report.unavailable:  # inside the lease's block: the run is recorded as failed
+            raise CloudUnavailable(f"{name}: the cloud was unavailable for {report.unavailable} peering(s)")
     return dict(report.counts)
 
 
@@ -100,7 +100,8 @@ def purge_idempotency_keys() -> dict[str, Any]:
     """Delete stored ``Idempotency-Key`` answers past their retention (idempotent: a DELETE by age)."""
     from peerings.api.idempotency import purge_expired
 
-    return {"deleted": purge_expired()}
+    with runs.track("purge_idempotency_keys"):
+        return {"deleted": purge_expired()}
 
 
 @shared_task(

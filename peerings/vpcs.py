@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 
+from ops.shared_cache import safe_get, safe_set
 from peerings import permissions
 from peerings.exceptions import CloudError
 from peerings.history import record_call
@@ -26,7 +26,7 @@ def _cache_key(tenant: Tenant) -> str:
 
 def _remember(tenant: Tenant, found: list[dict]) -> list[dict]:
     if settings.VPC_LIST_CACHE_SECONDS > 0:
-        cache.set(_cache_key(tenant), found, settings.VPC_LIST_CACHE_SECONDS)
+        safe_set(_cache_key(tenant), found, settings.VPC_LIST_CACHE_SECONDS, use="vpc_list")
     return found
 
 
@@ -50,7 +50,7 @@ def request_vpcs(*, tenant: Tenant, wanted: Iterable[Any], acting_user: Any = No
     deleted since it was listed is refused there.
     """
     if settings.VPC_LIST_CACHE_SECONDS > 0:
-        found = cache.get(_cache_key(tenant))
+        found = safe_get(_cache_key(tenant), use="vpc_list")
         if isinstance(found, list):
             try:
                 want = {uuid.UUID(str(vpc)) for vpc in wanted}

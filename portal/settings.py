@@ -254,7 +254,14 @@ SPECTACULAR_SETTINGS = {
 REDIS_URL = env.str("REDIS_URL", default="")
 _CACHE_URL = env.str("CACHE_URL", default="") or REDIS_URL
 if _CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _CACHE_URL,
+            # A Redis that is down or cut off answers in seconds, never holds a request.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
 elif _CACHE_URL:
     CACHES = {"default": env.cache_url_config(_CACHE_URL)}
 elif DEBUG:
@@ -274,8 +281,36 @@ if not CELERY_BROKER_URL:
     CELERY_BROKER_URL = "memory://localhost/"  # a host named: kombu warns of a missing one
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="portal")
 CELERY_TASK_IGNORE_RESULT = True
+# Jobs are idempotent and delivered at least once: a task is acknowledged when it ends, so a worker
+# that dies mid-task leaves it to another. A worker child that is killed gives it back at once
+# (reject_on_worker_lost); a whole worker that is lost leaves it unacknowledged, and Redis hands it
+# out again after the visibility timeout, which must outlast the longest countdown a task is given
+# (the notifications' retries wait up to an hour), else the task is run twice meanwhile.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3900),
+    "socket_connect_timeout": 2,
+    "socket_timeout": 10,
+}
+# A task is queued after its request's transaction commits: with the broker down, give up soon
+# (logged; the beat and the redelivery sweep redo the work) rather than hold the answer.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+# A task past its soft limit gets SoftTimeLimitExceeded (its lease is released and the run
+# recorded as failed); past the hard limit its process is killed (prefork pool). Both stay under
+# the visibility timeout, so a task still running is never handed to a second worker.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=1800)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=1860)
+# Stopping a worker (SIGTERM) lets running tasks finish for this many seconds, then gives the
+# unfinished ones (and those waiting on a countdown) back to the broker before it exits.
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env.float("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", default=20.0)
+CELERY_WORKER_ENABLE_SOFT_SHUTDOWN_ON_IDLE = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep the portal's (JSON) logging
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
@@ -296,9 +331,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.redeliver",
         "schedule": env.float("NOTIFICATIONS_REDELIVER_INTERVAL", default=300.0),
     },
+    "purge-retention": {
+        "task": "ops.purge_retention",
+        "schedule": env.float("RETENTION_PURGE_INTERVAL", default=3600.0),
+    },
 }
-#: How long a job's lease lasts without being extended (a crashed run frees it after this).
-JOB_LOCK_TTL_SECONDS = env.int("JOB_LOCK_TTL_SECONDS", default=600)
+#: How long a job's lease lasts without being renewed; a running job renews it every third of
+#: this, so a run whose worker died frees it within this time.
+JOB_LOCK_TTL_SECONDS = env.int("JOB_LOCK_TTL_SECONDS", default=60)
+#: The simulator's request log (VPCSIM_REQUEST_LOG) keeps rows this long (ops.purge_retention).
+VPCSIM_REQUEST_LOG_RETENTION = timedelta(hours=env.int("VPCSIM_REQUEST_LOG_RETENTION_HOURS", default=24))
 #: How long the cloud keeps a peering pending before it expires (the cloud's rule: 7 days).
 PENDING_EXPIRY_SECONDS = env.int("PENDING_EXPIRY_SECONDS", default=7 * 24 * 3600)
 #: Pending peerings expiring within this window are re-read and reported by expire_pending.
@@ -307,6 +349,24 @@ PENDING_EXPIRY_WARNING_SECONDS = env.int("PENDING_EXPIRY_WARNING_SECONDS", defau
 # --- Health ------------------------------------------------------------------------------
 #: Connect and read timeout of /readyz/'s request to VPC_API_ENDPOINT, in seconds.
 READINESS_CLOUD_TIMEOUT = env.float("READINESS_CLOUD_TIMEOUT", default=2.0)
+#: Connect timeout of /readyz/'s checks of the cache and the broker, in seconds.
+READINESS_SERVICE_TIMEOUT = env.float("READINESS_SERVICE_TIMEOUT", default=2.0)
+#: A caller sending ``Authorization: Bearer <READYZ_TOKEN>`` (or a superuser) gets /readyz/'s
+#: details: which check failed and why. Anyone else gets the status only.
+READYZ_TOKEN = env.str("READYZ_TOKEN", default="")
+#: The checks whose failure makes /readyz/ answer 503 (take the server out of the balancer); the
+#: others (the cache, the broker: the portal serves without them) only make it "degraded".
+READYZ_REQUIRED = env.list("READYZ_REQUIRED", default=["database", "migrations", "cloud"])
+#: The database down: answers are 503 with this Retry-After (seconds).
+DATABASE_UNAVAILABLE_RETRY_AFTER = env.int("DATABASE_UNAVAILABLE_RETRY_AFTER", default=5)
+
+# --- Metrics (ops.metrics): /metrics in Prometheus' text format, for a caller sending
+# ``Authorization: Bearer <METRICS_TOKEN>`` or coming from METRICS_ALLOWED_IPS (addresses or
+# networks); with neither set nobody may read it.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
+#: The cloud calls counted by /metrics: those of the last this many seconds (from the history).
+METRICS_CLOUD_WINDOW_SECONDS = env.int("METRICS_CLOUD_WINDOW_SECONDS", default=300)
 
 # --- Logging: one JSON object per line (LOG_FORMAT=json, the default unless DEBUG) or text.
 # A line per request (portal.request) and per cloud call (peerings.cloud), each with the
@@ -350,7 +410,7 @@ LOGGING = {
 # the proxy must set X-Forwarded-Proto itself (a client could otherwise claim https).
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 # Health checks come from the load balancer over plain HTTP.
-SECURE_REDIRECT_EXEMPT = [r"^healthz/$", r"^readyz/$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$", r"^readyz/$", r"^metrics$"]
 if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
@@ -481,6 +541,9 @@ NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=6)
 #: First retry delay in seconds; doubled on every further attempt (capped at an hour).
 NOTIFICATIONS_RETRY_BACKOFF = env.float("NOTIFICATIONS_RETRY_BACKOFF", default=30.0)
 WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=5.0)
+#: Seconds an SMTP connection may wait; well under the delivery's claim (2 minutes), so a send
+#: that hangs is given up before another worker may take the delivery over.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 NOTIFICATIONS_SWEEP_BATCH = env.int("NOTIFICATIONS_SWEEP_BATCH", default=500)
 
 # --- Company sign-in: OpenID Connect (sso/, mozilla-django-oidc) ------------------------

@@ -10,7 +10,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from accounts.views import PreferencesView
-from ops import health
+from ops import health, metrics
 from portal.views import favicon
 from sso.views import LogoutView
 
@@ -18,6 +18,7 @@ urlpatterns = [
     path("healthz/", health.healthz, name="healthz"),
     path("favicon.ico", favicon),
     path("readyz/", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     # The admin's own password change is the portal's (it offers to revoke the API tokens).
     path("admin/password_change/", RedirectView.as_view(pattern_name="password_change")),
     path("admin/", admin.site.urls),
@@ -30,6 +31,9 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("", include("peerings.urls")),
 ]
+
+# Uncaught errors: the database down answers 503 with Retry-After (ops.unavailable), never a 500.
+handler500 = "ops.unavailable.server_error"
 
 if settings.VPC_SIMULATOR_ENABLED:
     # The embedded VPC API simulator answers on the cloud's own paths

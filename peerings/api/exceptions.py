@@ -13,6 +13,7 @@ OperationInFlight           409     ``operation_in_flight`` (+ ``Retry-After``)
 CloudRefused                422     ``cloud_refused`` (+ ``cloud``)
 CloudUnavailable            503     ``cloud_unavailable`` (+ ``cloud``)
 CloudUnavailable (unknown)  504     ``cloud_timeout`` (+ ``cloud``)
+OperationalError (database) 503     ``database_unavailable`` (+ ``Retry-After``)
 ==========================  ======  =================================
 
 When the workflow kept a peering (a request saved as ``SUBMITTING`` that the cloud did
@@ -22,7 +23,9 @@ refresh or retry it.
 
 DRF's own exceptions keep their status and code (``not_authenticated`` 401,
 ``not_found`` 404, ``throttled`` 429...); a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``
-is 413 ``request_too_large``, other unreadable requests 400 ``parse_error``; anything unexpected is logged and
+is 413 ``request_too_large``, other unreadable requests 400 ``parse_error``; the database
+unreachable (``OperationalError``/``InterfaceError``) is 503 ``database_unavailable`` with
+``Retry-After`` (:mod:`ops.unavailable`); anything unexpected is logged and
 answers 500 ``server_error`` in the same shape.
 """
 
@@ -40,6 +43,9 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import set_rollback
 
+from ops.unavailable import CODE as DB_CODE
+from ops.unavailable import DATABASE_ERRORS, retry_after
+from ops.unavailable import MESSAGE as DB_MESSAGE
 from peerings.choices import PeeringStatus
 from peerings.exceptions import (
     CloudError,
@@ -213,7 +219,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         detail = exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD: exc.messages}
         exc = exceptions.ValidationError(detail)
 
-    if isinstance(exc, PortalError):
+    if isinstance(exc, DATABASE_ERRORS):
+        logger.warning("The database is unreachable: %s", f"{type(exc).__name__}: {exc}"[:300])
+        response = Response(error_body(DB_CODE, DB_MESSAGE), status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        response["Retry-After"] = retry_after()
+    elif isinstance(exc, PortalError):
         response = _portal_response(exc, context.get("request"))
     elif isinstance(exc, exceptions.APIException):
         response = _api_response(exc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 from django.utils import timezone
@@ -125,3 +126,58 @@ def test_heartbeat_extends_now_and_then_and_stops_a_run_that_lost_its_lease():
     lease._extended -= 11
     with pytest.raises(LeaseLost):
         lease.heartbeat()
+
+
+class _FakeLease:
+    """A lease whose renewals answer from a script: no database (the thread has its own connection)."""
+
+    def __init__(self, answers: list[bool]) -> None:
+        from ops.locks import Lease
+
+        self.real = Lease("fake", "owner", dt.timedelta(seconds=0.3))
+        self.answers = answers
+        self.calls = threading.Event()
+        self.real.extend = self.extend
+
+    def extend(self) -> bool:
+        answer = self.answers.pop(0) if self.answers else True
+        if not self.answers:
+            self.calls.set()
+        return answer
+
+
+def test_the_keep_alive_thread_renews_until_a_renewal_finds_the_lease_taken():
+    from ops.locks import KeepAlive
+
+    fake = _FakeLease([True, True, False])
+    keeper = KeepAlive(fake.real)
+    keeper.start()
+
+    assert fake.calls.wait(timeout=10)  # three renewals, a tenth of a second apart
+    keeper.join(timeout=10)
+    assert not keeper.is_alive()  # it ended on its own
+    assert fake.real.lost is True
+    with pytest.raises(LeaseLost):
+        fake.real.heartbeat()  # the run stops at its next step
+
+
+def test_job_lock_records_the_runs_outcome():
+    from ops.models import JobStatus
+
+    with job_lock("recorded", ttl=TTL, keep_alive=False) as lease:
+        assert lease is not None
+    with pytest.raises(RuntimeError), job_lock("recorded", ttl=TTL, keep_alive=False):
+        raise RuntimeError("the cloud went away")
+    with job_lock("recorded", ttl=TTL, keep_alive=False), job_lock("recorded", ttl=TTL) as second:
+        assert second is None  # a skipped run is no run
+
+    status = JobStatus.objects.get(name="recorded")
+    assert (status.successes, status.failures) == (2, 1)
+    assert status.last_success_at >= status.last_failure_at
+    assert "the cloud went away" in status.last_error
+
+
+def test_leases_are_short_by_default():
+    from django.conf import settings
+
+    assert settings.JOB_LOCK_TTL_SECONDS <= 60
