@@ -22,7 +22,7 @@ from django.utils.html import format_html
 
 from peerings import export, permissions, route_workflow, workflow
 from peerings.admin_forms import PeeringActionForm, TenantAdminForm
-from peerings.admin_scope import TenantScopedAdmin, sees_all
+from peerings.admin_scope import SuperuserChanges, TenantScopedAdmin, approver_tenant_ids, sees_all
 from peerings.choices import ChangeSource
 from peerings.exceptions import NotPermitted, PortalError
 from peerings.models import (
@@ -208,6 +208,8 @@ def _pretty_json(value: Any) -> str:
 
 
 class MembershipInline(admin.TabularInline):
+    """The tenant's members: changed by its approvers (and superusers), read-only to its members."""
+
     model = Membership
     fields = ["user", "role", "created_at"]
     readonly_fields = ["created_at"]
@@ -217,8 +219,25 @@ class MembershipInline(admin.TabularInline):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
         return super().get_queryset(request).select_related("user")
 
+    @staticmethod
+    def _approves(request: HttpRequest, tenant: Tenant | None) -> bool:
+        if sees_all(request.user):
+            return True
+        return tenant is not None and approver_tenant_ids(request.user).filter(tenant_id=tenant.pk).exists()
 
-class AutoApprovedVpcInline(admin.TabularInline):
+    def has_add_permission(self, request: HttpRequest, obj: Tenant | None = None) -> bool:
+        return super().has_add_permission(request, obj) and self._approves(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Tenant | None = None) -> bool:
+        return super().has_change_permission(request, obj) and self._approves(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Tenant | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and self._approves(request, obj)
+
+
+class AutoApprovedVpcInline(SuperuserChanges, admin.TabularInline):
+    """The auto-approval allow-list: global configuration, changed by superusers only."""
+
     model = AutoApprovedVpc
     fields = ["vpc_id", "note", "created_at"]
     readonly_fields = ["created_at"]
@@ -242,8 +261,22 @@ ONLY_SEEN = TenantListFilter
 
 @admin.register(Tenant)
 class TenantAdmin(TenantScopedAdmin):
+    """Tenants: a staff approver renames her tenant and manages its members; its cloud settings,
+    keys, approval policy and separation of duties are the superusers' (read-only or hidden)."""
+
     form = TenantAdminForm
     tenant_scope = ("pk",)
+    managed_by = "pk"
+    global_fields = (
+        "project_id",
+        "separate_duties",
+        "approval_policy",
+        "org_unit",
+        "auto_approve_same_org_unit",
+        "region",
+        "endpoint",
+    )
+    secret_fields = ("access_key", "secret_key")
     list_display = [
         "name",
         "project_id",
@@ -286,6 +319,9 @@ class TenantAdmin(TenantScopedAdmin):
         # A new tenant has no members yet: staff tied to tenants could not see it.
         return sees_all(request.user) and super().has_add_permission(request)
 
+    def has_delete_permission(self, request: HttpRequest, obj: Tenant | None = None) -> bool:
+        return sees_all(request.user) and super().has_delete_permission(request, obj)
+
     @admin.display(description="members", ordering="member_count")
     def member_count(self, obj: Tenant) -> int:
         return obj.member_count
@@ -298,6 +334,7 @@ class TenantAdmin(TenantScopedAdmin):
 @admin.register(Membership)
 class MembershipAdmin(TenantScopedAdmin):
     tenant_scope = ("tenant",)
+    managed_by = "tenant"
     list_display = ["user", "tenant", "role", "created_at"]
     list_filter = ["role", ("tenant", ONLY_SEEN)]
     list_select_related = ["user", "tenant"]
@@ -417,7 +454,7 @@ class LargeListMixin:
 class PeeringAdmin(LargeListMixin, TenantScopedAdmin):
     """Peerings as the portal mirrors them; every change goes through the workflow's actions."""
 
-    tenant_scope = ("requester_tenant", "accepter_tenant")
+    peering_path = ""
     list_display = ["name", "status", "requester", "accepter", "requested_by", "created_at"]
     list_per_page = 50  # the table fits a 1366-pixel screen and pages (tests/browser/test_pages.py)
     # A date filter, not date_hierarchy: the hierarchy lists the months of every row (a full scan).
@@ -610,7 +647,8 @@ class StatusCodeFilter(admin.SimpleListFilter):
 
 @admin.register(UpstreamCall)
 class UpstreamCallAdmin(LargeListMixin, ReadOnlyMixin, TenantScopedAdmin):
-    tenant_scope = ("tenant", "peering__requester_tenant", "peering__accepter_tenant")
+    tenant_scope = ("tenant",)
+    peering_path = "peering__"
     # Fits a 1366-pixel screen: the method goes with the operation, the correlation id is shortened.
     list_display = [
         "created_at",
@@ -671,7 +709,7 @@ class UpstreamCallAdmin(LargeListMixin, ReadOnlyMixin, TenantScopedAdmin):
 
 @admin.register(StatusChange)
 class StatusChangeAdmin(LargeListMixin, ReadOnlyMixin, TenantScopedAdmin):
-    tenant_scope = ("peering__requester_tenant", "peering__accepter_tenant")
+    peering_path = "peering__"
     list_display = ["created_at", "peering", "old_status", "new_status", "actor", "source", "reason"]
     list_per_page = 50
     list_filter = [

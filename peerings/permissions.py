@@ -19,12 +19,15 @@ The rules:
   it is a rejection without a reason, so plain members of the accepter may not);
 * **approve, decline** (the portal's own gate, see :mod:`peerings.approval`): an approver of
   the requester tenant or a portal admin (a superuser), on a request awaiting approval;
-  where the requester tenant separates duties, not the person who requested it;
+  where the requester tenant separates duties, not the person who requested it — a
+  superuser included (there is no override);
 * a request awaiting approval is not in the cloud: it cannot be refreshed or updated, and
   deleting it (the requester's members) withdraws it without a call;
 * **apply_routes, remove_routes**: a member (any role) of a side's tenant, for the routes in
   that side's VPC only (with that side's keys), on an active peering the cloud has confirmed;
   the sync and its jobs act for either side (:func:`route_denial`, :func:`route_sides`);
+* a request held or declined in the portal was never sent to the accepter's side: its
+  members are outsiders to it;
 * and none of them while another operation on the peering is in flight (a lease).
 
 Membership is checked before the status, so an outsider learns nothing about a
@@ -132,6 +135,8 @@ class Action(StrEnum):
         return f"{self.value}d" if self.value.endswith("e") else f"{self.value}ed"
 
 
+#: A request in these was never sent: the accepter's side does not see it (selectors.held_back).
+NOT_SENT = frozenset({PeeringStatus.AWAITING_APPROVAL, PeeringStatus.DECLINED})
 #: The cloud's decision on a request (the accepter tenant's).
 DECISIONS = frozenset({Action.ACCEPT, Action.REJECT})
 #: The portal's decision on a held request (the requester tenant's), before the cloud sees it.
@@ -154,15 +159,16 @@ def denial(action: Action, peering: Peering, actor: Actor | None, *, now: Any = 
         accepter = actor.roles.get(peering.accepter_tenant_id)
     pending = peering.status == PeeringStatus.PENDING_ACCEPTANCE
     held = peering.status == PeeringStatus.AWAITING_APPROVAL
+    if peering.status in NOT_SENT:
+        accepter = None  # not sent to the peer: its members are outsiders (selectors.held_back)
     if action in ROUTE_ACTIONS:
         refusals = [route_denial(action, peering, actor, side, now=now) for side in SIDES]
         return None if None in refusals else _first_refusal(refusals)
     if action in GATE:
         if not system and not actor.superuser and requester != Role.APPROVER:
             return NotPermitted(NOT_A_REQUESTER_APPROVER)
-        if (
+        if (  # separation of duties binds superusers too: there is no override
             not system
-            and not actor.superuser
             and action == Action.APPROVE
             and peering.requested_by_id is not None
             and peering.requested_by_id == actor.user_id

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from notifications.models import Delivery, Event, NotificationPreference, WebhookEndpoint
 from peerings.choices import Role
+from peerings.models import Membership
 from tests.factories import (
     MembershipFactory,
     PeeringFactory,
@@ -143,12 +144,18 @@ def test_staff_without_a_tenant_see_nothing(world, client):
 
 def test_tenant_choices_and_filters_are_scoped(world, client):
     client.force_login(world["staff"])
+    page = client.get(url("membership", "changelist")).content.decode()
+    assert "globex" not in page
+    # A member (not an approver) of acme adds nothing to it; as its approver, to acme only,
+    # not to globex, where he is a member.
+    assert client.get(url("webhookendpoint", "add")).status_code == 403
+    assert client.get(url("membership", "add")).status_code == 403
+    Membership.objects.filter(user=world["staff"]).update(role=Role.APPROVER)
+    MembershipFactory(user=world["staff"], tenant=world["globex"], role=Role.MEMBER)
     form = client.get(url("webhookendpoint", "add")).context["adminform"].form
     assert [t.name for t in form.fields["tenant"].queryset] == ["acme"]
     form = client.get(url("membership", "add")).context["adminform"].form
     assert list(form.fields["tenant"].queryset) == [world["acme"]]
-    page = client.get(url("membership", "changelist")).content.decode()
-    assert "globex" not in page
     assert client.get(url("tenant", "add")).status_code == 403  # a new tenant would be out of sight
 
 
