@@ -10,18 +10,19 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.forms.models import BaseInlineFormSet
+from django.forms.models import BaseInlineFormSet, modelform_factory
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from peerings import export, permissions, route_workflow, workflow
-from peerings.admin_forms import PeeringActionForm, TenantAdminForm
+from peerings.admin_forms import PeeringActionForm, TenantAdminForm, TenantNameForm
 from peerings.admin_scope import SuperuserChanges, TenantScopedAdmin, approver_tenant_ids, sees_all
 from peerings.choices import ChangeSource
 from peerings.exceptions import NotPermitted, PortalError
@@ -321,6 +322,13 @@ class TenantAdmin(TenantScopedAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Tenant | None = None) -> bool:
         return sees_all(request.user) and super().has_delete_permission(request, obj)
+
+    def get_form(self, request: HttpRequest, obj: Tenant | None = None, **kwargs: Any) -> Any:
+        if sees_all(request.user):
+            return super().get_form(request, obj, **kwargs)
+        # The name only: the rest is read-only or hidden (global_fields, secret_fields).
+        callback = partial(self.formfield_for_dbfield, request=request)
+        return modelform_factory(Tenant, form=TenantNameForm, fields=["name"], formfield_callback=callback)
 
     @admin.display(description="members", ordering="member_count")
     def member_count(self, obj: Tenant) -> int:

@@ -10,7 +10,7 @@ from peerings.models import Tenant
 from peerings.secrets import Secret
 from peerings.validation import REASON_MAX_LENGTH, validate_project_id
 
-__all__ = ["PeeringActionForm", "TenantAdminForm", "WriteOnlySecretField"]
+__all__ = ["PeeringActionForm", "TenantAdminForm", "TenantNameForm", "WriteOnlySecretField"]
 
 KEEP_HELP = "Leave blank to keep the stored value. It is stored encrypted and never shown again."
 NEW_HELP = "Stored encrypted and never shown again."
@@ -72,6 +72,14 @@ class TenantAdminForm(forms.ModelForm):
 
     def clean_secret_key(self) -> Secret:
         return self._secret("secret_key")
+
+
+class TenantNameForm(forms.ModelForm):
+    """What a tenant's approver changes in the admin (its settings are the superusers')."""
+
+    class Meta:
+        model = Tenant
+        fields = ["name"]
 
 
 class PeeringActionForm(forms.Form):

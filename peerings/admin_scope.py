@@ -15,7 +15,7 @@
   global settings (users, groups, sign-in lockouts, the simulator) are wrapped by
   :func:`superusers_only`.
 
-``tests/test_admin_walls.py`` walks every registered admin, so a new one cannot be left unwalled.
+``tests/test_admin_scoping.py`` walks every registered admin, so a new one cannot be left unwalled.
 """
 
 from __future__ import annotations
