@@ -48,7 +48,10 @@ admin.site.site_title = "VPC peering portal"
 admin.site.index_title = "Administration"
 
 APPROVER_HINT = "Roles apply to superusers too: to decide, be an approver of the tenant it is addressed to."
-GATE_HINT = "A held request is approved by an approver of its requester tenant or a superuser."
+GATE_HINT = (
+    "A held request is approved by an approver of its requester tenant or a superuser, "
+    "not by its requester where the tenant separates duties."
+)
 MEMBER_HINT = "Roles apply to superusers too: be a member of the requester or the accepter tenant."
 
 

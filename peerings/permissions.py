@@ -32,7 +32,7 @@ The rules:
 
 Membership is checked before the status, so an outsider learns nothing about a
 peering's state. Superusers have no tenant roles of their own: they act as members, except that as portal
-admins they may approve or decline held requests.
+admins they may approve or decline held requests (separation of duties binds them as anyone).
 """
 
 from __future__ import annotations
