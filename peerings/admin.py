@@ -22,7 +22,7 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from peerings import export, permissions, route_workflow, workflow
-from peerings.admin_forms import PeeringActionForm, TenantAdminForm, TenantNameForm
+from peerings.admin_forms import PeeringActionForm, TenantAdminForm, TenantNameForm, UsernameField
 from peerings.admin_scope import SuperuserChanges, TenantScopedAdmin, approver_tenant_ids, sees_all
 from peerings.choices import ChangeSource
 from peerings.exceptions import NotPermitted, PortalError
@@ -211,7 +211,16 @@ def _pretty_json(value: Any) -> str:
 # --- Tenants and members ---------------------------------------------------------------------------------
 
 
-class MembershipInline(admin.TabularInline):
+class UserByName:
+    """A membership's user: for staff who are not superusers, typed by user name (no directory)."""
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "user" and not sees_all(request.user):
+            return UsernameField(label=db_field.verbose_name.capitalize())
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
+
+class MembershipInline(UserByName, admin.TabularInline):
     """The tenant's members: changed by its approvers (and superusers), read-only to its members."""
 
     model = Membership
@@ -343,7 +352,7 @@ class TenantAdmin(TenantScopedAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(TenantScopedAdmin):
+class MembershipAdmin(UserByName, TenantScopedAdmin):
     tenant_scope = ("tenant",)
     managed_by = "tenant"
     list_display = ["user", "tenant", "role", "created_at"]

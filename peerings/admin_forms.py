@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth import get_user_model
 
 from peerings.models import Tenant
 from peerings.secrets import Secret
 from peerings.validation import REASON_MAX_LENGTH, validate_project_id
 
-__all__ = ["PeeringActionForm", "TenantAdminForm", "TenantNameForm", "WriteOnlySecretField"]
+__all__ = ["PeeringActionForm", "TenantAdminForm", "TenantNameForm", "UsernameField", "WriteOnlySecretField"]
 
 KEEP_HELP = "Leave blank to keep the stored value. It is stored encrypted and never shown again."
 NEW_HELP = "Stored encrypted and never shown again."
@@ -80,6 +81,24 @@ class TenantNameForm(forms.ModelForm):
     class Meta:
         model = Tenant
         fields = ["name"]
+
+
+class UsernameField(forms.ModelChoiceField):
+    """An active user named by their exact user name: for staff who are not superusers, who have
+    no directory of users to browse (the users' admin is the superusers')."""
+
+    widget = forms.TextInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", "The user's exact user name.")
+        users = get_user_model().objects.filter(is_active=True)
+        super().__init__(queryset=users, to_field_name=get_user_model().USERNAME_FIELD, **kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, int):  # a saved membership's user id: shown as the name
+            users = get_user_model().objects.filter(pk=value)
+            return users.values_list(get_user_model().USERNAME_FIELD, flat=True).first() or ""
+        return super().prepare_value(value)
 
 
 class PeeringActionForm(forms.Form):

@@ -296,3 +296,37 @@ def test_another_superuser_approves_it(client, no_cloud, own_held):
     client.force_login(UserFactory(username="root2", is_staff=True, is_superuser=True))
     approve_in_the_admin(client, own_held)
     assert no_cloud == ["strict"]  # a portal admin who did not request it
+
+
+def test_a_staff_approver_adds_a_member_by_user_name_without_a_directory_of_users(client, strict):
+    approver = tenant_staff(strict, Role.APPROVER)
+    newcomer = UserFactory(username="newcomer")
+    other = TenantFactory(name="other")
+    client.force_login(approver)
+    assert client.get(reverse("admin:auth_user_changelist")).status_code == 403  # no directory
+
+    page = client.get(reverse("admin:peerings_tenant_change", args=[strict.pk])).content.decode()
+    assert f'value="{approver.username}"' in page  # her own membership, by name
+    data = tenant_admin_form(
+        name="strict",
+        **{
+            "memberships-TOTAL_FORMS": "2",
+            "memberships-INITIAL_FORMS": "1",
+            "memberships-0-id": str(approver.memberships.get().pk),
+            "memberships-0-tenant": str(strict.pk),
+            "memberships-0-user": approver.username,
+            "memberships-0-role": Role.APPROVER,
+            "memberships-1-tenant": str(strict.pk),
+            "memberships-1-user": "newcomer",
+            "memberships-1-role": Role.MEMBER,
+        },
+    )
+    response = client.post(reverse("admin:peerings_tenant_change", args=[strict.pk]), data)
+    assert response.status_code == 302
+    assert newcomer.memberships.get().tenant == strict
+
+    client.post(
+        reverse("admin:peerings_membership_add"),
+        {"user": "newcomer", "tenant": other.pk, "role": Role.APPROVER},
+    )
+    assert list(newcomer.memberships.values_list("tenant__name", flat=True)) == ["strict"]
