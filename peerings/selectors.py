@@ -120,10 +120,11 @@ def held_back(through: str = "") -> Q:
         old_status=PeeringStatus.AWAITING_APPROVAL,
         new_status=PeeringStatus.DELETED,
     )
-    return Q(**{f"{through}status__in": (PeeringStatus.AWAITING_APPROVAL, PeeringStatus.DECLINED)}) | Q(
-        Exists(withdrawn_while_held),
-        **{f"{through}status": PeeringStatus.DELETED, f"{through}upstream_id__isnull": True},
-    )
+    not_sent = (PeeringStatus.AWAITING_APPROVAL, PeeringStatus.DECLINED)
+    held_or_declined = Q(**{f"{through}status__in": not_sent})
+    # The cheap tests first: the history is read only for a deleted row the cloud never had.
+    never_sent = Q(**{f"{through}status": PeeringStatus.DELETED, f"{through}upstream_id__isnull": True})
+    return held_or_declined | (never_sent & Q(Exists(withdrawn_while_held)))
 
 
 def peerings_seen_by(tenant_ids: Any, *, through: str = "") -> Q:
