@@ -46,7 +46,7 @@ from typing import Any
 from django.utils import timezone
 
 from peerings import leases, selectors
-from peerings.choices import TERMINAL_STATUSES, PeeringStatus, Role, RouteSide
+from peerings.choices import NOT_SENT_STATUSES, TERMINAL_STATUSES, PeeringStatus, Role, RouteSide
 from peerings.exceptions import InvalidState, NotPermitted, OperationInFlight, PortalError
 from peerings.models import Peering, Tenant
 from peerings.routes.messages import NO_SIDE_TENANT, NOT_ACTIVE, NOT_YOUR_SIDE
@@ -135,8 +135,6 @@ class Action(StrEnum):
         return f"{self.value}d" if self.value.endswith("e") else f"{self.value}ed"
 
 
-#: A request in these was never sent: the accepter's side does not see it (selectors.held_back).
-NOT_SENT = frozenset({PeeringStatus.AWAITING_APPROVAL, PeeringStatus.DECLINED})
 #: The cloud's decision on a request (the accepter tenant's).
 DECISIONS = frozenset({Action.ACCEPT, Action.REJECT})
 #: The portal's decision on a held request (the requester tenant's), before the cloud sees it.
@@ -159,7 +157,7 @@ def denial(action: Action, peering: Peering, actor: Actor | None, *, now: Any = 
         accepter = actor.roles.get(peering.accepter_tenant_id)
     pending = peering.status == PeeringStatus.PENDING_ACCEPTANCE
     held = peering.status == PeeringStatus.AWAITING_APPROVAL
-    if peering.status in NOT_SENT:
+    if peering.status in NOT_SENT_STATUSES:
         accepter = None  # not sent to the peer: its members are outsiders (selectors.held_back)
     if action in ROUTE_ACTIONS:
         refusals = [route_denial(action, peering, actor, side, now=now) for side in SIDES]

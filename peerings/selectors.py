@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 
-from peerings.choices import PeeringStatus, Role
+from peerings.choices import NOT_SENT_STATUSES, PeeringStatus, Role
 from peerings.models import Membership, Peering, StatusChange, Tenant, UpstreamCall
 
 __all__ = [
@@ -120,8 +120,7 @@ def held_back(through: str = "") -> Q:
         old_status=PeeringStatus.AWAITING_APPROVAL,
         new_status=PeeringStatus.DELETED,
     )
-    not_sent = (PeeringStatus.AWAITING_APPROVAL, PeeringStatus.DECLINED)
-    held_or_declined = Q(**{f"{through}status__in": not_sent})
+    held_or_declined = Q(**{f"{through}status__in": sorted(NOT_SENT_STATUSES)})
     # The cheap tests first: the history is read only for a deleted row the cloud never had.
     never_sent = Q(**{f"{through}status": PeeringStatus.DELETED, f"{through}upstream_id__isnull": True})
     return held_or_declined | (never_sent & Q(Exists(withdrawn_while_held)))
