@@ -151,7 +151,7 @@ class TenantScopedInline(_Scoped):
 
 
 class SuperuserChanges:
-    """Rows of global settings shown within the walls (model permissions) but changed by superusers only."""
+    """Global settings shown within the walls (with the model permissions), changed by superusers only."""
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return sees_all(request.user) and super().has_add_permission(request, *args)  # type: ignore[misc]
@@ -177,10 +177,8 @@ def superusers_only(site: admin.AdminSite, labels: Iterable[str]) -> None:
     """Re-register the admins of ``labels`` (``"app.Model"``, or ``"app"`` for all of an app's)
     behind :class:`SuperuserOnly` (admins of other apps: users, groups, sign-in lockouts)."""
     for model, model_admin in list(site._registry.items()):
-        meta = model._meta
-        if (meta.label not in labels and meta.app_label not in labels) or isinstance(
-            model_admin, SuperuserOnly
-        ):
+        listed = model._meta.label in labels or model._meta.app_label in labels
+        if not listed or isinstance(model_admin, SuperuserOnly):
             continue
         cls = type(model_admin)
         site.unregister(model)
