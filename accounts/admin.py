@@ -1,7 +1,10 @@
-"""API tokens in the admin: the key is shown once, on the page that follows its creation.
+"""API tokens and preferences in the admin: each user's own; superusers see and make everyone's.
 
-Users keep Django's admin, with one more action for superusers (revoke all of the selected
-users' API tokens) and a password form that offers to revoke them (``accounts.passwords``).
+A token's key is shown once, on the page that follows its creation. A staff user who is not a
+superuser lists, revokes and makes only their own tokens (the user is theirs, whatever is posted),
+and sees only their own preferences. Users keep Django's admin (superusers only), with one more
+action (revoke all of the selected users' API tokens) and a password form that offers to revoke
+them (``accounts.passwords``).
 """
 
 from __future__ import annotations
@@ -21,12 +24,39 @@ from django.utils.cache import add_never_cache_headers
 
 from accounts.models import PREFIX_LENGTH, ApiToken, Preferences, digest, new_key
 from accounts.passwords import PortalAdminPasswordChangeForm
+from peerings.admin_scope import sees_all
+
+
+class OwnRowsAdmin(admin.ModelAdmin):
+    """Rows that belong to one user (``user``): a non-superuser sees and makes only their own."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        return queryset if sees_all(request.user) else queryset.filter(user=request.user)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_fields(request, obj))
+        if obj is None and not sees_all(request.user):
+            fields.remove("user")  # set to the signed-in user by save_model
+        return fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not sees_all(request.user) and "user" not in fields:
+            fields.append("user")
+        return fields
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not change and not sees_all(request.user):
+            obj.user = request.user
+        super().save_model(request, obj, form, change)
+
 
 User = get_user_model()
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(OwnRowsAdmin):
     list_display = ["prefix_shown", "name", "user", "created_at", "expires_at", "last_used_at", "revoked"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter), "expires_at", "last_used_at"]
     list_select_related = ["user"]
@@ -44,7 +74,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def get_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> list[str]:
         if obj is None:
-            return ["user", "name", "expires_at"]
+            return ["user", "name", "expires_at"] if sees_all(request.user) else ["name", "expires_at"]
         return ["user", "name", "prefix_shown", "created_at", "expires_at", "last_used_at", "revoked_at"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> list[str]:
@@ -88,10 +118,16 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(Preferences)
-class PreferencesAdmin(admin.ModelAdmin):
+class PreferencesAdmin(OwnRowsAdmin):
     list_display = ["user", "time_zone"]
     search_fields = ["user__username", "time_zone"]
     raw_id_fields = ["user"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # One row per user: a non-superuser adds theirs only while they have none.
+        if not super().has_add_permission(request):
+            return False
+        return sees_all(request.user) or not Preferences.objects.filter(user=request.user).exists()
 
 
 if admin.site.is_registered(User):

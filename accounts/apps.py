@@ -13,6 +13,7 @@ class AccountsConfig(AppConfig):
 
         from accounts.deactivation import note_active_before_save, revoke_tokens_of_disabled_user
         from accounts.middleware import remember_time_zone
+        from peerings.admin_scope import wall_global_admins
 
         user_logged_in.connect(remember_time_zone, dispatch_uid="accounts.remember_time_zone")
         user_model = get_user_model()
@@ -20,3 +21,6 @@ class AccountsConfig(AppConfig):
         post_save.connect(
             revoke_tokens_of_disabled_user, sender=user_model, dispatch_uid="accounts.revoke_tokens"
         )
+        # Users, groups, sign-in lockouts, the simulator: global settings, the superusers' alone
+        # (their admins are registered by now: the admin app comes first and loads them all).
+        wall_global_admins()

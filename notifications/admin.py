@@ -26,19 +26,16 @@ from notifications.models import (
 from notifications.outbox import queue_delivery
 from ops.egress import validate_outbound_url
 from peerings import selectors
-from peerings.admin_scope import TenantScopedAdmin, TenantScopedInline, sees_all, within_walls
-from peerings.models import Membership
+from peerings.admin_scope import TenantScopedAdmin, TenantScopedInline, sees_all
 
 
 def deliveries_within_walls(queryset: QuerySet, user: Any) -> QuerySet:
-    """Webhook deliveries: the endpoint's tenant's staff; e-mails: the staff of the peering's tenants."""
+    """Webhook deliveries: the endpoint's tenant's staff; e-mails: the staff who see the peering."""
     if sees_all(user):
         return queryset
     tenants = selectors.user_tenant_ids(user)
     webhook = Q(channel=Channel.WEBHOOK, endpoint__tenant__in=tenants)
-    email = Q(channel=Channel.EMAIL) & (
-        Q(event__peering__requester_tenant__in=tenants) | Q(event__peering__accepter_tenant__in=tenants)
-    )
+    email = Q(channel=Channel.EMAIL) & selectors.peerings_seen_by(tenants, through="event__peering__")
     return queryset.filter(webhook | email)
 
 
@@ -73,7 +70,8 @@ class DeliveryInline(ReadOnly, TenantScopedInline, admin.TabularInline):
 
 @admin.register(Event)
 class EventAdmin(ReadOnly, TenantScopedAdmin):
-    tenant_scope = ("peering__requester_tenant", "peering__accepter_tenant", "endpoint__tenant")
+    tenant_scope = ("endpoint__tenant",)
+    peering_path = "peering__"
     list_display = ["id", "kind", "peering", "created_at"]
     list_filter = ["kind"]
     search_fields = ["peering__name", "peering__upstream_id"]
@@ -149,8 +147,11 @@ class WebhookEndpointForm(forms.ModelForm):
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(TenantScopedAdmin):
+    """A tenant's webhooks: its approvers (and superusers) add, change and test them."""
+
     form = WebhookEndpointForm
     tenant_scope = ("tenant",)
+    managed_by = "tenant"
     list_display = ["url", "tenant", "is_active", "created_at"]
     list_filter = ["is_active", ("tenant", admin.RelatedOnlyFieldListFilter)]
     actions = ["send_test_event"]
@@ -178,8 +179,9 @@ class WebhookEndpointAdmin(TenantScopedAdmin):
         add_never_cache_headers(response)
         return response
 
-    @admin.action(description="Send a test event")
+    @admin.action(description="Send a test event", permissions=["change"])
     def send_test_event(self, request: HttpRequest, queryset: Any) -> None:
+        queryset = self.managed(request, queryset)
         for endpoint in queryset:
             with transaction.atomic():
                 event = Event.objects.create(
@@ -197,17 +199,17 @@ class WebhookEndpointAdmin(TenantScopedAdmin):
 
 @admin.register(NotificationPreference)
 class NotificationPreferenceAdmin(TenantScopedAdmin):
-    """Preferences of the users of the staff member's tenants."""
+    """A user's own e-mail preference (the settings page's); superusers see everyone's."""
 
     list_display = ["user", "email_enabled", "updated_at"]
     list_filter = ["email_enabled"]
     raw_id_fields = ["user"]
 
     def scope(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if sees_all(request.user):
-            return queryset
-        users = within_walls(Membership.objects.all(), request.user, ("tenant",)).values("user_id")
-        return queryset.filter(user__in=users)
+        return queryset if sees_all(request.user) else queryset.filter(user=request.user)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [] if sees_all(request.user) else ["user"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return sees_all(request.user) and super().has_add_permission(request)

@@ -50,6 +50,7 @@ from notifications.models import (
     WebhookEndpoint,
 )
 from ops import egress
+from peerings import selectors
 from peerings.choices import ChangeSource, Role
 from peerings.choices import PeeringStatus as S
 from peerings.models import Membership, Peering
@@ -128,8 +129,8 @@ def webhook_endpoints(event: Event) -> list[WebhookEndpoint]:
     if peering is None:
         return []
     tenants = {t for t in (peering.requester_tenant_id, peering.accepter_tenant_id) if t}
-    if event.kind in REQUESTER_ONLY:  # the portal's gate: the peer has not been asked yet
-        tenants = {peering.requester_tenant_id}
+    if event.kind in REQUESTER_ONLY or selectors.is_held_back(peering):
+        tenants = {peering.requester_tenant_id}  # the portal's gate: the peer has not been asked yet
     return [
         endpoint
         for endpoint in WebhookEndpoint.objects.filter(tenant__in=tenants, is_active=True).order_by("pk")

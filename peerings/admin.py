@@ -10,19 +10,20 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.forms.models import BaseInlineFormSet
+from django.forms.models import BaseInlineFormSet, modelform_factory
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from peerings import export, permissions, route_workflow, workflow
-from peerings.admin_forms import PeeringActionForm, TenantAdminForm
-from peerings.admin_scope import TenantScopedAdmin, sees_all
+from peerings.admin_forms import PeeringActionForm, TenantAdminForm, TenantNameForm, UsernameField
+from peerings.admin_scope import SuperuserChanges, TenantScopedAdmin, approver_tenant_ids, sees_all
 from peerings.choices import ChangeSource
 from peerings.exceptions import NotPermitted, PortalError
 from peerings.models import (
@@ -48,7 +49,10 @@ admin.site.site_title = "VPC peering portal"
 admin.site.index_title = "Administration"
 
 APPROVER_HINT = "Roles apply to superusers too: to decide, be an approver of the tenant it is addressed to."
-GATE_HINT = "A held request is approved by an approver of its requester tenant or a superuser."
+GATE_HINT = (
+    "A held request is approved by an approver of its requester tenant or a superuser, "
+    "not by its requester where the tenant separates duties."
+)
 MEMBER_HINT = "Roles apply to superusers too: be a member of the requester or the accepter tenant."
 
 
@@ -208,7 +212,18 @@ def _pretty_json(value: Any) -> str:
 # --- Tenants and members ---------------------------------------------------------------------------------
 
 
-class MembershipInline(admin.TabularInline):
+class UserByName:
+    """A membership's user: for staff who are not superusers, typed by user name (no directory)."""
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "user" and not sees_all(request.user):
+            return UsernameField(label=db_field.verbose_name.capitalize())
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
+
+class MembershipInline(UserByName, admin.TabularInline):
+    """The tenant's members: changed by its approvers (and superusers), read-only to its members."""
+
     model = Membership
     fields = ["user", "role", "source", "created_at"]
     readonly_fields = ["source", "created_at"]
@@ -218,8 +233,25 @@ class MembershipInline(admin.TabularInline):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
         return super().get_queryset(request).select_related("user")
 
+    @staticmethod
+    def _approves(request: HttpRequest, tenant: Tenant | None) -> bool:
+        if sees_all(request.user):
+            return True
+        return tenant is not None and approver_tenant_ids(request.user).filter(tenant_id=tenant.pk).exists()
 
-class AutoApprovedVpcInline(admin.TabularInline):
+    def has_add_permission(self, request: HttpRequest, obj: Tenant | None = None) -> bool:
+        return super().has_add_permission(request, obj) and self._approves(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Tenant | None = None) -> bool:
+        return super().has_change_permission(request, obj) and self._approves(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Tenant | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and self._approves(request, obj)
+
+
+class AutoApprovedVpcInline(SuperuserChanges, admin.TabularInline):
+    """The auto-approval allow-list: global configuration, changed by superusers only."""
+
     model = AutoApprovedVpc
     fields = ["vpc_id", "note", "created_at"]
     readonly_fields = ["created_at"]
@@ -243,8 +275,22 @@ ONLY_SEEN = TenantListFilter
 
 @admin.register(Tenant)
 class TenantAdmin(TenantScopedAdmin):
+    """Tenants: a staff approver renames her tenant and manages its members; its cloud settings,
+    keys, approval policy and separation of duties are the superusers' (read-only or hidden)."""
+
     form = TenantAdminForm
     tenant_scope = ("pk",)
+    managed_by = "pk"
+    global_fields = (
+        "project_id",
+        "separate_duties",
+        "approval_policy",
+        "org_unit",
+        "auto_approve_same_org_unit",
+        "region",
+        "endpoint",
+    )
+    secret_fields = ("access_key", "secret_key")
     list_display = [
         "name",
         "project_id",
@@ -287,6 +333,16 @@ class TenantAdmin(TenantScopedAdmin):
         # A new tenant has no members yet: staff tied to tenants could not see it.
         return sees_all(request.user) and super().has_add_permission(request)
 
+    def has_delete_permission(self, request: HttpRequest, obj: Tenant | None = None) -> bool:
+        return sees_all(request.user) and super().has_delete_permission(request, obj)
+
+    def get_form(self, request: HttpRequest, obj: Tenant | None = None, **kwargs: Any) -> Any:
+        if sees_all(request.user):
+            return super().get_form(request, obj, **kwargs)
+        # The name only: the rest is read-only or hidden (global_fields, secret_fields).
+        callback = partial(self.formfield_for_dbfield, request=request)
+        return modelform_factory(Tenant, form=TenantNameForm, fields=["name"], formfield_callback=callback)
+
     @admin.display(description="members", ordering="member_count")
     def member_count(self, obj: Tenant) -> int:
         return obj.member_count
@@ -297,8 +353,9 @@ class TenantAdmin(TenantScopedAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(TenantScopedAdmin):
+class MembershipAdmin(UserByName, TenantScopedAdmin):
     tenant_scope = ("tenant",)
+    managed_by = "tenant"
     list_display = ["user", "tenant", "role", "source", "created_at"]
     list_filter = ["role", "source", ("tenant", ONLY_SEEN)]
     readonly_fields = ["source"]  # granted here: by hand; the sign-in's group sync keeps its own
@@ -433,7 +490,7 @@ class LargeListMixin:
 class PeeringAdmin(LargeListMixin, TenantScopedAdmin):
     """Peerings as the portal mirrors them; every change goes through the workflow's actions."""
 
-    tenant_scope = ("requester_tenant", "accepter_tenant")
+    peering_path = ""
     list_display = ["name", "status", "requester", "accepter", "requested_by", "created_at"]
     list_per_page = 50  # the table fits a 1366-pixel screen and pages (tests/browser/test_pages.py)
     # A date filter, not date_hierarchy: the hierarchy lists the months of every row (a full scan).
@@ -626,7 +683,8 @@ class StatusCodeFilter(admin.SimpleListFilter):
 
 @admin.register(UpstreamCall)
 class UpstreamCallAdmin(LargeListMixin, ReadOnlyMixin, TenantScopedAdmin):
-    tenant_scope = ("tenant", "peering__requester_tenant", "peering__accepter_tenant")
+    tenant_scope = ("tenant",)
+    peering_path = "peering__"
     # Fits a 1366-pixel screen: the method goes with the operation, the correlation id is shortened.
     list_display = [
         "created_at",
@@ -687,7 +745,7 @@ class UpstreamCallAdmin(LargeListMixin, ReadOnlyMixin, TenantScopedAdmin):
 
 @admin.register(StatusChange)
 class StatusChangeAdmin(LargeListMixin, ReadOnlyMixin, TenantScopedAdmin):
-    tenant_scope = ("peering__requester_tenant", "peering__accepter_tenant")
+    peering_path = "peering__"
     list_display = ["created_at", "peering", "old_status", "new_status", "actor", "source", "reason"]
     list_per_page = 50
     list_filter = [

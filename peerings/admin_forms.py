@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth import get_user_model
 
 from peerings.models import Tenant
 from peerings.secrets import Secret
 from peerings.validation import REASON_MAX_LENGTH, validate_project_id
 
-__all__ = ["PeeringActionForm", "TenantAdminForm", "WriteOnlySecretField"]
+__all__ = ["PeeringActionForm", "TenantAdminForm", "TenantNameForm", "UsernameField", "WriteOnlySecretField"]
 
 KEEP_HELP = "Leave blank to keep the stored value. It is stored encrypted and never shown again."
 NEW_HELP = "Stored encrypted and never shown again."
@@ -53,6 +54,8 @@ class TenantAdminForm(forms.ModelForm):
         adding = self.instance._state.adding
         for name in ("access_key", "secret_key"):
             self.initial.pop(name, None)  # never carry the stored secret into the form
+            if name not in self.fields:  # not a superuser: the admin leaves the keys out
+                continue
             self.fields[name].required = adding
             self.fields[name].help_text = NEW_HELP if adding else KEEP_HELP
 
@@ -70,6 +73,32 @@ class TenantAdminForm(forms.ModelForm):
 
     def clean_secret_key(self) -> Secret:
         return self._secret("secret_key")
+
+
+class TenantNameForm(forms.ModelForm):
+    """What a tenant's approver changes in the admin (its settings are the superusers')."""
+
+    class Meta:
+        model = Tenant
+        fields = ["name"]
+
+
+class UsernameField(forms.ModelChoiceField):
+    """An active user named by their exact user name: for staff who are not superusers, who have
+    no directory of users to browse (the users' admin is the superusers')."""
+
+    widget = forms.TextInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", "The user's exact user name.")
+        users = get_user_model().objects.filter(is_active=True)
+        super().__init__(queryset=users, to_field_name=get_user_model().USERNAME_FIELD, **kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, int):  # a saved membership's user id: shown as the name
+            users = get_user_model().objects.filter(pk=value)
+            return users.values_list(get_user_model().USERNAME_FIELD, flat=True).first() or ""
+        return super().prepare_value(value)
 
 
 class PeeringActionForm(forms.Form):

@@ -5,6 +5,7 @@ from django.db import models
 __all__ = [
     "CLOUD_STATUSES",
     "LIVE_ROUTE_STATES",
+    "NOT_SENT_STATUSES",
     "OPEN_STATUSES",
     "TERMINAL_STATUSES",
     "TRANSITIONS",
@@ -73,6 +74,8 @@ CLOUD_STATUSES = frozenset(
         PeeringStatus.DELETED,
     }
 )
+#: A request in these was never sent: the requester tenant's alone (see selectors.held_back).
+NOT_SENT_STATUSES = frozenset({PeeringStatus.AWAITING_APPROVAL, PeeringStatus.DECLINED})
 #: Statuses nothing leaves.
 TERMINAL_STATUSES = frozenset({PeeringStatus.FAILED, PeeringStatus.DECLINED, PeeringStatus.DELETED})
 

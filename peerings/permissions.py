@@ -19,17 +19,20 @@ The rules:
   it is a rejection without a reason, so plain members of the accepter may not);
 * **approve, decline** (the portal's own gate, see :mod:`peerings.approval`): an approver of
   the requester tenant or a portal admin (a superuser), on a request awaiting approval;
-  where the requester tenant separates duties, not the person who requested it;
+  where the requester tenant separates duties, not the person who requested it — a
+  superuser included (there is no override);
 * a request awaiting approval is not in the cloud: it cannot be refreshed or updated, and
   deleting it (the requester's members) withdraws it without a call;
 * **apply_routes, remove_routes**: a member (any role) of a side's tenant, for the routes in
   that side's VPC only (with that side's keys), on an active peering the cloud has confirmed;
   the sync and its jobs act for either side (:func:`route_denial`, :func:`route_sides`);
+* a request held or declined in the portal was never sent to the accepter's side: its
+  members are outsiders to it;
 * and none of them while another operation on the peering is in flight (a lease).
 
 Membership is checked before the status, so an outsider learns nothing about a
 peering's state. Superusers have no tenant roles of their own: they act as members, except that as portal
-admins they may approve or decline held requests.
+admins they may approve or decline held requests (separation of duties binds them as anyone).
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from typing import Any
 from django.utils import timezone
 
 from peerings import leases, selectors
-from peerings.choices import TERMINAL_STATUSES, PeeringStatus, Role, RouteSide
+from peerings.choices import NOT_SENT_STATUSES, TERMINAL_STATUSES, PeeringStatus, Role, RouteSide
 from peerings.exceptions import InvalidState, NotPermitted, OperationInFlight, PortalError
 from peerings.models import Peering, Tenant
 from peerings.routes.messages import NO_SIDE_TENANT, NOT_ACTIVE, NOT_YOUR_SIDE
@@ -154,15 +157,16 @@ def denial(action: Action, peering: Peering, actor: Actor | None, *, now: Any = 
         accepter = actor.roles.get(peering.accepter_tenant_id)
     pending = peering.status == PeeringStatus.PENDING_ACCEPTANCE
     held = peering.status == PeeringStatus.AWAITING_APPROVAL
+    if peering.status in NOT_SENT_STATUSES:
+        accepter = None  # not sent to the peer: its members are outsiders (selectors.held_back)
     if action in ROUTE_ACTIONS:
         refusals = [route_denial(action, peering, actor, side, now=now) for side in SIDES]
         return None if None in refusals else _first_refusal(refusals)
     if action in GATE:
         if not system and not actor.superuser and requester != Role.APPROVER:
             return NotPermitted(NOT_A_REQUESTER_APPROVER)
-        if (
+        if (  # separation of duties binds superusers too: there is no override
             not system
-            and not actor.superuser
             and action == Action.APPROVE
             and peering.requested_by_id is not None
             and peering.requested_by_id == actor.user_id

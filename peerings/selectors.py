@@ -9,18 +9,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db.models import F, FilteredRelation, Q, QuerySet
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 
-from peerings.choices import PeeringStatus, Role
+from peerings.choices import NOT_SENT_STATUSES, PeeringStatus, Role
 from peerings.models import Membership, Peering, StatusChange, Tenant, UpstreamCall
 
 __all__ = [
     "awaiting_decision",
+    "held_back",
+    "is_held_back",
     "known_tenants",
     "membership_role",
     "peering_calls",
     "peering_status_changes",
+    "peerings_seen_by",
     "request_roles",
     "user_memberships",
     "user_roles",
@@ -108,14 +111,44 @@ def without_keys(queryset: QuerySet, *relations: str) -> QuerySet:
 TENANT_KEYS = ("access_key", "secret_key")
 
 
+def held_back(through: str = "") -> Q:
+    """Peerings (reached through ``through``, e.g. ``"peering__"``) their peer has not been sent:
+    held for approval in the portal, declined there, or withdrawn while held. The cloud never had
+    them, so they are the requester tenant's alone (as their webhooks and e-mails are)."""
+    withdrawn_while_held = StatusChange.objects.filter(
+        peering=OuterRef(f"{through}pk"),
+        old_status=PeeringStatus.AWAITING_APPROVAL,
+        new_status=PeeringStatus.DELETED,
+    )
+    held_or_declined = Q(**{f"{through}status__in": sorted(NOT_SENT_STATUSES)})
+    # The cheap tests first: the history is read only for a deleted row the cloud never had.
+    never_sent = Q(**{f"{through}status": PeeringStatus.DELETED, f"{through}upstream_id__isnull": True})
+    return held_or_declined | (never_sent & Q(Exists(withdrawn_while_held)))
+
+
+def peerings_seen_by(tenant_ids: Any, *, through: str = "") -> Q:
+    """The one rule of who sees a peering (reached through ``through``): the members of its
+    requester tenant, and those of its accepter tenant once it was sent (not :func:`held_back`).
+    The pages, the API, its feeds and exports, and the admin all scope with it."""
+    requester = Q(**{f"{through}requester_tenant__in": tenant_ids})
+    accepter = Q(**{f"{through}accepter_tenant__in": tenant_ids})
+    return requester | (accepter & ~held_back(through))
+
+
+def is_held_back(peering: Peering) -> bool:
+    """Whether ``peering`` is :func:`held_back` now (its peer is not told about it)."""
+    return Peering.objects.filter(pk=peering.pk).filter(held_back()).exists()
+
+
 def visible_peerings(user: Any, *, listing: bool = False) -> QuerySet[Peering]:
-    """Peerings requested by, or addressed to, one of ``user``'s tenants, with what lists show.
+    """Peerings requested by, or sent to, one of ``user``'s tenants (:func:`peerings_seen_by`),
+    with what lists show.
 
     ``listing``: for reading many rows (never for a change): the tenants' keys are left out.
     """
     if not _signed_in(user):
         return Peering.objects.none()
-    peerings = Peering.objects.on_either_side(user_tenant_ids(user)).select_related(
+    peerings = Peering.objects.filter(peerings_seen_by(user_tenant_ids(user))).select_related(
         "requester_tenant", "accepter_tenant", "requested_by", "decided_by", "approved_by"
     )
     return without_keys(peerings, "requester_tenant", "accepter_tenant") if listing else peerings
@@ -141,9 +174,7 @@ def visible_calls(user: Any) -> QuerySet[UpstreamCall]:
     # Through the call's own peering (a join), not "peering in (every visible peering)": checked
     # row by row as an index walks the newest calls, so a page stops early at any table size.
     mine = user_tenant_ids(user)
-    calls = UpstreamCall.objects.filter(
-        Q(tenant__in=mine) | Q(peering__requester_tenant__in=mine) | Q(peering__accepter_tenant__in=mine)
-    )
+    calls = UpstreamCall.objects.filter(Q(tenant__in=mine) | peerings_seen_by(mine, through="peering__"))
     return without_keys(calls.select_related("acting_user", "tenant"), "tenant").order_by(
         "-created_at", "-id"
     )
@@ -153,7 +184,7 @@ def visible_status_changes(user: Any) -> QuerySet[StatusChange]:
     """Status changes of the peerings ``user`` sees (either side), newest first."""
     if not _signed_in(user):
         return StatusChange.objects.none()
-    peerings = Peering.objects.on_either_side(user_tenant_ids(user)).values("pk")
+    peerings = Peering.objects.filter(peerings_seen_by(user_tenant_ids(user))).values("pk")
     return (
         StatusChange.objects.filter(peering__in=peerings)
         .select_related("actor", "peering")

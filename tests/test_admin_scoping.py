@@ -6,20 +6,38 @@ outside opens on nothing (a redirect), and the actions never reach it; superuser
 
 from __future__ import annotations
 
-import pytest
-from django.contrib.auth.models import Permission
-from django.urls import reverse
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
+import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import ApiToken, Preferences
 from notifications.models import Delivery, Event, NotificationPreference, WebhookEndpoint
-from peerings.choices import Role
+from peerings import workflow
+from peerings.choices import PeeringStatus, Role
+from peerings.models import Membership, Tenant
 from tests.factories import (
     MembershipFactory,
     PeeringFactory,
+    SimAccountFactory,
+    SimProjectFactory,
+    SimVpcFactory,
     StatusChangeFactory,
     TenantFactory,
     UpstreamCallFactory,
     UserFactory,
+    tenant_admin_form,
 )
+from vpcsim import models as sim_models
 
 pytestmark = pytest.mark.django_db
 
@@ -143,12 +161,18 @@ def test_staff_without_a_tenant_see_nothing(world, client):
 
 def test_tenant_choices_and_filters_are_scoped(world, client):
     client.force_login(world["staff"])
+    page = client.get(url("membership", "changelist")).content.decode()
+    assert "globex" not in page
+    # A member (not an approver) of acme adds nothing to it; as its approver, to acme only,
+    # not to globex, where he is a member.
+    assert client.get(url("webhookendpoint", "add")).status_code == 403
+    assert client.get(url("membership", "add")).status_code == 403
+    Membership.objects.filter(user=world["staff"]).update(role=Role.APPROVER)
+    MembershipFactory(user=world["staff"], tenant=world["globex"], role=Role.MEMBER)
     form = client.get(url("webhookendpoint", "add")).context["adminform"].form
     assert [t.name for t in form.fields["tenant"].queryset] == ["acme"]
     form = client.get(url("membership", "add")).context["adminform"].form
     assert list(form.fields["tenant"].queryset) == [world["acme"]]
-    page = client.get(url("membership", "changelist")).content.decode()
-    assert "globex" not in page
     assert client.get(url("tenant", "add")).status_code == 403  # a new tenant would be out of sight
 
 
@@ -202,3 +226,243 @@ def test_tenant_filters_list_every_tenant_for_superusers_and_the_rows_tenants_fo
     assert f"tenant__id__exact={world['globex'].pk}" in page  # the other side of acme's peering
     other = TenantFactory._meta.model.objects.get(name="other")
     assert f"tenant__id__exact={other.pk}" not in page  # no row of it within acme's walls
+
+
+# --- Every registered admin, walked: nothing outside the walls, no global setting, for staff -----------
+#
+# For each model in ``admin.site._registry`` (a new admin is a new case, and fails until it has a row
+# in ``WALLS``), a staff user holding every model permission of that model probes a row that is not
+# theirs: another tenant's (one held for approval and addressed to the prober's tenant among them),
+# another user's (a superuser's token), or a global setting (users, sign-in lockouts, the simulator).
+# The probers: staff without a tenant, and staff who approve for another tenant. The changelist does
+# not list it, its page does not open, a forged change, delete, add or any action leaves everything as
+# it was, and no answer shows its marker.
+
+
+@dataclass(frozen=True)
+class Wall:
+    """How to probe one admin: its foreign row, that row's marker, and a forged add."""
+
+    foreign: Callable[[dict], Any]
+    marker: str | None = None
+    add: Callable[[dict], dict] = lambda estate: {}
+    #: The rows a forged add must not create (default: no row of any registered model).
+    forged: Callable[[dict], Any] | None = None
+
+
+def _sim_peering(estate: dict) -> sim_models.Peering:
+    vpc_a, vpc_b = SimVpcFactory(name="zz-sim-vpc"), SimVpcFactory()
+    now = timezone.now()
+    return sim_models.Peering.objects.create(
+        name="zz-sim-peering",
+        status="ACTIVE",
+        request_vpc=vpc_a,
+        request_project=vpc_a.project,
+        accept_vpc=vpc_b,
+        accept_project=vpc_b.project,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _access(model: Any) -> Callable[[dict], Any]:
+    fields = {"user_agent": "zz-agent", "ip_address": "203.0.113.9", "username": "zz-root"}
+    fields |= {"http_accept": "*/*", "path_info": "/accounts/login/"}
+    if model is AccessAttempt:
+        fields |= {"get_data": "", "post_data": "", "failures_since_start": 3}
+    return lambda estate: model.objects.create(**fields)
+
+
+WALLS: dict[str, Wall] = {
+    "peerings.Tenant": Wall(
+        lambda e: e["theirs"],
+        "zz-theirs",
+        lambda e: tenant_admin_form(name="zz-forged", access_key="AKFORGED", secret_key="forged-sk"),
+        lambda e: Tenant.objects.filter(name="zz-forged"),
+    ),
+    "peerings.Membership": Wall(
+        lambda e: e["their_membership"],
+        "zz-their-user",
+        lambda e: {"user": e["prober"].pk, "tenant": e["theirs"].pk, "role": Role.APPROVER},
+        lambda e: Membership.objects.filter(tenant=e["theirs"], user=e["prober"]),
+    ),
+    "peerings.Peering": Wall(lambda e: e["held"], "zz-held-peering"),
+    "peerings.UpstreamCall": Wall(lambda e: e["call"], "zz-foreign-call"),
+    "peerings.StatusChange": Wall(lambda e: e["change"], "zz-foreign-change"),
+    "notifications.Event": Wall(lambda e: e["event"], "zz-held-peering"),
+    "notifications.Delivery": Wall(lambda e: e["delivery"], "zz-foreign-address"),
+    "notifications.WebhookEndpoint": Wall(
+        lambda e: e["hook"],
+        "zz-foreign-hook",
+        lambda e: {"tenant": e["theirs"].pk, "url": "https://zz-forged.test/", "is_active": "on"},
+        lambda e: WebhookEndpoint.objects.filter(tenant=e["theirs"]).exclude(pk=e["hook"].pk),
+    ),
+    "notifications.NotificationPreference": Wall(
+        lambda e: NotificationPreference.objects.create(user=e["their_user"], email_enabled=True),
+        "zz-their-user",
+        lambda e: {"user": e["bystander"].pk},
+        lambda e: NotificationPreference.objects.filter(user=e["bystander"]),
+    ),
+    "accounts.ApiToken": Wall(
+        lambda e: ApiToken.objects.create_token(e["root"], name="zz-foreign-token")[0],
+        "zz-foreign-token",
+        lambda e: {"user": e["root"].pk, "name": "zz-forged-token", "expires_at_0": "", "expires_at_1": ""},
+        lambda e: ApiToken.objects.filter(user=e["root"]).exclude(name="zz-foreign-token"),
+    ),
+    "accounts.Preferences": Wall(
+        lambda e: Preferences.objects.create(user=e["root"], time_zone="Asia/Kathmandu"),
+        "Kathmandu",
+        lambda e: {"user": e["bystander"].pk, "time_zone": "Europe/Paris"},
+        lambda e: Preferences.objects.filter(user=e["bystander"]),
+    ),
+    "auth.User": Wall(
+        lambda e: e["root"],
+        "zz-root",
+        lambda e: {"username": "zz-forged", "password1": "Forged-pass-123!", "password2": "Forged-pass-123!"},
+        lambda e: get_user_model().objects.filter(username="zz-forged"),
+    ),
+    "auth.Group": Wall(
+        lambda e: Group.objects.create(name="zz-foreign-group"),
+        "zz-foreign-group",
+        lambda e: {"name": "zz-forged-group"},
+        lambda e: Group.objects.filter(name="zz-forged-group"),
+    ),
+    "axes.AccessAttempt": Wall(_access(AccessAttempt), "zz-agent"),
+    "axes.AccessLog": Wall(_access(AccessLog), "zz-agent"),
+    "axes.AccessFailureLog": Wall(_access(AccessFailureLog), "zz-agent"),
+    "vpcsim.Account": Wall(lambda e: SimAccountFactory(name="zz-sim-account"), "zz-sim-account"),
+    "vpcsim.Project": Wall(lambda e: SimProjectFactory(name="zz-sim-project"), "zz-sim-project"),
+    "vpcsim.Vpc": Wall(lambda e: SimVpcFactory(name="zz-sim-vpc"), "zz-sim-vpc"),
+    "vpcsim.Peering": Wall(_sim_peering, "zz-sim-peering"),
+    "vpcsim.Route": Wall(
+        lambda e: sim_models.Route.objects.create(
+            nexthop=(p := _sim_peering(e)),
+            destination="198.51.100.0/24",
+            vpc=p.request_vpc,
+            project=p.request_project,
+        ),
+        "198.51.100.0/24",
+    ),
+    "vpcsim.FaultRule": Wall(
+        lambda e: sim_models.FaultRule.objects.create(operation="create", kind="error", times=1),
+        forged=lambda e: sim_models.FaultRule.objects.all(),
+    ),
+}
+REGISTERED = sorted(model._meta.label for model in admin.site._registry)
+PROBERS = ["staff without a tenant", "approver of another tenant"]
+
+
+@pytest.fixture
+def estate(monkeypatch):
+    """Tenants ``mine`` (the prober's, when they have one) and ``theirs``; a request ``theirs``
+    holds for approval, addressed to ``mine``, with its history, call, event and e-mail."""
+    monkeypatch.setattr(workflow, "tenant_client", lambda *a, **k: pytest.fail("the cloud was called"))
+    mine, theirs = TenantFactory(name="zz-mine"), TenantFactory(name="zz-theirs")
+    their_membership = MembershipFactory(user__username="zz-their-user", tenant=theirs, role=Role.APPROVER)
+    held = PeeringFactory(
+        name="zz-held-peering",
+        status=PeeringStatus.AWAITING_APPROVAL,
+        upstream_id=None,
+        requester_tenant=theirs,
+        accepter_tenant=mine,
+        requested_by=their_membership.user,
+    )
+    event = Event.objects.create(kind="peering.held", peering=held)
+    return {
+        "mine": mine,
+        "theirs": theirs,
+        "their_membership": their_membership,
+        "their_user": their_membership.user,
+        "held": held,
+        "change": StatusChangeFactory(
+            peering=held,
+            old_status="",
+            new_status=PeeringStatus.AWAITING_APPROVAL,
+            reason="zz-foreign-change",
+        ),
+        "call": UpstreamCallFactory(tenant=theirs, peering=held, correlation_id="zz-foreign-call"),
+        "event": event,
+        "delivery": Delivery.objects.create(
+            event=event,
+            channel="email",
+            recipient=f"user:{their_membership.user.pk}",
+            user=their_membership.user,
+            address="zz-foreign-address@example.com",
+        ),
+        "hook": WebhookEndpoint.objects.create(
+            tenant=theirs, url="https://zz-foreign-hook.test/", secret="s"
+        ),
+        "root": UserFactory(username="zz-root", is_staff=True, is_superuser=True),
+        "bystander": UserFactory(username="zz-bystander"),
+    }
+
+
+def _snapshot(obj: Any) -> dict | None:
+    return type(obj)._default_manager.filter(pk=obj.pk).values().first()
+
+
+def _counts() -> dict[str, int]:
+    return {model._meta.label: model._default_manager.count() for model in admin.site._registry}
+
+
+def _body(response: Any) -> str:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode()
+    return response.content.decode()
+
+
+@pytest.mark.parametrize("prober", PROBERS)
+@pytest.mark.parametrize("label", REGISTERED)
+def test_every_registered_admin_keeps_staff_within_the_walls(estate, client, rf, label, prober):
+    wall = WALLS.get(label)
+    assert wall is not None, f"{label} is registered in the admin but not walled here: add it to WALLS"
+    model = apps.get_model(label)
+    model_admin = admin.site._registry[model]
+    foreign = wall.foreign(estate)
+    user = UserFactory(username="zz-prober", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(content_type=ContentType.objects.get_for_model(model))
+    )
+    if prober == "approver of another tenant":
+        MembershipFactory(user=user, tenant=estate["mine"], role=Role.APPROVER)
+    estate["prober"] = user
+    client.force_login(user)
+    meta = model._meta
+    named = f"admin:{meta.app_label}_{meta.model_name}"
+    before, counts = _snapshot(foreign), _counts()
+
+    def shows_nothing(response: Any) -> None:
+        assert response.status_code in (200, 302, 403), (label, response.status_code)
+        if wall.marker is not None:
+            assert wall.marker not in _body(response), label
+
+    response = client.get(reverse(f"{named}_changelist"))
+    shows_nothing(response)
+    if response.status_code == 200:
+        assert foreign.pk not in {row.pk for row in response.context["cl"].result_list}
+    for view in ("change", "delete", "history"):
+        response = client.get(reverse(f"{named}_{view}", args=[foreign.pk]))
+        assert response.status_code in (302, 403), (label, view)  # "not found" or forbidden
+        shows_nothing(response)
+    forged = wall.add(estate)
+    shows_nothing(client.post(reverse(f"{named}_change", args=[foreign.pk]), forged))
+    shows_nothing(client.post(reverse(f"{named}_delete", args=[foreign.pk]), {"post": "yes"}))
+    request = rf.get("/")
+    request.user = estate["root"]
+    for action in model_admin.get_actions(request):
+        data = {"action": action, "_selected_action": [foreign.pk], "post": "yes", "reason": "forged"}
+        shows_nothing(client.post(reverse(f"{named}_changelist"), {**data, "index": "0"}))
+    assert (_snapshot(foreign), _counts()) == (before, counts), label
+
+    created = wall.forged(estate) if wall.forged else None
+    forged_before = list(created.values_list("pk", flat=True)) if created is not None else None
+    shows_nothing(client.post(reverse(f"{named}_add"), forged))
+    if created is not None:
+        assert list(created.all().values_list("pk", flat=True)) == forged_before, label
+    else:
+        assert _counts() == counts, label
+    assert _snapshot(foreign) == before, label
+
+
+def test_the_walk_covers_no_admin_that_is_not_registered():
+    assert set(WALLS) == set(REGISTERED)

@@ -33,10 +33,11 @@ Routes (an active peering's, in each side's VPC) have their own cells at the end
 one side never changes the other side's routes, on any front, and what a user may do to a
 side's routes is done with that side's keys.
 
-Requests held for approval in the portal have theirs too: only the requester's approvers (or a
-portal admin, in the admin) approve or decline, only the requester's members withdraw, on every
-front; an approval is sent with the requester's keys; the approver's queue lists, within the
-walls, what waits for the role's own decision.
+Requests held for approval in the portal have theirs too: they are the requester's alone (the
+accepter's side has not been asked: 404 on the pages and the API, hidden in the admin); only the
+requester's approvers (or a portal admin, in the admin) approve or decline, only the requester's
+members withdraw, on every front; an approval is sent with the requester's keys; the approver's
+queue lists, within the walls, what waits for the role's own decision.
 
 To cover a new object or endpoint (an export, a webhook), add its rows to the world in
 ``world``, its visibility to ``visible``, and its probes to ``EXTRA_CELLS`` (see there).
@@ -73,7 +74,6 @@ from peerings.validation import (
     NOT_A_TENANT_MEMBER,
     NOT_AN_APPROVER,
     NOT_AN_APPROVER_TO_DELETE,
-    NOT_REQUESTER,
     REQUEST_VPC_NOT_OWNED,
 )
 from tests.factories import (
@@ -1147,9 +1147,13 @@ def may_held(role: str, peering: str, verb: str) -> bool:
 
 
 def held_refusal(role: str, peering: str, verb: str) -> str:
-    if verb != "withdraw":
-        return NOT_A_REQUESTER_APPROVER
-    return NOT_REQUESTER if side(role, peering) else NOT_A_MEMBER
+    # The accepter's side was never sent a held request: its members are outsiders to it.
+    return NOT_A_REQUESTER_APPROVER if verb != "withdraw" else NOT_A_MEMBER
+
+
+def held_visible(role: str, peering: str) -> bool:
+    """A held request is its requester's alone: the peer has not been asked yet."""
+    return PEERINGS[peering][0] in ROLES[role].tenants
 
 
 def expect_held(role: str, peering: str, verb: str, front: str) -> Answer:
@@ -1162,7 +1166,7 @@ def expect_held(role: str, peering: str, verb: str, front: str) -> Answer:
             return Answer(302, [])
     elif not ROLES[role].signed_in:
         return Answer("login" if front == "page" else 401)
-    elif not visible(role, "peering", peering):
+    elif not held_visible(role, peering):
         return Answer(404)
     if may_held(role, peering, verb):
         # Approving reaches the cloud as a create with the requester's keys; the others end it here.

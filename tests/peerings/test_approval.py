@@ -224,7 +224,8 @@ def test_api_lists_approves_and_declines(
     }
 
     assert acme_api.post(reverse("api:peering-approve", args=[held.pk])).status_code == 403
-    assert globex_api.post(reverse("api:peering-approve", args=[held.pk])).status_code == 403  # the peer side
+    # The peer side does not see a held request at all.
+    assert globex_api.post(reverse("api:peering-approve", args=[held.pk])).status_code == 404
     answer = acme_approver_api.post(reverse("api:peering-decline", args=[held.pk]), {}, format="json")
     assert answer.status_code == 400
     assert answer.json()["error"]["fields"]["reason"] == [DECLINE_REASON_REQUIRED]
