@@ -25,6 +25,7 @@ from notifications.models import Delivery, Event, NotificationPreference, Webhoo
 from peerings import workflow
 from peerings.choices import PeeringStatus, Role
 from peerings.models import Membership, Tenant
+from sso.models import GroupMapping, Identity, MembershipChange
 from tests.factories import (
     MembershipFactory,
     PeeringFactory,
@@ -346,6 +347,23 @@ WALLS: dict[str, Wall] = {
     "vpcsim.FaultRule": Wall(
         lambda e: sim_models.FaultRule.objects.create(operation="create", kind="error", times=1),
         forged=lambda e: sim_models.FaultRule.objects.all(),
+    ),
+    # Company sign-in: which group grants which tenant role is global configuration.
+    "sso.GroupMapping": Wall(
+        lambda e: GroupMapping.objects.create(group="zz-idp-group", tenant=e["theirs"], role=Role.APPROVER),
+        "zz-idp-group",
+        lambda e: {"group": "zz-forged-group", "tenant": e["mine"].pk, "role": Role.APPROVER},
+        lambda e: GroupMapping.objects.filter(group="zz-forged-group"),
+    ),
+    "sso.Identity": Wall(
+        lambda e: Identity.objects.create(user=e["root"], issuer="https://zz-idp.test", subject="zz-subject"),
+        "zz-subject",
+    ),
+    "sso.MembershipChange": Wall(
+        lambda e: MembershipChange.objects.create(
+            user=e["their_user"], tenant=e["theirs"], action="added", new_role=Role.APPROVER, source="oidc"
+        ),
+        "zz-their-user",
     ),
 }
 REGISTERED = sorted(model._meta.label for model in admin.site._registry)
