@@ -60,7 +60,8 @@ from peerings.validation import UNKNOWN_QUERY_PARAMETER
 __all__ = ["PeeringViewSet", "StatusChangeViewSet", "TenantViewSet", "UpstreamCallViewSet", "not_found"]
 
 ERROR_DESCRIPTIONS = {
-    400: "Invalid input (per field in error.fields), or a warning to confirm "
+    400: "Invalid input or an unknown query parameter (per field or parameter in error.fields; the "
+    "message lists the parameters the operation takes), or a warning to confirm "
     "(overlap_confirmation_required).",
     401: "No valid credentials: send Authorization: Token <key> or a session cookie.",
     403: "Your role does not allow this (not_permitted), or a session write without a CSRF token.",
@@ -78,10 +79,11 @@ ERROR_DESCRIPTIONS = {
 
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
-    """Schema entries for the error responses an operation may give (always with 401 and 429)."""
+    """Schema entries for the error responses an operation may give (always with 400: an unknown
+    query parameter, 401 and 429)."""
     return {
         code: OpenApiResponse(s.ErrorSerializer, description=ERROR_DESCRIPTIONS[code])
-        for code in sorted({*codes, 401, 429})
+        for code in sorted({*codes, 400, 401, 429})
     }
 
 
