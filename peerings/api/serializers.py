@@ -214,7 +214,9 @@ class _VpcInfoSerializer(serializers.Serializer):
         }
 
 
-class _PortalTenantSerializer(serializers.Serializer):
+class TenantRefSerializer(serializers.Serializer):
+    """A tenant of the portal by id and name."""
+
     id = serializers.IntegerField(read_only=True)
     name = CharField(read_only=True)
 
@@ -232,7 +234,7 @@ def _vpc_info_fields(role: str) -> dict[str, serializers.Field]:
             help_text="The VPC's range; null where the caller may not see it (the accepter's range is shown "
             "to the accepter's members only).",
         ),
-        "tenant": _PortalTenantSerializer(
+        "tenant": TenantRefSerializer(
             read_only=True, allow_null=True, help_text=f"The {role}'s tenant in the portal; null outside it."
         ),
     }
