@@ -109,16 +109,9 @@ IDEMPOTENCY_PARAMETERS = [
 
 
 #: Opt-in to the bare JSON array ``tenants/{id}/vpcs/`` and ``peerings/{id}/routes/`` answered
-#: before they had the list envelope: ``?envelope=false``. Deprecated; removed in 0.3.0.
+#: before they had the list envelope: ``?envelope=false``. Deprecated; removed in 0.3.0. Left out
+#: of the schema, whose 200 for these operations is the envelope (see the operations' descriptions).
 ENVELOPE_PARAM = "envelope"
-ENVELOPE_PARAMETER = OpenApiParameter(
-    ENVELOPE_PARAM,
-    str,
-    enum=["false"],
-    deprecated=True,
-    description="false: the bare JSON array this list answered before 0.2.0 (no count, no pages). "
-    "Deprecated: removed in 0.3.0; read results from the envelope instead.",
-)
 
 
 class ApiView(IdempotentViewMixin):
