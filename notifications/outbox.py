@@ -50,6 +50,8 @@ def payload_for(peering: Peering, change: StatusChange | None = None) -> dict:
     data: dict[str, Any] = {
         "peering": {
             "id": peering.pk,
+            # The cloud's id, named as in the API; "upstream_id" is its deprecated name (until 0.3.0).
+            "peering_id": peering.upstream_id,
             "upstream_id": peering.upstream_id,
             "name": peering.name,
             "description": peering.description,

@@ -4,6 +4,7 @@ from django.db import models
 
 __all__ = [
     "CLOUD_STATUSES",
+    "LEGACY_CHANGE_SOURCES",
     "LIVE_ROUTE_STATES",
     "NOT_SENT_STATUSES",
     "OPEN_STATUSES",
@@ -116,12 +117,22 @@ class ApprovalPolicy(models.TextChoices):
 
 
 class ChangeSource(models.TextChoices):
-    """Which front a change came through."""
+    """Which front a change came through (stored as ``user`` before 0.2.0: migration 0011 renamed it)."""
 
-    USER = "user", "Browser"
+    BROWSER = "browser", "Browser"
     API = "api", "REST API"
     ADMIN = "admin", "Admin"
     SYNC = "sync", "Sync from the cloud"
+    JOB = "job", "Background job"
+
+
+#: The member's name before 0.2.0 (not a member: the same value twice is refused), for code
+#: written against it; removed in 0.3.0.
+ChangeSource.USER = ChangeSource.BROWSER  # type: ignore[misc]
+
+
+#: Values ``source`` had before 0.2.0, still accepted by the filters until 0.3.0: {old: new}.
+LEGACY_CHANGE_SOURCES = {"user": ChangeSource.BROWSER.value}
 
 
 class CallOperation(models.TextChoices):

@@ -54,7 +54,8 @@ STATUS_CHANGE_COLUMNS = [
     ("created_at", "created_at"),
     ("peering", "peering_id"),
     ("peering_name", "peering__name"),
-    ("peering_upstream_id", "peering__upstream_id"),
+    ("peering_id", "peering__upstream_id"),  # the cloud's id, named as in the API
+    ("peering_upstream_id", "peering__upstream_id"),  # its deprecated name, until 0.3.0
     ("old_status", "old_status"),
     ("new_status", "new_status"),
     ("actor", "actor__username"),

@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from peerings import selectors
-from peerings.choices import CallOperation, ChangeSource, PeeringStatus
+from peerings.choices import LEGACY_CHANGE_SOURCES, CallOperation, ChangeSource, PeeringStatus
 from peerings.models import Peering, StatusChange, Tenant, UpstreamCall
 from peerings.validation import ORDERING_UNKNOWN, TENANT_FILTER_UNKNOWN
 
@@ -99,8 +99,22 @@ class PeeringFilterSet(filters.FilterSet):
         method="filter_direction",
         help_text="Relative to the caller's tenants.",
     )
+    peer_tenant = filters.CharFilter(
+        method="filter_peer_tenant",
+        max_length=64,
+        help_text="The tenant on the other side from yours: its portal id or project id.",
+    )
+    requester_tenant = filters.CharFilter(
+        method="filter_requester_tenant", max_length=64, help_text="The requester: a portal id or project id."
+    )
+    accepter_tenant = filters.CharFilter(
+        method="filter_accepter_tenant", max_length=64, help_text="The accepter: a portal id or project id."
+    )
     vpc_id = filters.UUIDFilter(method="filter_vpc", help_text="A VPC on either side.")
     name = filters.CharFilter(lookup_expr="icontains", max_length=64, help_text="Part of the name.")
+    search = filters.CharFilter(
+        method="filter_search", max_length=255, help_text="Part of the name or the description."
+    )
     created_after = UtcDateTimeFilter(
         field_name=CREATED_ALIAS, lookup_expr="gte", help_text="Created at or after (ISO 8601)."
     )
@@ -114,15 +128,30 @@ class PeeringFilterSet(filters.FilterSet):
 
     class Meta:
         model = Peering
-        fields = ["status", "tenant", "direction", "vpc_id", "name", "created_after", "created_before"]
+        fields = [
+            "status",
+            "tenant",
+            "peer_tenant",
+            "requester_tenant",
+            "accepter_tenant",
+            "direction",
+            "vpc_id",
+            "name",
+            "search",
+            "created_after",
+            "created_before",
+        ]
+
+    TENANT_FILTERS = ("tenant", "peer_tenant", "requester_tenant", "accepter_tenant")
 
     def is_valid(self) -> bool:
-        """Also refuse a ``tenant`` that names no tenant and no project of the caller's peerings."""
+        """Also refuse a tenant filter that names no tenant and no project of the caller's peerings."""
         valid = super().is_valid()
-        value = self.form.cleaned_data.get("tenant") if valid else None
-        if value and not self._tenant_known(value):
-            self.form.add_error("tenant", _unknown_tenant(value))
-            return False
+        for name in self.TENANT_FILTERS if valid else ():
+            value = self.form.cleaned_data.get(name)
+            if value and not self._tenant_known(value):
+                self.form.add_error(name, _unknown_tenant(value))
+                valid = False
         return valid
 
     def _tenant_known(self, value: str) -> bool:
@@ -144,6 +173,26 @@ class PeeringFilterSet(filters.FilterSet):
                 value,
             )
         )
+
+    def filter_peer_tenant(self, queryset: QuerySet[Peering], name: str, value: str) -> QuerySet[Peering]:
+        """One side is the caller's tenant, the other the one named."""
+        mine = selectors.user_tenant_ids(self.request.user)
+        requester = _tenant_q((("requester_project_id", "requester_tenant_id"),), value)
+        accepter = _tenant_q((("accepter_project_id", "accepter_tenant_id"),), value)
+        return queryset.filter(
+            (Q(requester_tenant__in=mine) & accepter) | (Q(accepter_tenant__in=mine) & requester)
+        )
+
+    def filter_requester_tenant(
+        self, queryset: QuerySet[Peering], name: str, value: str
+    ) -> QuerySet[Peering]:
+        return queryset.filter(_tenant_q((("requester_project_id", "requester_tenant_id"),), value))
+
+    def filter_accepter_tenant(self, queryset: QuerySet[Peering], name: str, value: str) -> QuerySet[Peering]:
+        return queryset.filter(_tenant_q((("accepter_project_id", "accepter_tenant_id"),), value))
+
+    def filter_search(self, queryset: QuerySet[Peering], name: str, value: str) -> QuerySet[Peering]:
+        return queryset.filter(Q(name__icontains=value) | Q(description__icontains=value))
 
     def filter_direction(self, queryset: QuerySet[Peering], name: str, value: str) -> QuerySet[Peering]:
         mine = selectors.user_tenant_ids(self.request.user)
@@ -201,7 +250,14 @@ class StatusChangeFilterSet(filters.FilterSet):
         help_text="Either side of the peering: a tenant's portal id or project id.",
     )
     new_status = filters.MultipleChoiceFilter(choices=PeeringStatus.choices)
-    source = filters.MultipleChoiceFilter(choices=ChangeSource.choices)
+    source = filters.MultipleChoiceFilter(
+        choices=[
+            *ChangeSource.choices,
+            *((old, f"{new} (deprecated name)") for old, new in LEGACY_CHANGE_SOURCES.items()),
+        ],
+        method="filter_source",
+        help_text="browser, api, admin, sync or job (user, the old name of browser, until 0.3.0).",
+    )
     created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
     ordering = StableOrderingFilter(
@@ -212,6 +268,13 @@ class StatusChangeFilterSet(filters.FilterSet):
     class Meta:
         model = StatusChange
         fields = ["peering", "tenant", "new_status", "source", "created_after", "created_before"]
+
+    def filter_source(
+        self, queryset: QuerySet[StatusChange], name: str, value: list[str]
+    ) -> QuerySet[StatusChange]:
+        if not value:
+            return queryset
+        return queryset.filter(source__in={LEGACY_CHANGE_SOURCES.get(v, v) for v in value})
 
     def filter_tenant(
         self, queryset: QuerySet[StatusChange], name: str, value: str

@@ -2,17 +2,40 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from django.dispatch import Signal
 
+from peerings.choices import CallOperation
 from peerings.models import Peering, StatusChange, Tenant, UpstreamCall
 from peerings.storable import storable
 
 if TYPE_CHECKING:
     from peerings.cloud import CallRecord
 
-__all__ = ["record_call", "record_status_change", "status_changed"]
+__all__ = ["changes_sent", "record_call", "record_status_change", "status_changed"]
+
+#: The calls that ask the cloud to change something (the others only read).
+CHANGING_OPERATIONS = frozenset(
+    {
+        CallOperation.CREATE,
+        CallOperation.UPDATE,
+        CallOperation.ACCEPT,
+        CallOperation.REJECT,
+        CallOperation.DELETE,
+        CallOperation.CREATE_ROUTE,
+        CallOperation.DELETE_ROUTE,
+    }
+)
+_changes_sent: ContextVar[int] = ContextVar("changes_sent", default=0)
+
+
+def changes_sent() -> int:
+    """How many changing cloud calls this thread (or task) has recorded: compare two readings
+    to learn whether the work between them reached the cloud."""
+    return _changes_sent.get()
+
 
 #: Sent by :func:`record_status_change` with ``change`` (the new :class:`StatusChange`), inside
 #: the workflow's transaction: a receiver's writes commit or roll back with the change
@@ -39,6 +62,8 @@ def record_call(
     numbers, which PostgreSQL cannot store, are written as visible escapes (``\\u0000``).
     """
     user = acting_user if getattr(acting_user, "is_authenticated", False) else None
+    if record.operation in CHANGING_OPERATIONS:
+        _changes_sent.set(_changes_sent.get() + 1)
     return UpstreamCall.objects.create(
         acting_user=user,
         tenant=tenant,

@@ -20,6 +20,7 @@ from django.db import transaction
 
 from ops import after_response, correlation, runs
 from ops.locks import job_lock
+from peerings.choices import ChangeSource
 from peerings.exceptions import CloudUnavailable, OperationInFlight, PortalError
 from peerings.jobs import JobReport, expire_and_report_pending, sync_open_peerings
 
@@ -119,7 +120,7 @@ def apply_routes_on_accept(peering_id: int, side: str) -> dict[str, Any]:
 
     peering = Peering.objects.select_related("requester_tenant", "accepter_tenant").get(pk=peering_id)
     try:
-        outcome = routes_apply(peering=peering, acting_user=None, side=side, source="sync")
+        outcome = routes_apply(peering=peering, acting_user=None, side=side, source=ChangeSource.JOB)
     except (CloudUnavailable, OperationInFlight):
         raise
     except PortalError as exc:

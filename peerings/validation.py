@@ -83,6 +83,7 @@ __all__ = [
     "TENANT_FILTER_UNKNOWN",
     "TEXT_NUL",
     "TEXT_SURROGATE",
+    "UNKNOWN_QUERY_PARAMETER",
     "UPDATE_NOTHING",
     "VPC_ID_INVALID",
     "Overlap",
@@ -107,6 +108,7 @@ TENANT_FILTER_UNKNOWN = (
     "No tenant has the id or project id “%(value)s”, and none of your peerings names that project: "
     "give a tenant's portal id or its project id."
 )
+UNKNOWN_QUERY_PARAMETER = "Unknown query parameter: this request takes {accepted}."
 ORDERING_UNKNOWN = "Unknown ordering “%(value)s”: use one of {choices} (prefix - for descending)."
 DESCRIPTION_TOO_LONG = f"The description may have at most {DESCRIPTION_MAX_LENGTH} characters."
 DESCRIPTION_FORBIDDEN_CHARACTERS = "The description may not contain < or >."

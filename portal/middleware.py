@@ -77,7 +77,8 @@ def too_large_response(request: HttpRequest) -> HttpResponse:
     else:
         html = render_to_string("413.html", {"limit": limit, "message": message})
         response = HttpResponse(html, status=413)
-    response["Connection"] = "close"  # the unread body stays on the socket
+    # No Connection header: hop-by-hop headers are the server's (wsgiref answers 500 to one), and
+    # every server in use drains the unread body before it reads the next request.
     return response
 
 

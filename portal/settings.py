@@ -71,9 +71,10 @@ for _network in EGRESS_ALLOWED_NETWORKS:
 # Simulator behaviour (ignored when the simulator is off).
 VPCSIM_PENDING_EXPIRY_SECONDS = env.int("VPCSIM_PENDING_EXPIRY_SECONDS", default=7 * 24 * 3600)
 VPCSIM_CLOCK_SKEW_SECONDS = env.int("VPCSIM_CLOCK_SKEW_SECONDS", default=15 * 60)
-# A signature seen once is refused again within the skew window (a replay): "writes" (POST, PUT,
-# DELETE; the SDK signs identical reads in the same second identically), "all" or "off".
-VPCSIM_REPLAY_CHECK = env.str("VPCSIM_REPLAY_CHECK", default="writes")
+# Refuse a signature seen once within the skew window (a replay): "off" (the default, as the cloud:
+# the SDK signs identical requests in the same second identically), or, stricter than the cloud,
+# "writes" (POST, PUT, DELETE) or "all".
+VPCSIM_REPLAY_CHECK = env.str("VPCSIM_REPLAY_CHECK", default="off")
 # The simulator served apart (portal.simulator_wsgi) commits asynchronously on PostgreSQL unless true.
 VPCSIM_SYNCHRONOUS_COMMIT = env.bool("VPCSIM_SYNCHRONOUS_COMMIT", default=False)
 # Injected faults, off unless set: see vpcsim/faults.py for the format.

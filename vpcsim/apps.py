@@ -15,6 +15,6 @@ class VpcSimConfig(AppConfig):
             parse_spec(getattr(settings, "VPCSIM_FAULTS", "") or "")
         except FaultSpecError as exc:
             raise ImproperlyConfigured(f"VPCSIM_FAULTS: {exc}") from None
-        mode = getattr(settings, "VPCSIM_REPLAY_CHECK", "writes")
+        mode = getattr(settings, "VPCSIM_REPLAY_CHECK", "off")
         if mode not in {"writes", "all", "off"}:
-            raise ImproperlyConfigured(f"VPCSIM_REPLAY_CHECK must be writes, all or off, not {mode!r}")
+            raise ImproperlyConfigured(f"VPCSIM_REPLAY_CHECK must be off, writes or all, not {mode!r}")

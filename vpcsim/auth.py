@@ -5,19 +5,22 @@ access key, an ``X-Sdk-Date`` within ``VPCSIM_CLOCK_SKEW_SECONDS`` of real
 wall-clock time (15 minutes by default, the gateway's documented window; the
 boundary itself is accepted), the signature (over the header list the request
 names, the hash of the raw body computed here, the decoded path and query),
-that the signature is not a replay, then an ``X-Project-Id`` naming a project
-of the key's account. Failures are :class:`~vpcsim.errors.GatewayError`:
+optionally that the signature is not a replay, then a signed ``X-Project-Id``
+naming a project of the key's account. Failures are
+:class:`~vpcsim.errors.GatewayError`:
 
 * 401 ``APIGW.0301`` for anything wrong with the signature, the date or the
-  headers (unknown key: "Get secretKey failed,ak:<AK>,err:ak not exist"), and
-  for a replay: a verified signature already seen within the skew window
-  (kept in :class:`~vpcsim.models.SeenSignature`, so every process serving the
-  simulator shares it; wording chosen by the simulator, the cloud's is
-  unconfirmed). ``VPCSIM_REPLAY_CHECK`` says which requests are checked:
-  ``writes`` (the default: POST, PUT, DELETE), ``all`` or ``off``. Reads are
-  left out by default because the official SDK signs two identical reads sent
-  within the same second identically (``X-Sdk-Date`` has one-second
-  resolution and the SDK adds no nonce), so a poll loop would be refused;
+  headers (unknown key: "Get secretKey failed,ak:<AK>,err:ak not exist"; an
+  ``X-Project-Id`` left out of the signed headers, which anyone on the path
+  could add or change, is refused rather than honoured);
+* with ``VPCSIM_REPLAY_CHECK`` set to ``writes`` (POST, PUT, DELETE) or ``all``,
+  401 ``APIGW.0301`` for a replay: a verified signature already seen within the
+  skew window (kept in :class:`~vpcsim.models.SeenSignature`, so every process
+  serving the simulator shares it; wording chosen by the simulator). This is
+  stricter than the cloud, whose gateway documents only the date window: the
+  official SDK signs with one-second resolution and no nonce, so two identical
+  legitimate requests in the same second carry the same signature and the cloud
+  answers both. The default, ``off``, matches the cloud;
 * 403 ``APIGW.0302`` when the project is unknown or belongs to another account
   (code and wording chosen by the simulator; the cloud's are unconfirmed).
 """
@@ -42,6 +45,7 @@ __all__ = ["Caller", "authenticate"]
 _PREFIX = "Incorrect IAM authentication information: "
 SIGNATURE_FAIL = _PREFIX + "verify aksk signature fail"
 REPLAYED = _PREFIX + "the signature has already been used"
+PROJECT_UNSIGNED = _PREFIX + "X-Project-Id header is not signed"
 #: Expired seen signatures are deleted at most this often per process.
 PURGE_INTERVAL_SECONDS = 60.0
 _last_purge = 0.0
@@ -120,6 +124,8 @@ def authenticate(request: HttpRequest) -> Caller:
 
     if not project_id:
         raise _refuse("X-Project-Id header is missing")
+    if "x-project-id" not in {name.lower() for name in authorization.signed_headers}:
+        raise GatewayError(401, PROJECT_UNSIGNED)
     if project_pk is None:
         raise GatewayError(403, "The IAM user is not authorized to access the API.", code="APIGW.0302")
     account = Account.from_db(store.DB, ["id", "name", "domain_id"], [account_pk, account_name, domain_id])

@@ -2,9 +2,13 @@
 
 A write carrying the header reserves the key (per user) by inserting an
 ``IdempotencyKey`` row: the table's unique constraint decides which of two
-concurrent duplicates runs. When the view has answered, a final response (2xx
-or 4xx) is stored and replayed for the same key, method, path and body with
-``Idempotent-Replayed: true``; a 5xx is not stored, so the client may retry, except
+concurrent duplicates runs. As Stripe does it, only the answer of a request that
+began work is stored and replayed for the same key, method, path and body with
+``Idempotent-Replayed: true``: a success, or a client error given after a change was
+sent to the cloud (its refusal, or its answer that another decision won). A request
+refused before any work started (invalid input, a warning to confirm, a role or state
+that does not allow it, an unknown query parameter) frees its key, so the client fixes
+the request and retries with the same key; a 5xx frees it too, except
 for a create the cloud did not confirm: its key then stands for the peering kept as
 ``SUBMITTING``, and a retry answers with that peering as it is then (see
 ``PeeringViewSet.replay``), never with a second request.
@@ -34,6 +38,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from peerings import history
 from peerings.models import IdempotencyKey
 
 __all__ = [
@@ -151,16 +156,6 @@ def begin(request: Request) -> IdempotencyKey | None:
     raise IdempotencyKeyInUse()
 
 
-#: Client errors that are not final: the same request may succeed a moment later.
-TRANSIENT_CODES = frozenset({"operation_in_flight", "throttled"})
-
-
-def _error_code(response: Response) -> str | None:
-    data = getattr(response, "data", None)
-    error = data.get("error") if isinstance(data, dict) else None
-    return error.get("code") if isinstance(error, dict) else None
-
-
 def kept_peering_id(response: Response) -> int | None:
     """The id of the peering an error answer says was kept (``error.peering.id``)."""
     data = getattr(response, "data", None)
@@ -169,16 +164,19 @@ def kept_peering_id(response: Response) -> int | None:
     return peering.get("id") if isinstance(peering, dict) else None
 
 
-def finish(record: IdempotencyKey, response: Response, *, peering_id: int | None = None) -> None:
-    """Store a final response for ``record``'s key; free the key after a server error.
+def finish(record: IdempotencyKey, response: Response, *, began: bool, peering_id: int | None = None) -> None:
+    """Store the response for ``record``'s key if its request began work; else free the key.
+
+    ``began``: a change was sent to the cloud. A success always counts as work done.
 
     With ``peering_id`` (a create kept as ``SUBMITTING``), a server error is stored too,
     with the peering, so that a retry answers with the peering rather than a new request.
     """
     rows = IdempotencyKey.objects.filter(pk=record.pk, response_status=IN_PROGRESS)
-    final = status.is_success(response.status_code) or status.is_client_error(response.status_code)
-    final = final and _error_code(response) not in TRANSIENT_CODES
-    if not final and peering_id is None:
+    began = status.is_success(response.status_code) or (
+        began and status.is_client_error(response.status_code)
+    )
+    if not began and peering_id is None:
         rows.delete()
         return
     data = getattr(response, "data", None)
@@ -198,10 +196,16 @@ class IdempotentViewMixin:
     """Applies ``begin``/``finish`` around a DRF view's writes (after authentication and throttling)."""
 
     idempotency_record: IdempotencyKey | None = None
+    changes_at_start = 0
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
+        self.check_request(request)
         self.idempotency_record = begin(request)
+        self.changes_at_start = history.changes_sent()
+
+    def check_request(self, request: Request) -> None:
+        """Refusals due before a key is reserved (the query string, say); raise to refuse."""
 
     #: View actions whose kept peering a retry answers with (see ``finish``).
     keeps_peering_on: frozenset[str] = frozenset()
@@ -220,5 +224,6 @@ class IdempotentViewMixin:
         record, self.idempotency_record = self.idempotency_record, None
         if record is not None:
             keeps = getattr(self, "action", None) in self.keeps_peering_on
-            finish(record, response, peering_id=kept_peering_id(response) if keeps else None)
+            began = history.changes_sent() > self.changes_at_start
+            finish(record, response, began=began, peering_id=kept_peering_id(response) if keeps else None)
         return response

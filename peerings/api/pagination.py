@@ -17,6 +17,9 @@ import datetime as dt
 import json
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.db.models import F, Q, QuerySet
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
@@ -43,7 +46,34 @@ def cursor_for(ordering: list[str], values: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str, ordering: list[str]) -> list[Any]:
+#: The range a database integer column holds (a larger number overflows in the driver).
+_INT_RANGE = range(-(2**63), 2**63)
+
+
+def _typed(queryset: QuerySet, name: str, value: Any) -> Any:
+    """``value`` as the ordering column ``name`` holds it; ``ValueError`` when it cannot be one."""
+    annotation = queryset.query.annotations.get(name)
+    field = annotation.output_field if annotation is not None else queryset.model._meta.get_field(name)
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError(name)
+    try:
+        typed = field.to_python(value)
+        if isinstance(typed, dt.datetime):
+            if typed.tzinfo is None:
+                raise ValueError(name)
+            typed = typed.astimezone(dt.UTC)
+    except (DjangoValidationError, TypeError, OverflowError) as exc:
+        raise ValueError(name) from exc
+    if typed is None or (isinstance(typed, int) and typed not in _INT_RANGE):
+        raise ValueError(name)
+    if isinstance(field, (models.DateTimeField, models.DateField)) and not isinstance(typed, dt.date):
+        raise ValueError(name)
+    return typed
+
+
+def _decode(cursor: str, ordering: list[str], queryset: QuerySet) -> list[Any]:
+    """The values of a cursor made by :func:`cursor_for` for ``ordering``, typed as ``queryset``'s
+    columns; a forged or malformed one (a number where a date belongs, say) is a 404."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
@@ -52,9 +82,9 @@ def _decode(cursor: str, ordering: list[str]) -> list[Any]:
             raise ValueError
         if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in values):
             raise ValueError
-    except (ValueError, KeyError, TypeError, UnicodeError, binascii.Error):
+        return [_typed(queryset, term.lstrip("-"), v) for term, v in zip(ordering, values, strict=True)]
+    except (ValueError, KeyError, TypeError, UnicodeError, binascii.Error, FieldDoesNotExist):
         raise NotFound("Invalid cursor.") from None
-    return values
 
 
 def _after(ordering: list[str], values: list[Any]) -> Q:
@@ -73,8 +103,12 @@ class PortalPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
-    def paginate_queryset(self, queryset: QuerySet, request: Any, view: Any = None) -> list | None:
+    def paginate_queryset(self, queryset: QuerySet | list, request: Any, view: Any = None) -> list | None:
         self.cursor_mode = False
+        # A list read from the cloud (a tenant's VPCs): numbered pages, in the same envelope.
+        self.listed = not isinstance(queryset, QuerySet)
+        if self.listed:
+            return super().paginate_queryset(queryset, request, view)
         ordering = [str(term) for term in queryset.query.order_by]
         keyset = (
             self.page_query_param not in request.query_params
@@ -92,7 +126,7 @@ class PortalPagination(PageNumberPagination):
         cursor = request.query_params.get(CURSOR_PARAM)
         rows = queryset
         if cursor:
-            rows = rows.filter(_after(ordering, _decode(cursor, ordering)))
+            rows = rows.filter(_after(ordering, _decode(cursor, ordering, queryset)))
         names = [term.lstrip("-") for term in ordering]
         keys = {f"{_KEY}{i}": F(name) for i, name in enumerate(names)}
         page = list(rows.annotate(**keys)[: page_size + 1])
@@ -112,6 +146,16 @@ class PortalPagination(PageNumberPagination):
         return replace_query_param(url, CURSOR_PARAM, cursor_for(self.ordering, self.last))
 
     def get_paginated_response(self, data: Any) -> Response:
+        if self.listed:
+            return Response(
+                {
+                    "count": self.page.paginator.count,
+                    "count_capped": False,
+                    "next": self.get_next_link(),
+                    "previous": self.get_previous_link(),
+                    "results": data,
+                }
+            )
         if not self.cursor_mode:
             return super().get_paginated_response(data)
         return Response(

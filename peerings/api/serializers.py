@@ -55,8 +55,10 @@ class LinkField(serializers.HyperlinkedIdentityField):
 
 
 __all__ = [
+    "DirectoryTenantSerializer",
     "ErrorSerializer",
     "LinkField",
+    "PeerVpcSerializer",
     "PeeringAcceptSerializer",
     "PeeringCreateSerializer",
     "PeeringDeclineSerializer",
@@ -154,21 +156,102 @@ class VpcSerializer(serializers.Serializer):
     description = CharField(read_only=True, default="")
 
 
+class DirectoryTenantSerializer(serializers.ModelSerializer):
+    """A tenant of the portal as the request form offers it as a peer: name and ids, never keys."""
+
+    url = LinkField(view_name="api:directory-detail")
+    vpcs = LinkField(view_name="api:directory-vpcs")
+    member = serializers.SerializerMethodField(help_text="Whether the caller is a member of this tenant.")
+
+    class Meta:
+        model = Tenant
+        fields = ["id", "url", "name", "project_id", "member", "vpcs"]
+        read_only_fields = fields
+
+    def get_member(self, tenant: Tenant) -> bool:
+        return tenant.pk in _actor(self.context).roles
+
+
+class PeerVpcSerializer(serializers.Serializer):
+    """A VPC as the request form offers it: name and id; the range only to the tenant's members."""
+
+    id = CharField(read_only=True)
+    name = CharField(read_only=True, default="")
+    cidr = CharField(
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="The VPC's range; null unless the caller is a member of its tenant.",
+    )
+
+
 # --- Peerings ----------------------------------------------------------------------------
 
 
-class RequestVpcInfoSerializer(serializers.Serializer):
-    vpc_id = serializers.UUIDField(source="requester_vpc_id", read_only=True)
-    tenant_id = CharField(
-        source="requester_project_id", read_only=True, help_text="The requester's project id."
-    )
+def _actor(context: dict[str, Any]) -> permissions.Actor:
+    """The caller's roles, read once per response and shared by every row."""
+    actor = context.get("actor")
+    if actor is None:
+        actor = context["actor"] = permissions.Actor.of(context["request"].user)
+    return actor
 
 
-class AcceptVpcInfoSerializer(serializers.Serializer):
-    vpc_id = serializers.UUIDField(source="accepter_vpc_id", read_only=True)
-    tenant_id = CharField(
-        source="accepter_project_id", read_only=True, help_text="The accepter's project id."
-    )
+class _VpcInfoSerializer(serializers.Serializer):
+    """One side of a peering, named as the pages name it (range only where the caller may see it)."""
+
+    side: str
+
+    def to_representation(self, peering: Peering) -> dict[str, Any]:
+        side = self.side
+        tenant = getattr(peering, f"{side}_tenant")
+        shown = permissions.peering_cidr_shown(peering, side, _actor(self.context).roles)
+        return {
+            "vpc_id": str(getattr(peering, f"{side}_vpc_id")),
+            "tenant_id": getattr(peering, f"{side}_project_id"),
+            "vpc_name": getattr(peering, f"{side}_vpc_name") or None,
+            "cidr": (getattr(peering, f"{side}_vpc_cidr") or None) if shown else None,
+            "tenant": {"id": tenant.pk, "name": tenant.name} if tenant is not None else None,
+        }
+
+
+class TenantRefSerializer(serializers.Serializer):
+    """A tenant of the portal by id and name."""
+
+    id = serializers.IntegerField(read_only=True)
+    name = CharField(read_only=True)
+
+
+def _vpc_info_fields(role: str) -> dict[str, serializers.Field]:
+    return {
+        "vpc_id": serializers.UUIDField(read_only=True),
+        "tenant_id": CharField(read_only=True, help_text=f"The {role}'s project id."),
+        "vpc_name": CharField(
+            read_only=True, allow_null=True, help_text="The VPC's name, as the cloud listed it."
+        ),
+        "cidr": CharField(
+            read_only=True,
+            allow_null=True,
+            help_text="The VPC's range; null where the caller may not see it (the accepter's range is shown "
+            "to the accepter's members only).",
+        ),
+        "tenant": TenantRefSerializer(
+            read_only=True, allow_null=True, help_text=f"The {role}'s tenant in the portal; null outside it."
+        ),
+    }
+
+
+class RequestVpcInfoSerializer(_VpcInfoSerializer):
+    side = "requester"
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return _vpc_info_fields("requester")
+
+
+class AcceptVpcInfoSerializer(_VpcInfoSerializer):
+    side = "accepter"
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return _vpc_info_fields("accepter")
 
 
 class PeeringErrorSerializer(serializers.Serializer):
@@ -254,9 +337,7 @@ class PeeringSerializer(serializers.ModelSerializer):
         serializers.ListField(child=serializers.ChoiceField(choices=[a.value for a in Action]))
     )
     def get_allowed_actions(self, peering: Peering) -> list[str]:
-        actor = self.context.get("actor")
-        if actor is None:  # one query per request, shared by every row of a list
-            actor = self.context["actor"] = permissions.Actor.of(self.context["request"].user)
+        actor = _actor(self.context)  # one query per request, shared by every row of a list
         return sorted(permissions.allowed_actions(peering, actor, now=self.context.get("now")))
 
     @extend_schema_field(CharField(allow_null=True))
@@ -432,14 +513,36 @@ class UpstreamCallSerializer(serializers.ModelSerializer):
 
 
 class StatusChangeSerializer(serializers.ModelSerializer):
-    """One change of a peering's status (append-only)."""
+    """One change of a peering's status (append-only), naming its peering."""
 
+    peering = serializers.IntegerField(
+        source="peering_id", read_only=True, help_text="The peering's portal id."
+    )
+    peering_url = serializers.SerializerMethodField(help_text="The peering's URL in the API.")
     old_status = CharField(read_only=True, help_text="Empty for the first status.")
     new_status = serializers.ChoiceField(choices=PeeringStatus.choices, read_only=True)
     actor = CharField(source="actor.username", read_only=True, allow_null=True)
-    source = serializers.ChoiceField(choices=ChangeSource.choices, read_only=True)
+    source = serializers.ChoiceField(
+        choices=ChangeSource.choices,
+        read_only=True,
+        help_text="Where the change came from: browser, api, admin, sync (read from the cloud) or job.",
+    )
 
     class Meta:
         model = StatusChange
-        fields = ["id", "created_at", "old_status", "new_status", "actor", "reason", "source"]
+        fields = [
+            "id",
+            "created_at",
+            "peering",
+            "peering_url",
+            "old_status",
+            "new_status",
+            "actor",
+            "reason",
+            "source",
+        ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.URLField())
+    def get_peering_url(self, change: StatusChange) -> str:
+        return link(self.context, "api:peering-detail", change.peering_id)

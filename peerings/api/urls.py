@@ -4,6 +4,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
+from peerings.api.directory import DirectoryViewSet
 from peerings.api.docs import ApiDocsView
 from peerings.api.search import SearchApi
 from peerings.api.views import (
@@ -20,6 +21,7 @@ app_name = "api"
 router = DefaultRouter()
 router.APIRootView = ApiRootView
 router.register("tenants", TenantViewSet, basename="tenant")
+router.register("directory", DirectoryViewSet, basename="directory")
 router.register("peerings", PeeringViewSet, basename="peering")
 router.register("calls", UpstreamCallViewSet, basename="call")
 router.register("status-changes", StatusChangeViewSet, basename="status-change")

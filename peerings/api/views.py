@@ -29,12 +29,13 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
+from rest_framework.settings import api_settings
 
 from peerings import export, route_workflow, selectors, vpcs, workflow
 from peerings.api import serializers as s
 from peerings.api.exceptions import error_body, peering_ref
 from peerings.api.idempotency import HEADER, KEY_PATTERN, REPLAY_HEADER, IdempotentViewMixin
-from peerings.api.pagination import PortalPagination
+from peerings.api.pagination import CURSOR_PARAM, PortalPagination
 from peerings.api.parsers import DepthLimitedJSONParser
 from peerings.api.route_serializers import (
     PeeringDeletedSerializer,
@@ -54,11 +55,13 @@ from peerings.filtersets import (
 from peerings.models import IdempotencyKey, Peering, StatusChange, Tenant, UpstreamCall
 from peerings.permissions import Action
 from peerings.routes.selectors import live_routes, peering_routes
+from peerings.validation import UNKNOWN_QUERY_PARAMETER
 
 __all__ = ["PeeringViewSet", "StatusChangeViewSet", "TenantViewSet", "UpstreamCallViewSet", "not_found"]
 
 ERROR_DESCRIPTIONS = {
-    400: "Invalid input (per field in error.fields), or a warning to confirm "
+    400: "Invalid input or an unknown query parameter (per field or parameter in error.fields; the "
+    "message lists the parameters the operation takes), or a warning to confirm "
     "(overlap_confirmation_required).",
     401: "No valid credentials: send Authorization: Token <key> or a session cookie.",
     403: "Your role does not allow this (not_permitted), or a session write without a CSRF token.",
@@ -76,10 +79,11 @@ ERROR_DESCRIPTIONS = {
 
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
-    """Schema entries for the error responses an operation may give (always with 401 and 429)."""
+    """Schema entries for the error responses an operation may give (always with 400: an unknown
+    query parameter, 401 and 429)."""
     return {
         code: OpenApiResponse(s.ErrorSerializer, description=ERROR_DESCRIPTIONS[code])
-        for code in sorted({*codes, 401, 429})
+        for code in sorted({*codes, 400, 401, 429})
     }
 
 
@@ -104,18 +108,69 @@ IDEMPOTENCY_PARAMETERS = [
 ]
 
 
+#: Opt-in to the bare JSON array ``tenants/{id}/vpcs/`` and ``peerings/{id}/routes/`` answered
+#: before they had the list envelope: ``?envelope=false``. Deprecated; removed in 0.3.0. Left out
+#: of the schema, whose 200 for these operations is the envelope (see the operations' descriptions).
+ENVELOPE_PARAM = "envelope"
+
+
 class ApiView(IdempotentViewMixin):
-    """What every API view shares: auth, throttles, JSON in, pagination, idempotent writes."""
+    """What every API view shares: auth, throttles, JSON in, pagination, idempotent writes, and a
+    400 for a query parameter the action does not take (listing those it does)."""
 
     permission_classes = [IsAuthenticated]
     throttle_classes = [UserThrottle, WriteThrottle]
     parser_classes = [DepthLimitedJSONParser]
     pagination_class = PortalPagination
+    #: Actions that answer a page of a list (they take ``page``, ``page_size`` and ``cursor``).
+    list_actions: frozenset[str] = frozenset({"list"})
+    #: Further query parameters an action takes: ``{action: names}``.
+    action_query_params: dict[str, tuple[str, ...]] = {}
 
     @property
     def fake(self) -> bool:
         """True while drf-spectacular builds the schema (no real request)."""
         return getattr(self, "swagger_fake_view", False)
+
+    def accepted_query_params(self) -> set[str]:
+        """The query parameters this request's action takes: its filters, its pages, ``format``."""
+        accepted = {api_settings.URL_FORMAT_OVERRIDE or "format"}
+        paginator = self.paginator
+        if self.action in self.list_actions and isinstance(paginator, PortalPagination):
+            accepted |= {paginator.page_query_param, paginator.page_size_query_param, CURSOR_PARAM}
+        filterset_class = getattr(self, "filterset_class", None)
+        if filterset_class is not None and DjangoFilterBackend in self.filter_backends:
+            accepted |= set(filterset_class.base_filters)
+        return accepted | set(self.action_query_params.get(self.action or "", ()))
+
+    def check_request(self, request: Request) -> None:
+        unknown = sorted(set(request.query_params) - self.accepted_query_params())
+        if unknown:
+            accepted = ", ".join(sorted(self.accepted_query_params()))
+            raise ValidationError(
+                {name: [UNKNOWN_QUERY_PARAMETER.format(accepted=accepted)] for name in unknown}
+            )
+        super().check_request(request)
+
+    def bare_list(self, request: Request) -> bool:
+        """Whether the caller opted in to the deprecated bare array (``?envelope=false``)."""
+        value = request.query_params.get(ENVELOPE_PARAM)
+        if value is None:
+            return False
+        if value != "false":
+            raise ValidationError({ENVELOPE_PARAM: ['Only "false" (the deprecated bare array) is accepted.']})
+        return True
+
+    def listed(self, request: Request, rows: Any, serializer_class: type) -> Response:
+        """A list in the API's envelope (``count``, ``count_capped``, ``next``, ``previous``,
+        ``results``), or the deprecated bare array with ``?envelope=false``."""
+        context = self.get_serializer_context()
+        if self.bare_list(request):
+            response = Response(serializer_class(rows, many=True, context=context).data)
+            response["Deprecation"] = "true"  # RFC 9745: the bare array goes in 0.3.0
+            return response
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(serializer_class(page, many=True, context=context).data)
 
 
 # --- Tenants -------------------------------------------------------------------------------
@@ -139,6 +194,8 @@ class TenantViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
 
     serializer_class = s.TenantSerializer
     filter_backends: list[Any] = []
+    list_actions = frozenset({"list", "vpcs"})
+    action_query_params = {"vpcs": (ENVELOPE_PARAM,)}
 
     def get_queryset(self) -> QuerySet[Tenant]:
         if self.fake:
@@ -148,13 +205,16 @@ class TenantViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         operation_id="tenants_vpcs",
         summary="The tenant's VPCs, as the cloud lists them",
-        responses={200: s.VpcSerializer(many=True), **errors(404, *CLOUD_ERRORS)},
+        description="In the list envelope since 0.2.0 (numbered pages). ?envelope=false answers the bare "
+        "array of before: deprecated, removed in 0.3.0.",
+        responses={200: s.VpcSerializer(many=True), **errors(400, 404, *CLOUD_ERRORS)},
     )
-    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    @action(detail=True, methods=["get"], filter_backends=[])
     def vpcs(self, request: Request, pk: str | None = None) -> Response:
         tenant = self.get_object()
+        self.bare_list(request)  # a bad opt-in value is a 400 before the cloud is called
         found = vpcs.tenant_vpcs(tenant=tenant, acting_user=request.user)
-        return Response(s.VpcSerializer(found, many=True).data)
+        return self.listed(request, found, s.VpcSerializer)
 
 
 # --- Peerings ------------------------------------------------------------------------------
@@ -217,6 +277,8 @@ class PeeringViewSet(
     }
 
     keeps_peering_on = frozenset({"create"})
+    list_actions = frozenset({"list", "calls", "status_changes", "routes"})
+    action_query_params = {"routes": (ENVELOPE_PARAM,), "routes_plan": ("requester", "accepter")}
 
     def get_queryset(self) -> QuerySet[Peering]:
         listing = self.action == "list"
@@ -397,9 +459,11 @@ class PeeringViewSet(
         methods=["GET"],
         operation_id="peerings_routes_list",
         summary="The peering's routes, in both VPCs, as the portal knows them",
+        description="In the list envelope since 0.2.0. ?envelope=false answers the bare array of before: "
+        "deprecated, removed in 0.3.0.",
         tags=["routes"],
         request=None,
-        responses={200: PeeringRouteSerializer(many=True), **errors(404)},
+        responses={200: PeeringRouteSerializer(many=True), **errors(400, 404)},
     )
     @extend_schema(
         methods=["POST"],
@@ -415,11 +479,11 @@ class PeeringViewSet(
         responses={200: RouteOutcomeSerializer, 201: RouteOutcomeSerializer, **errors(*WRITE_ERRORS)},
         parameters=IDEMPOTENCY_PARAMETERS,
     )
-    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
+    @action(detail=True, methods=["get", "post"], filter_backends=[])
     def routes(self, request: Request, pk: str | None = None) -> Response:
         peering = self.get_object()
         if request.method == "GET":
-            return Response(PeeringRouteSerializer(peering_routes(peering), many=True).data)
+            return self.listed(request, peering_routes(peering), PeeringRouteSerializer)
         data = self._input(request)
         outcome = route_workflow.routes_apply(
             peering=peering,

@@ -12,7 +12,7 @@ from huaweicloudsdkvpc.v2 import (
     DeleteVpcRouteRequest,
 )
 
-from peerings.choices import CallOperation, RouteEvent, RouteState
+from peerings.choices import CallOperation, ChangeSource, RouteEvent, RouteState
 from peerings.jobs import sync_open_peerings
 from peerings.models import PeeringRoute, RouteChange, UpstreamCall
 from peerings.route_workflow import routes_apply
@@ -104,6 +104,10 @@ def test_routes_asked_for_at_the_request_are_added_on_acceptance_with_each_sides
         ("globex-main", None),
     ]
     assert set(PeeringRoute.objects.values_list("state", "created_by")) == {(RouteState.APPLIED, None)}
+    # the on-accept job says so in the routes' history (before 0.2.0 it recorded "sync")
+    assert set(RouteChange.objects.filter(peering=peering).values_list("source", flat=True)) == {
+        ChangeSource.JOB
+    }
 
 
 def test_routes_on_acceptance_are_not_added_unless_asked(

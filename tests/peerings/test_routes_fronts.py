@@ -142,7 +142,7 @@ def test_the_api_journey(cloud, accepted, acme_api, globex_api, acme_prod, prod_
         ("10.20.0.0/16", accepted.upstream_id, str(prod_web.vpc_id), acme_prod.project_id)
     }
     # Globex's member sees both sides' routes, and may not remove Acme's.
-    assert [r["id"] for r in globex_api.get(url).json()] == [route["id"]]
+    assert [r["id"] for r in globex_api.get(url).json()["results"]] == [route["id"]]
     refused = globex_api.delete(reverse("api:peering-route-remove", args=[accepted.pk, route["id"]]))
     assert refused.status_code == 403
     assert refused.json()["error"]["code"] == "not_permitted"

@@ -23,8 +23,14 @@ def _party(*, account: str, project: str, vpcs: dict[str, str]) -> Party:
 
 
 @pytest.fixture(autouse=True)
-def _replays_refused(settings):
-    """The simulator's default (writes refused when replayed), whatever the suite's settings say."""
+def _replay_check_default(settings):
+    """The simulator's default (no replay refusal, as the cloud), whatever the environment says."""
+    settings.VPCSIM_REPLAY_CHECK = "off"
+
+
+@pytest.fixture
+def replays_refused(settings):
+    """The opt-in hardening: replayed write signatures refused."""
     settings.VPCSIM_REPLAY_CHECK = "writes"
 
 

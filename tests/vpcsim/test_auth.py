@@ -115,6 +115,43 @@ def test_unsigned_headers_may_be_added(api, alpha):
     assert api(alpha).get(PEERINGS, tamper=add_header).status_code == 200
 
 
+def _signed_without_project(party, method: str, path: str, body: bytes = b"") -> dict[str, str]:
+    """Headers signed with no X-Project-Id (the signed header list leaves it out)."""
+    return aksk.sign(
+        method=method,
+        url=f"http://testserver{path}",
+        headers={"Content-Type": "application/json"} if body else {},
+        body=body,
+        access_key=party.access_key,
+        secret_key=party.secret_key,
+    )
+
+
+def test_an_unsigned_project_header_is_refused(client, alpha, alpha_dev):
+    """Added after signing, X-Project-Id could name any project of the account: it is not honoured."""
+    headers = _signed_without_project(alpha, "GET", f"/v1/{alpha_dev.project_id}/vpcs")
+    assert "x-project-id" not in headers["Authorization"]
+
+    for project in (alpha.project_id, alpha_dev.project_id):
+        response = client.get(
+            f"/v1/{alpha_dev.project_id}/vpcs", headers={**headers, "X-Project-Id": project}
+        )
+
+        assert_gateway_error(response, 401, "APIGW.0301", auth.PROJECT_UNSIGNED)
+
+
+def test_an_unsigned_project_header_cannot_create_in_another_project(client, alpha, alpha_dev, beta):
+    body = json.dumps(peering_body(alpha_dev.vpc_ids[0], beta.vpc_ids[0], beta.project_id)).encode()
+    headers = _signed_without_project(alpha, "POST", PEERINGS, body)
+
+    response = client.generic(
+        "POST", PEERINGS, data=body, headers={**headers, "X-Project-Id": alpha_dev.project_id}
+    )
+
+    assert_gateway_error(response, 401, "APIGW.0301", auth.PROJECT_UNSIGNED)
+    assert not Peering.objects.exists()
+
+
 def test_repeated_and_encoded_query_parameters_verify(api, alpha):
     query = [("status", "ACTIVE"), ("status", "PENDING_ACCEPTANCE"), ("name", "a b/ü&c")]
 
@@ -332,7 +369,7 @@ def _capture(api, party, method, path, body=None):
     return first, again
 
 
-def test_a_replayed_write_is_refused_by_the_gateway(api, alpha, beta):
+def test_a_replayed_write_is_refused_when_opted_in(api, alpha, beta, replays_refused):
     body = peering_body(alpha.vpc_ids[0], beta.vpc_ids[0], beta.project_id)
     first, again = _capture(api, alpha, "POST", PEERINGS, body)
     Peering.objects.all().delete()  # so the service alone would accept the same create again
@@ -344,7 +381,7 @@ def test_a_replayed_write_is_refused_by_the_gateway(api, alpha, beta):
     assert not Peering.objects.exists()
 
 
-def test_a_replayed_accept_is_refused(api, alpha, beta, make_peering):
+def test_a_replayed_accept_is_refused_when_opted_in(api, alpha, beta, make_peering, replays_refused):
     peering = make_peering(alpha, beta)
     first, again = _capture(api, beta, "PUT", f"{PEERINGS}/{peering['id']}/accept")
 
@@ -352,7 +389,7 @@ def test_a_replayed_accept_is_refused(api, alpha, beta, make_peering):
     assert again().json()["error_code"] == "APIGW.0301"
 
 
-def test_reads_may_be_replayed_by_default_but_not_under_all(api, alpha, settings):
+def test_reads_may_be_replayed_under_writes_but_not_under_all(api, alpha, settings, replays_refused):
     first, again = _capture(api, alpha, "GET", PEERINGS)
     assert (first.status_code, again().status_code) == (200, 200)
 
@@ -361,8 +398,11 @@ def test_reads_may_be_replayed_by_default_but_not_under_all(api, alpha, settings
     assert (first.status_code, again().status_code) == (200, 401)
 
 
-def test_replay_check_off(api, alpha, settings, make_peering, beta):
-    settings.VPCSIM_REPLAY_CHECK = "off"
+def test_replay_check_off_by_default_as_the_cloud(api, alpha, make_peering, beta):
+    """The cloud documents no replay refusal: the same signed write twice reaches the service twice."""
+    from portal import settings as portal_settings
+
+    assert portal_settings.VPCSIM_REPLAY_CHECK == "off"
     peering = make_peering(alpha, beta)
     first, again = _capture(api, alpha, "DELETE", f"{PEERINGS}/{peering['id']}")
 
@@ -370,7 +410,7 @@ def test_replay_check_off(api, alpha, settings, make_peering, beta):
     assert not SeenSignature.objects.exists()
 
 
-def test_a_failed_signature_is_not_remembered(api, alpha, beta):
+def test_a_failed_signature_is_not_remembered(api, alpha, beta, replays_refused):
     """Only verified signatures are kept: a forged one cannot block the genuine request."""
     body = peering_body(alpha.vpc_ids[0], beta.vpc_ids[0], beta.project_id)
     response = api(alpha).post(PEERINGS, body, tamper=_replace_body)
@@ -379,7 +419,9 @@ def test_a_failed_signature_is_not_remembered(api, alpha, beta):
     assert not SeenSignature.objects.exists()
 
 
-def test_a_signature_is_kept_until_its_date_leaves_the_window_then_purged(api, alpha, monkeypatch):
+def test_a_signature_is_kept_until_its_date_leaves_the_window_then_purged(
+    api, alpha, monkeypatch, replays_refused
+):
     signed_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     api(alpha).post(PEERINGS, {"peering": {}}, now=signed_at)
     seen = SeenSignature.objects.get()
@@ -394,7 +436,7 @@ def test_a_signature_is_kept_until_its_date_leaves_the_window_then_purged(api, a
 
 
 @pytest.mark.django_db(transaction=True)
-def test_replays_are_refused_across_server_threads(live_server, alpha, beta):
+def test_replays_are_refused_across_server_threads(live_server, alpha, beta, replays_refused):
     """The seen signatures live in the database: a second server (thread) sees the first's."""
     body = json.dumps(peering_body(alpha.vpc_ids[0], beta.vpc_ids[0], beta.project_id)).encode()
     url = f"{live_server.url}{PEERINGS}"

@@ -310,3 +310,47 @@ def test_project_of_another_account_is_403(live_server, alpha, beta):
 
     assert excinfo.value.status_code == 403
     assert excinfo.value.error_code == "APIGW.0302"
+
+
+@pytest.fixture
+def one_second(monkeypatch):
+    """Pin the SDK's signing clock to one second: every request it signs carries the same X-Sdk-Date."""
+    import huaweicloudsdkcore.signer.signer as signer
+
+    pinned = dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
+
+    class PinnedClock(dt.datetime):
+        @classmethod
+        def utcnow(cls) -> dt.datetime:
+            return pinned
+
+    monkeypatch.setattr(signer, "datetime", PinnedClock)
+    return pinned
+
+
+def test_the_same_calls_twice_in_one_second_get_the_clouds_answers(
+    alpha_sdk, beta_sdk, alpha, beta, one_second, settings
+):
+    """Create, accept, delete, then the same again within one second (identical signatures for the
+    identical create and list): the cloud answers every one, and so does the default simulator."""
+    from portal import settings as portal_settings
+
+    settings.VPCSIM_REPLAY_CHECK = portal_settings.VPCSIM_REPLAY_CHECK  # the shipped default
+    rounds = []
+    for _ in range(2):
+        created = create(alpha_sdk, alpha.vpc_ids[0], beta.vpc_ids[0], beta.project_id)
+        accepted = beta_sdk.accept_vpc_peering(AcceptVpcPeeringRequest(peering_id=created.peering.id))
+        listed = alpha_sdk.list_vpc_peerings(ListVpcPeeringsRequest(status="ACTIVE"))
+        deleted = alpha_sdk.delete_vpc_peering(DeleteVpcPeeringRequest(peering_id=created.peering.id))
+        rounds.append(
+            (
+                created.status_code,
+                created.peering.status,
+                accepted.status_code,
+                accepted.status,
+                [p.id for p in listed.peerings] == [created.peering.id],
+                deleted.status_code,
+            )
+        )
+
+    assert rounds == [(201, "PENDING_ACCEPTANCE", 200, "ACTIVE", True, 204)] * 2

@@ -1,4 +1,9 @@
-"""``Idempotency-Key`` mechanics on writes the workflow refuses before the cloud, or a stand-in for it."""
+"""``Idempotency-Key`` mechanics on writes the workflow refuses before the cloud, or a stand-in for it.
+
+As Stripe does it, only an answer of a request that began work is stored: a success (here the
+``decided`` stand-in for the workflow) or the cloud's refusal (``test_idempotency_cloud.py``); a
+request refused before any work started frees its key for the fixed request.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +37,19 @@ def api(client_for, approver):
     return client_for(approver.user)
 
 
+@pytest.fixture
+def decided(monkeypatch):
+    """A stand-in for the workflow's decision: it succeeds (200) without a cloud; the calls it got."""
+    calls = []
+
+    def decide(*, peering, **kwargs):
+        calls.append(kwargs["action"])
+        return peering
+
+    monkeypatch.setattr(workflow, "peering_decide", decide)
+    return calls
+
+
 def _accept(api, peering, key=None, body=None):
     headers = {} if key is None else {"HTTP_IDEMPOTENCY_KEY": key}
     return api.post(f"/api/v1/peerings/{peering.pk}/accept/", body or {}, format="json", **headers)
@@ -43,34 +61,61 @@ def _reserved(key: str) -> IdempotencyKey:
     return IdempotencyKey.objects.get(key=key)
 
 
-def test_a_final_4xx_is_stored_and_replayed(api, active):
+def test_a_success_is_stored_and_replayed(api, active, decided):
     first = _accept(api, active, "key-1")
     replay = _accept(api, active, "key-1")
 
-    assert first.status_code == replay.status_code == 409
+    assert first.status_code == replay.status_code == 200
     assert replay.json() == first.json()
     assert replay["Idempotent-Replayed"] == "true"
+    assert decided == ["accept"]  # the replay came from the store
     stored = IdempotencyKey.objects.get()
     assert (stored.method, stored.path, stored.response_status) == (
         "POST",
         f"/api/v1/peerings/{active.pk}/accept/",
-        409,
+        200,
     )
     assert stored.response_body == first.json()
 
 
-def test_a_replay_is_served_from_the_store(api, active, monkeypatch):
-    _accept(api, active, "key-1")
-    calls = []
-    monkeypatch.setattr(workflow, "peering_accept", lambda **kw: calls.append(kw))
+def test_a_refusal_before_any_work_is_not_stored(api, active):
+    """A state that does not allow it (409 invalid_state) is answered afresh each time."""
+    first = _accept(api, active, "key-1")
+    again = _accept(api, active, "key-1")
 
-    replay = _accept(api, active, "key-1")
+    assert first.status_code == again.status_code == 409
+    assert again.json()["error"]["code"] == "invalid_state"
+    assert "Idempotent-Replayed" not in again
+    assert not IdempotencyKey.objects.exists()
 
-    assert replay.status_code == 409
-    assert calls == []
+
+def test_a_body_that_fails_validation_frees_the_key_for_the_fixed_body(api, approver, decided):
+    pending = PeeringFactory(accepter_tenant=approver.tenant, status=PeeringStatus.PENDING_ACCEPTANCE)
+    path = f"/api/v1/peerings/{pending.pk}/reject/"
+
+    invalid = api.post(path, {}, format="json", HTTP_IDEMPOTENCY_KEY="fix-me")
+    assert (invalid.status_code, invalid.json()["error"]["code"]) == (400, "invalid")
+    assert not IdempotencyKey.objects.exists()
+
+    fixed = api.post(path, {"reason": "no"}, format="json", HTTP_IDEMPOTENCY_KEY="fix-me")
+    assert fixed.status_code == 200
+    assert "Idempotent-Replayed" not in fixed
+    assert decided == ["reject"]
+    assert IdempotencyKey.objects.get().response_status == 200
 
 
-def test_another_body_method_or_path_with_the_same_key_is_422(api, active):
+def test_an_unknown_query_parameter_is_refused_before_the_key_is_taken(api, active, decided):
+    refused = api.post(
+        f"/api/v1/peerings/{active.pk}/accept/?dry_run=1", {}, format="json", HTTP_IDEMPOTENCY_KEY="q"
+    )
+
+    assert refused.status_code == 400
+    assert list(refused.json()["error"]["fields"]) == ["dry_run"]
+    assert not IdempotencyKey.objects.exists()
+    assert decided == []
+
+
+def test_another_body_method_or_path_with_the_same_key_is_422(api, active, decided):
     _accept(api, active, "key-1")
 
     other_body = _accept(api, active, "key-1", {"reason": "different"})
@@ -87,7 +132,7 @@ def test_another_body_method_or_path_with_the_same_key_is_422(api, active):
         assert "Idempotent-Replayed" not in response
 
 
-def test_the_same_body_in_another_json_spelling_is_a_replay(api, active):
+def test_the_same_body_in_another_json_spelling_is_a_replay(api, active, decided):
     path = f"/api/v1/peerings/{active.pk}/reject/"
     first = api.post(path, '{"reason": "x"}', content_type="application/json", HTTP_IDEMPOTENCY_KEY="k")
     again = api.post(path, '{ "reason":"x" }', content_type="application/json", HTTP_IDEMPOTENCY_KEY="k")
@@ -96,13 +141,14 @@ def test_the_same_body_in_another_json_spelling_is_a_replay(api, active):
     assert again["Idempotent-Replayed"] == "true"
 
 
-def test_keys_are_per_user(client_for, approver, active):
+def test_keys_are_per_user(client_for, approver, active, decided):
     colleague = MembershipFactory(tenant=approver.tenant, role=Role.APPROVER).user
     _accept(client_for(approver.user), active, "shared")
 
     theirs = _accept(client_for(colleague), active, "shared")
 
-    assert theirs.status_code == 409
+    assert theirs.status_code == 200
+    assert decided == ["accept", "accept"]
     assert "Idempotent-Replayed" not in theirs
     assert IdempotencyKey.objects.filter(key="shared").count() == 2
 
@@ -141,7 +187,7 @@ def test_a_5xx_is_not_stored_so_the_client_can_retry(api, approver, monkeypatch)
     assert IdempotencyKey.objects.get().response_status == 200
 
 
-def test_a_duplicate_while_the_first_runs_is_409(api, active):
+def test_a_duplicate_while_the_first_runs_is_409(api, active, decided):
     _accept(api, active, "busy")
     _reserved("busy")
 
@@ -152,7 +198,7 @@ def test_a_duplicate_while_the_first_runs_is_409(api, active):
     assert IdempotencyKey.objects.get().response_status == IN_PROGRESS  # still the first one's
 
 
-def test_a_stale_reservation_is_taken_over(api, active):
+def test_a_stale_reservation_is_taken_over(api, active, decided):
     _accept(api, active, "stale")
     row = _reserved("stale")
     IdempotencyKey.objects.filter(pk=row.pk).update(
@@ -161,10 +207,10 @@ def test_a_stale_reservation_is_taken_over(api, active):
 
     response = _accept(api, active, "stale")
 
-    assert response.status_code == 409
-    assert response.json()["error"]["code"] == "invalid_state"
+    assert response.status_code == 200
     assert "Idempotent-Replayed" not in response
-    assert IdempotencyKey.objects.get().response_status == 409
+    assert decided == ["accept", "accept"]
+    assert IdempotencyKey.objects.get().response_status == 200
 
 
 @pytest.mark.django_db(transaction=True)

@@ -192,3 +192,26 @@ def test_a_create_the_cloud_failed_says_it_was_kept_and_a_retry_answers_with_tha
     assert confirmed.status_code == 201
     assert (confirmed.json()["id"], confirmed.json()["status"]) == (kept.pk, PeeringStatus.PENDING_ACCEPTANCE)
     assert SimPeering.objects.count() == 1
+
+
+def test_a_create_the_cloud_refuses_began_work_so_its_answer_is_stored(acme_api, prod_web):
+    """A change sent to the cloud and refused there is final: the retry gets it without a second create."""
+    unknown = {"vpc_id": "6f1b3c2e-0d4a-4b8e-9c7f-2a5d8e1f0b3c", "tenant_id": "f" * 32}
+    body = {
+        "name": "to-nowhere",
+        "request_vpc_info": {"vpc_id": str(prod_web.vpc_id)},
+        "accept_vpc_info": unknown,
+    }
+
+    first = acme_api.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="nowhere")
+    replay = acme_api.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="nowhere")
+
+    assert first.status_code == 422, first.json()
+    assert first.json()["error"]["code"] == "cloud_refused"
+    assert replay.status_code == 422
+    # answered from the peering the key stands for (FAILED), as every kept create is
+    assert replay.json()["error"]["code"] == "cloud_refused"
+    assert replay.json()["error"]["peering"] == first.json()["error"]["peering"]
+    assert replay["Idempotent-Replayed"] == "true"
+    assert UpstreamCall.objects.filter(operation=CallOperation.CREATE).count() == 1
+    assert IdempotencyKey.objects.get(key="nowhere").response_status == 422

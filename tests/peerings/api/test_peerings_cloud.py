@@ -23,7 +23,9 @@ def _request_cross(api, prod_web, globex_app, **extra):
     return response.json()
 
 
-def test_same_account_request_is_active_and_carries_both_kinds_of_fields(acme_api, prod_web, prod_db):
+def test_same_account_request_is_active_and_carries_both_kinds_of_fields(
+    acme_api, acme_prod, prod_web, prod_db
+):
     response = acme_api.post(URL, create_body(prod_web, prod_db, description="web to db"), format="json")
 
     assert response.status_code == 201, response.json()
@@ -34,8 +36,17 @@ def test_same_account_request_is_active_and_carries_both_kinds_of_fields(acme_ap
     assert body["request_vpc_info"] == {
         "vpc_id": str(prod_web.vpc_id),
         "tenant_id": prod_web.project.project_id,
+        "vpc_name": "prod-web",
+        "cidr": "10.1.0.0/16",
+        "tenant": {"id": acme_prod.pk, "name": acme_prod.name},
     }
-    assert body["accept_vpc_info"] == {"vpc_id": str(prod_db.vpc_id), "tenant_id": prod_db.project.project_id}
+    assert body["accept_vpc_info"] == {
+        "vpc_id": str(prod_db.vpc_id),
+        "tenant_id": prod_db.project.project_id,
+        "vpc_name": "prod-db",
+        "cidr": "10.2.0.0/16",
+        "tenant": {"id": acme_prod.pk, "name": acme_prod.name},
+    }
     assert body["description"] == "web to db"
     assert body["requested_by"] == "alice"
     assert body["created_at"] is not None
@@ -211,7 +222,9 @@ def test_tenant_vpcs_come_from_the_cloud(acme_api, acme_prod, globex_main, prod_
     response = acme_api.get(f"/api/v1/tenants/{acme_prod.pk}/vpcs/")
 
     assert response.status_code == 200
-    assert {(v["id"], v["name"], v["cidr"]) for v in response.json()} == {
+    page = response.json()
+    assert (page["count"], page["count_capped"], page["next"], page["previous"]) == (2, False, None, None)
+    assert {(v["id"], v["name"], v["cidr"]) for v in page["results"]} == {
         (str(prod_web.vpc_id), "prod-web", "10.1.0.0/16"),
         (str(prod_db.vpc_id), "prod-db", "10.2.0.0/16"),
     }

@@ -136,6 +136,8 @@ def test_status_changes_of_a_peering(api, home, me):
     assert response.json()["results"][1] | {"created_at": None} == {
         "id": first.pk,
         "created_at": None,
+        "peering": peering.pk,
+        "peering_url": f"http://testserver{URL}{peering.pk}/",
         "old_status": "",
         "new_status": "SUBMITTING",
         "actor": "me",
