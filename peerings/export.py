@@ -1,8 +1,9 @@
 """The history exported as CSV or JSON lines, streamed: rows are read in chunks, never all at once.
 
 The API (``calls/export/``, ``status-changes/export/``) and the admin's export actions hand a
-queryset already walled to the user (:mod:`peerings.selectors`) and filtered; this module only
-turns it into a :class:`~django.http.StreamingHttpResponse`.
+queryset already walled to the user and filtered (:mod:`peerings.selectors`; calls as the user may
+see them, :func:`~peerings.selectors.calls_as_seen`); this module only turns it into a
+:class:`~django.http.StreamingHttpResponse`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+
+from peerings.selectors import shown
 
 __all__ = ["CALL_COLUMNS", "CHUNK_SIZE", "FORMATS", "STATUS_CHANGE_COLUMNS", "export_response"]
 
@@ -37,17 +40,18 @@ CALL_COLUMNS = [
     ("peering", "peering_id"),
     ("operation", "operation"),
     ("method", "method"),
-    ("url", "url"),
+    ("url", shown("url")),
     ("status_code", "status_code"),
     ("error_code", "error_code"),
-    ("error_message", "error_message"),
+    ("error_message", shown("error_message")),
     ("duration_ms", "duration_ms"),
     ("attempts", "attempts"),
     ("acting_user", "acting_user__username"),
     ("correlation_id", "correlation_id"),
-    ("cloud_request_id", "cloud_request_id"),
-    ("request_body", "request_body"),
-    ("response_body", "response_body"),
+    ("cloud_request_id", shown("cloud_request_id")),
+    ("request_body", shown("request_body")),
+    ("response_body", shown("response_body")),
+    ("details_hidden", "details_hidden"),
 ]
 STATUS_CHANGE_COLUMNS = [
     ("id", "id"),

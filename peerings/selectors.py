@@ -9,19 +9,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db.models import F, FilteredRelation, Q, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import BooleanField, Case, F, FilteredRelation, JSONField, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce, Left, StrIndex
 
 from peerings.choices import PeeringStatus, Role
 from peerings.models import Membership, Peering, StatusChange, Tenant, UpstreamCall
 
 __all__ = [
+    "SIGNERS_ONLY",
     "awaiting_decision",
+    "calls_as_seen",
     "known_tenants",
     "membership_role",
     "peering_calls",
     "peering_status_changes",
     "request_roles",
+    "shown",
     "user_memberships",
     "user_roles",
     "user_tenant_ids",
@@ -126,16 +129,71 @@ def peering_status_changes(peering: Peering) -> QuerySet[StatusChange]:
     return StatusChange.objects.filter(peering=peering).select_related("actor").order_by("-created_at", "-id")
 
 
-def peering_calls(peering: Peering) -> QuerySet[UpstreamCall]:
-    """The cloud calls made for a peering, newest first."""
-    calls = UpstreamCall.objects.filter(peering=peering)
-    return without_keys(calls.select_related("acting_user", "tenant"), "tenant").order_by(
-        "-created_at", "-id"
+#: What a cloud call shows only to the members of the tenant whose keys signed it. The other side
+#: of its peering sees that it happened (operation, method, status, error code, who, when, how
+#: long, its correlation id) and the URL's path, but not its query (a page marker names a route of
+#: that side), the bodies (the whole route table or VPC list of that side, the decision sent), the
+#: cloud's error message or its request id. Every front reads these through :func:`shown`.
+SIGNERS_ONLY = ("url", "request_body", "response_body", "error_message", "cloud_request_id")
+
+
+def shown(field: str) -> str:
+    """The annotation :func:`calls_as_seen` puts ``field`` of a call under, as the reader may see it."""
+    return f"shown_{field}"
+
+
+def calls_as_seen(
+    calls: QuerySet[UpstreamCall], user: Any, *, sees_all: bool = False
+) -> QuerySet[UpstreamCall]:
+    """``calls`` with each :data:`SIGNERS_ONLY` field as ``user`` may see it (under :func:`shown`),
+    and ``details_hidden`` telling whether it was held back: the one place that decides.
+
+    A call signed with one of ``user``'s tenants' keys (or any call, with ``sees_all``: a
+    superuser in the admin) shows them in full; any other shows the URL without its query and the
+    rest empty. The raw bodies are deferred: they are read once, through the annotations.
+    """
+    if sees_all:
+        own: Q | None = None
+    else:
+        own = Q(tenant_id__in=list(user_tenant_ids(user).values_list("tenant_id", flat=True)))
+
+    def field(name: str, hidden: Any, output: Any) -> Any:
+        if own is None:
+            return F(name)
+        return Case(When(own, then=F(name)), default=hidden, output_field=output)
+
+    path = Case(When(url__contains="?", then=Left("url", StrIndex("url", Value("?")) - 1)), default=F("url"))
+    url_field = UpstreamCall._meta.get_field("url")
+    return calls.defer("request_body", "response_body").annotate(
+        **{
+            shown("url"): field("url", path, url_field),
+            shown("request_body"): field("request_body", None, JSONField()),
+            shown("response_body"): field("response_body", None, JSONField()),
+            shown("error_message"): field(
+                "error_message", Value(""), UpstreamCall._meta.get_field("error_message")
+            ),
+            shown("cloud_request_id"): field(
+                "cloud_request_id", Value(""), UpstreamCall._meta.get_field("cloud_request_id")
+            ),
+            "details_hidden": Value(False)
+            if own is None
+            else Case(When(own, then=Value(False)), default=Value(True), output_field=BooleanField()),
+        }
     )
 
 
+def peering_calls(peering: Peering, user: Any) -> QuerySet[UpstreamCall]:
+    """The cloud calls made for a peering, newest first, as ``user`` may see them (:func:`calls_as_seen`)."""
+    calls = UpstreamCall.objects.filter(peering=peering)
+    calls = without_keys(calls.select_related("acting_user", "tenant"), "tenant").order_by(
+        "-created_at", "-id"
+    )
+    return calls_as_seen(calls, user)
+
+
 def visible_calls(user: Any) -> QuerySet[UpstreamCall]:
-    """Cloud calls signed for one of ``user``'s tenants or made for a peering they see, newest first."""
+    """Cloud calls signed for one of ``user``'s tenants or made for a peering they see, newest first,
+    as ``user`` may see them (:func:`calls_as_seen`)."""
     if not _signed_in(user):
         return UpstreamCall.objects.none()
     # Through the call's own peering (a join), not "peering in (every visible peering)": checked
@@ -144,9 +202,10 @@ def visible_calls(user: Any) -> QuerySet[UpstreamCall]:
     calls = UpstreamCall.objects.filter(
         Q(tenant__in=mine) | Q(peering__requester_tenant__in=mine) | Q(peering__accepter_tenant__in=mine)
     )
-    return without_keys(calls.select_related("acting_user", "tenant"), "tenant").order_by(
+    calls = without_keys(calls.select_related("acting_user", "tenant"), "tenant").order_by(
         "-created_at", "-id"
     )
+    return calls_as_seen(calls, user)
 
 
 def visible_status_changes(user: Any) -> QuerySet[StatusChange]:

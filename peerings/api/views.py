@@ -379,7 +379,8 @@ class PeeringViewSet(
     )
     @action(detail=True, methods=["get"], filter_backends=[])
     def calls(self, request: Request, pk: str | None = None) -> Response:
-        return self._page(selectors.peering_calls(self.get_object()), s.UpstreamCallSerializer)
+        calls = selectors.peering_calls(self.get_object(), request.user)
+        return self._page(calls, s.UpstreamCallSerializer)
 
     @extend_schema(
         operation_id="peerings_status_changes",
