@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
-from peerings import export, permissions, route_workflow, workflow
+from peerings import export, export_limits, permissions, route_workflow, workflow
 from peerings.admin_forms import PeeringActionForm, TenantAdminForm
 from peerings.admin_scope import TenantScopedAdmin, sees_all
 from peerings.choices import ChangeSource
@@ -188,9 +188,15 @@ def _export_actions(columns: list[tuple[str, str]], name: str) -> list[Any]:
 
     def make(fmt: str, label: str) -> Any:
         def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> Any:
-            return export.export_response(
-                queryset.order_by("-created_at", "-id"), columns, fmt=fmt, name=name
-            )
+            try:
+                return export.export_response(
+                    queryset.order_by("-created_at", "-id"), columns, fmt=fmt, name=name, user=request.user
+                )
+            except export_limits.ExportsBusy as busy:
+                modeladmin.message_user(
+                    request, f"{busy} Try again in {busy.retry_after} seconds.", messages.WARNING
+                )
+                return None
 
         action.__name__ = f"export_{fmt}"
         return admin.action(description=f"Export selected as {label}")(action)
