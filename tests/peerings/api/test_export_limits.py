@@ -13,6 +13,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 
@@ -70,10 +71,14 @@ def test_a_second_export_while_the_first_streams_is_refused(alice, client_for, p
     assert read(third)
 
 
-def test_closing_a_response_frees_the_slot_even_unread(alice, client_for):
-    """A client that goes away: the server closes the response, which gives the slot back."""
+def test_closing_an_unread_export_frees_the_slot(alice, client_for):
+    """A client that went away before reading: the server closes the response, which closes its
+    stream (a response's closers include its iterator's close()), which gives the slot back."""
+    stream = export_limits.HeldStream(iter(["never read"]), export_limits.take_slot(alice))
+    assert stream.close in StreamingHttpResponse(stream)._resource_closers
     api = client_for(alice)
-    api.get(EXPORTS[0]).close()
+    assert api.get(EXPORTS[0]).status_code == 429
+    stream.close()
     response = api.get(EXPORTS[0])
     assert response.status_code == 200
     read(response)
