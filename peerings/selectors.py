@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db.models import BooleanField, Case, F, FilteredRelation, JSONField, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, F, FilteredRelation, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Left, StrIndex
 
 from peerings.choices import PeeringStatus, Role
@@ -150,36 +150,33 @@ def calls_as_seen(
 
     A call signed with one of ``user``'s tenants' keys (or any call, with ``sees_all``: a
     superuser in the admin) shows them in full; any other shows the URL without its query and the
-    rest empty. The raw bodies are deferred: they are read once, through the annotations.
+    rest empty.
     """
     if sees_all:
-        own: Q | None = None
+        fields: dict[str, Any] = {shown(name): F(name) for name in SIGNERS_ONLY}
+        fields["details_hidden"] = Value(False)
     else:
         own = Q(tenant_id__in=list(user_tenant_ids(user).values_list("tenant_id", flat=True)))
-
-    def field(name: str, hidden: Any, output: Any) -> Any:
-        if own is None:
-            return F(name)
-        return Case(When(own, then=F(name)), default=hidden, output_field=output)
-
-    path = Case(When(url__contains="?", then=Left("url", StrIndex("url", Value("?")) - 1)), default=F("url"))
-    url_field = UpstreamCall._meta.get_field("url")
-    return calls.defer("request_body", "response_body").annotate(
-        **{
-            shown("url"): field("url", path, url_field),
-            shown("request_body"): field("request_body", None, JSONField()),
-            shown("response_body"): field("response_body", None, JSONField()),
-            shown("error_message"): field(
-                "error_message", Value(""), UpstreamCall._meta.get_field("error_message")
+        hidden = {
+            "url": Case(
+                When(url__contains="?", then=Left("url", StrIndex("url", Value("?")) - 1)), default=F("url")
             ),
-            shown("cloud_request_id"): field(
-                "cloud_request_id", Value(""), UpstreamCall._meta.get_field("cloud_request_id")
-            ),
-            "details_hidden": Value(False)
-            if own is None
-            else Case(When(own, then=Value(False)), default=Value(True), output_field=BooleanField()),
+            "request_body": None,
+            "response_body": None,
+            "error_message": Value(""),
+            "cloud_request_id": Value(""),
         }
-    )
+        fields = {
+            shown(name): Case(
+                When(own, then=F(name)), default=hidden[name], output_field=UpstreamCall._meta.get_field(name)
+            )
+            for name in SIGNERS_ONLY
+        }
+        fields["details_hidden"] = Case(
+            When(own, then=Value(False)), default=Value(True), output_field=BooleanField()
+        )
+    # The raw bodies are not read twice: every front reads them through the annotations.
+    return calls.defer("request_body", "response_body").annotate(**fields)
 
 
 def peering_calls(peering: Peering, user: Any) -> QuerySet[UpstreamCall]:
