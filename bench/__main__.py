@@ -9,6 +9,8 @@ the demo, then measures, each goal as a ratio within this one run:
 * forwarding: a create through the REST API against the same create sent to the simulator;
 * throughput: REST reads under gunicorn against ``/healthz/`` on the same server;
 * the network map's data for 300 VPCs and 1,000 peerings (``bench/network.py``);
+* exports: one user's history export under gunicorn, more by the same user at once (refused),
+  and ``/healthz/`` meanwhile;
 
 and, for reference, the signer alone and the workflow's steps with their queries.
 Loopback only; every loop is bounded; one run takes a few minutes.
@@ -94,6 +96,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 import aksk  # noqa: E402
 from bench import servers  # noqa: E402
+from bench.exports import bench_exports  # noqa: E402
 from bench.forward import bench_forwarding, bench_throughput  # noqa: E402
 from bench.network import bench_map  # noqa: E402
 from bench.report import Table, median, p95  # noqa: E402
@@ -254,12 +257,14 @@ def main() -> None:
         largest = databases[max(databases)] if databases else connection.settings_dict["NAME"]
         portal_url_env = DATABASE_URL.rsplit("/", 1)[0] + "/" + largest
         portal_env = {"VPC_API_ENDPOINT": simulator_url, "DATABASE_URL": portal_url_env}
-        if wanted("forwarding") or wanted("throughput"):
+        if wanted("forwarding") or wanted("throughput") or wanted("exports"):
             with servers.gunicorn("portal.wsgi", workers=2, threads=4, env=portal_env) as portal_url:
                 if wanted("forwarding"):
                     bench_forwarding(table, portal_url, simulator_url, call_ms=_create_calls(largest))
                 if wanted("throughput"):
                     bench_throughput(table, portal_url)
+                if wanted("exports"):
+                    bench_exports(table, portal_url, largest)
     table.print()
     print(f"one run: {time.monotonic() - started:.0f} s")
 

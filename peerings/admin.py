@@ -21,7 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
-from peerings import export, permissions, route_workflow, workflow
+from peerings import export, export_limits, permissions, route_workflow, workflow
 from peerings.admin_forms import PeeringActionForm, TenantAdminForm, TenantNameForm, UsernameField
 from peerings.admin_scope import SuperuserChanges, TenantScopedAdmin, approver_tenant_ids, sees_all
 from peerings.choices import ChangeSource
@@ -39,7 +39,7 @@ from peerings.models import (
 from peerings.paginators import CappedCountPaginator
 from peerings.permissions import Action
 from peerings.routes.records import describe
-from peerings.selectors import without_keys
+from peerings.selectors import calls_as_seen, without_keys
 from peerings.templatetags.peering_tags import vpc_html
 
 __all__ = ["MembershipAdmin", "PeeringAdmin", "StatusChangeAdmin", "TenantAdmin", "UpstreamCallAdmin"]
@@ -193,9 +193,15 @@ def _export_actions(columns: list[tuple[str, str]], name: str) -> list[Any]:
 
     def make(fmt: str, label: str) -> Any:
         def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> Any:
-            return export.export_response(
-                queryset.order_by("-created_at", "-id"), columns, fmt=fmt, name=name
-            )
+            try:
+                return export.export_response(
+                    queryset.order_by("-created_at", "-id"), columns, fmt=fmt, name=name, user=request.user
+                )
+            except export_limits.ExportsBusy as busy:
+                modeladmin.message_user(
+                    request, f"{busy} Try again in {busy.retry_after} seconds.", messages.WARNING
+                )
+                return None
 
         action.__name__ = f"export_{fmt}"
         return admin.action(description=f"Export selected as {label}")(action)
@@ -707,27 +713,64 @@ class UpstreamCallAdmin(LargeListMixin, ReadOnlyMixin, TenantScopedAdmin):
     ]
     list_select_related = ["tenant", "peering", "acting_user"]
     tenants_listed = ("tenant",)
-    search_fields = ["=correlation_id", "=cloud_request_id", "peering__name", "peering__upstream_id", "url"]
+    # The URL and the cloud's request id as the user may see them (selectors.calls_as_seen): a
+    # search must not find another side's call by what it does not show.
+    search_fields = [
+        "=correlation_id",
+        "=shown_cloud_request_id",
+        "peering__name",
+        "peering__upstream_id",
+        "shown_url",
+    ]
     search_help_text = "Correlation id, cloud request id, peering name or id, URL"
     fieldsets = [
         (None, {"fields": ["created_at", "operation", "tenant", "peering", "acting_user"]}),
-        ("Request", {"fields": ["method", "url", "request_body_pretty"]}),
+        ("Request", {"fields": ["method", "url_shown", "request_body_pretty"]}),
         (
             "Response",
             {
                 "fields": [
                     "status_code",
                     "error_code",
-                    "error_message",
+                    "error_message_shown",
                     "response_body_pretty",
-                    "cloud_request_id",
+                    "cloud_request_id_shown",
+                    "details_hidden",
                 ]
             },
         ),
         ("Timing", {"fields": ["duration_ms", "attempts", "correlation_id"]}),
     ]
-    readonly_fields = ["request_body_pretty", "response_body_pretty"]
+    readonly_fields = [
+        "url_shown",
+        "request_body_pretty",
+        "error_message_shown",
+        "response_body_pretty",
+        "cloud_request_id_shown",
+        "details_hidden",
+    ]
     actions = _export_actions(export.CALL_COLUMNS, "calls")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[UpstreamCall]:
+        """Within the walls, each call as the user may see it: staff see the bodies of calls signed
+        with their tenants' keys only, superusers every call's."""
+        return calls_as_seen(super().get_queryset(request), request.user, sees_all=sees_all(request.user))
+
+    @admin.display(description="URL")
+    def url_shown(self, obj: UpstreamCall) -> str:
+        return obj.shown_url  # type: ignore[attr-defined]
+
+    @admin.display(description="error message")
+    def error_message_shown(self, obj: UpstreamCall) -> str:
+        return obj.shown_error_message or "—"  # type: ignore[attr-defined]
+
+    @admin.display(description="cloud request id")
+    def cloud_request_id_shown(self, obj: UpstreamCall) -> str:
+        return obj.shown_cloud_request_id or "—"  # type: ignore[attr-defined]
+
+    @admin.display(description="details hidden (signed with the other side's keys)", boolean=True)
+    def details_hidden(self, obj: UpstreamCall) -> bool:
+        return bool(obj.details_hidden)  # type: ignore[attr-defined]
 
     @admin.display(description="correlation id", ordering="correlation_id")
     def correlation(self, obj: UpstreamCall) -> str:
@@ -736,11 +779,11 @@ class UpstreamCallAdmin(LargeListMixin, ReadOnlyMixin, TenantScopedAdmin):
 
     @admin.display(description="request body")
     def request_body_pretty(self, obj: UpstreamCall) -> str:
-        return _pretty_json(obj.request_body)
+        return _pretty_json(obj.shown_request_body)  # type: ignore[attr-defined]
 
     @admin.display(description="response body")
     def response_body_pretty(self, obj: UpstreamCall) -> str:
-        return _pretty_json(obj.response_body)
+        return _pretty_json(obj.shown_response_body)  # type: ignore[attr-defined]
 
 
 @admin.register(StatusChange)

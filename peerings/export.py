@@ -1,13 +1,15 @@
 """The history exported as CSV or JSON lines, streamed: rows are read in chunks, never all at once.
 
 The API (``calls/export/``, ``status-changes/export/``) and the admin's export actions hand a
-queryset already walled to the user (:mod:`peerings.selectors`) and filtered; this module only
-turns it into a :class:`~django.http.StreamingHttpResponse`.
+queryset already walled to the user and filtered (:mod:`peerings.selectors`; calls as the user may
+see them, :func:`~peerings.selectors.calls_as_seen`); this module only turns it into a
+:class:`~django.http.StreamingHttpResponse`, within the bounds of :mod:`peerings.export_limits`
+(a row cap, and a slot of the user's held while it streams). CSV cells go through
+:func:`peerings.spreadsheet.safe_cell`.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 from collections.abc import Iterator
@@ -16,6 +18,10 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+
+from peerings import export_limits
+from peerings.selectors import shown
+from peerings.spreadsheet import csv_writer, safe_cell
 
 __all__ = ["CALL_COLUMNS", "CHUNK_SIZE", "FORMATS", "STATUS_CHANGE_COLUMNS", "export_response"]
 
@@ -37,17 +43,18 @@ CALL_COLUMNS = [
     ("peering", "peering_id"),
     ("operation", "operation"),
     ("method", "method"),
-    ("url", "url"),
+    ("url", shown("url")),
     ("status_code", "status_code"),
     ("error_code", "error_code"),
-    ("error_message", "error_message"),
+    ("error_message", shown("error_message")),
     ("duration_ms", "duration_ms"),
     ("attempts", "attempts"),
     ("acting_user", "acting_user__username"),
     ("correlation_id", "correlation_id"),
-    ("cloud_request_id", "cloud_request_id"),
-    ("request_body", "request_body"),
-    ("response_body", "response_body"),
+    ("cloud_request_id", shown("cloud_request_id")),
+    ("request_body", shown("request_body")),
+    ("response_body", shown("response_body")),
+    ("details_hidden", "details_hidden"),
 ]
 STATUS_CHANGE_COLUMNS = [
     ("id", "id"),
@@ -63,9 +70,6 @@ STATUS_CHANGE_COLUMNS = [
     ("source", "source"),
 ]
 
-#: A spreadsheet runs a cell starting with one of these as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
 
 class _Echo:
     def write(self, value: str) -> str:
@@ -79,15 +83,13 @@ def _plain(value: Any) -> Any:
 
 
 def _cell(value: Any) -> Any:
-    """A CSV cell: JSON for structures, empty for null, formulas defused with a leading quote."""
+    """A CSV cell: JSON for structures, empty for null, text a spreadsheet would run defused."""
     value = _plain(value)
     if value is None:
         return ""
     if isinstance(value, dict | list):
         value = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    return safe_cell(value) if isinstance(value, str) else value
 
 
 def _rows(queryset: QuerySet, columns: list[tuple[str, str]]) -> Iterator[tuple]:
@@ -109,7 +111,7 @@ def _buffered(lines: Iterator[str]) -> Iterator[str]:
 
 
 def _csv_lines(queryset: QuerySet, columns: list[tuple[str, str]]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = csv_writer(_Echo())
     yield writer.writerow([name for name, _ in columns])
     for row in _rows(queryset, columns):
         yield writer.writerow([_cell(v) for v in row])
@@ -130,13 +132,29 @@ def stream_jsonl(queryset: QuerySet, columns: list[tuple[str, str]]) -> Iterator
 
 
 def export_response(
-    queryset: QuerySet, columns: list[tuple[str, str]], *, fmt: str, name: str
+    queryset: QuerySet, columns: list[tuple[str, str]], *, fmt: str, name: str, user: Any
 ) -> StreamingHttpResponse:
-    """``queryset`` as a streamed download in ``fmt`` (``csv`` or ``jsonl``)."""
+    """``queryset`` as a streamed download in ``fmt`` (``csv`` or ``jsonl``), for ``user``.
+
+    At most :func:`~peerings.export_limits.row_limit` rows, in the queryset's order; the headers
+    say the limit and whether rows were left out. Holds one of ``user``'s export slots while it
+    streams; raises :class:`~peerings.export_limits.ExportsBusy` when they are all held.
+    """
     content_type, extension = FORMATS[fmt]
-    rows = stream_csv(queryset, columns) if fmt == "csv" else stream_jsonl(queryset, columns)
-    response = StreamingHttpResponse(rows, content_type=content_type)
+    limit = export_limits.row_limit()
+    lease = export_limits.take_slot(user)
+    try:
+        # Whether a row lies past the limit, in any order: the database may count the cheapest way.
+        truncated = queryset.order_by()[limit : limit + 1].exists()
+    except BaseException:
+        lease.release()
+        raise
+    capped = queryset[:limit]
+    rows = stream_csv(capped, columns) if fmt == "csv" else stream_jsonl(capped, columns)
+    response = StreamingHttpResponse(export_limits.HeldStream(rows, lease), content_type=content_type)
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.{extension}"'
     response["Cache-Control"] = "no-store"
+    response[export_limits.ROW_LIMIT_HEADER] = str(limit)
+    response[export_limits.TRUNCATED_HEADER] = "true" if truncated else "false"
     return response

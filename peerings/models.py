@@ -413,7 +413,8 @@ class UpstreamCall(AppendOnlyModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.method} {self.url} → {self.status_code or 'no response'}"
+        # The URL's path only: its query may name resources only the signing tenant may see.
+        return f"{self.method} {self.url.split('?', 1)[0]} → {self.status_code or 'no response'}"
 
     @property
     def succeeded(self) -> bool:

@@ -9,14 +9,27 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Left, StrIndex
 
 from peerings.choices import NOT_SENT_STATUSES, PeeringStatus, Role
 from peerings.models import Membership, Peering, StatusChange, Tenant, UpstreamCall
 
 __all__ = [
+    "SIGNERS_ONLY",
     "awaiting_decision",
+    "calls_as_seen",
     "held_back",
     "is_held_back",
     "known_tenants",
@@ -25,6 +38,7 @@ __all__ = [
     "peering_status_changes",
     "peerings_seen_by",
     "request_roles",
+    "shown",
     "user_memberships",
     "user_roles",
     "user_tenant_ids",
@@ -159,25 +173,78 @@ def peering_status_changes(peering: Peering) -> QuerySet[StatusChange]:
     return StatusChange.objects.filter(peering=peering).select_related("actor").order_by("-created_at", "-id")
 
 
-def peering_calls(peering: Peering) -> QuerySet[UpstreamCall]:
-    """The cloud calls made for a peering, newest first."""
+#: What a cloud call shows only to the members of the tenant whose keys signed it. The other side
+#: of its peering sees that it happened (operation, method, status, error code, who, when, how
+#: long, its correlation id) and the URL's path, but not its query (a page marker names a route of
+#: that side), the bodies (the whole route table or VPC list of that side, the decision sent), the
+#: cloud's error message or its request id. Every front reads these through :func:`shown`.
+SIGNERS_ONLY = ("url", "request_body", "response_body", "error_message", "cloud_request_id")
+
+
+def shown(field: str) -> str:
+    """The annotation :func:`calls_as_seen` puts ``field`` of a call under, as the reader may see it."""
+    return f"shown_{field}"
+
+
+def calls_as_seen(
+    calls: QuerySet[UpstreamCall], user: Any, *, sees_all: bool = False
+) -> QuerySet[UpstreamCall]:
+    """``calls`` with each :data:`SIGNERS_ONLY` field as ``user`` may see it (under :func:`shown`),
+    and ``details_hidden`` telling whether it was held back: the one place that decides.
+
+    A call signed with one of ``user``'s tenants' keys (or any call, with ``sees_all``: a
+    superuser in the admin) shows them in full; any other shows the URL without its query and the
+    rest empty.
+    """
+    if sees_all:
+        fields: dict[str, Any] = {shown(name): F(name) for name in SIGNERS_ONLY}
+        fields["details_hidden"] = Value(False)
+    else:
+        own = Q(tenant_id__in=list(user_tenant_ids(user).values_list("tenant_id", flat=True)))
+        hidden = {
+            "url": Case(
+                When(url__contains="?", then=Left("url", StrIndex("url", Value("?")) - 1)), default=F("url")
+            ),
+            "request_body": None,
+            "response_body": None,
+            "error_message": Value(""),
+            "cloud_request_id": Value(""),
+        }
+        fields = {
+            shown(name): Case(
+                When(own, then=F(name)), default=hidden[name], output_field=UpstreamCall._meta.get_field(name)
+            )
+            for name in SIGNERS_ONLY
+        }
+        fields["details_hidden"] = Case(
+            When(own, then=Value(False)), default=Value(True), output_field=BooleanField()
+        )
+    # The raw bodies are not read twice: every front reads them through the annotations.
+    return calls.defer("request_body", "response_body").annotate(**fields)
+
+
+def peering_calls(peering: Peering, user: Any) -> QuerySet[UpstreamCall]:
+    """The cloud calls made for a peering, newest first, as ``user`` may see them (:func:`calls_as_seen`)."""
     calls = UpstreamCall.objects.filter(peering=peering)
-    return without_keys(calls.select_related("acting_user", "tenant"), "tenant").order_by(
+    calls = without_keys(calls.select_related("acting_user", "tenant"), "tenant").order_by(
         "-created_at", "-id"
     )
+    return calls_as_seen(calls, user)
 
 
 def visible_calls(user: Any) -> QuerySet[UpstreamCall]:
-    """Cloud calls signed for one of ``user``'s tenants or made for a peering they see, newest first."""
+    """Cloud calls signed for one of ``user``'s tenants or made for a peering they see, newest first,
+    as ``user`` may see them (:func:`calls_as_seen`)."""
     if not _signed_in(user):
         return UpstreamCall.objects.none()
     # Through the call's own peering (a join), not "peering in (every visible peering)": checked
     # row by row as an index walks the newest calls, so a page stops early at any table size.
     mine = user_tenant_ids(user)
     calls = UpstreamCall.objects.filter(Q(tenant__in=mine) | peerings_seen_by(mine, through="peering__"))
-    return without_keys(calls.select_related("acting_user", "tenant"), "tenant").order_by(
+    calls = without_keys(calls.select_related("acting_user", "tenant"), "tenant").order_by(
         "-created_at", "-id"
     )
+    return calls_as_seen(calls, user)
 
 
 def visible_status_changes(user: Any) -> QuerySet[StatusChange]:

@@ -431,7 +431,7 @@ class PeeringMixin(LoginRequiredMixin):
             "peering": peering,
             "allowed": self.allowed(peering),
             "status_changes": selectors.peering_status_changes(peering),
-            "calls": selectors.peering_calls(peering),
+            "calls": selectors.peering_calls(peering, self.request.user),
             "routes": list(route_selectors.peering_routes(peering)),
             "route_changes": route_selectors.peering_route_changes(peering)[:ROUTE_CHANGES_SHOWN],
             "my_sides": my_sides,

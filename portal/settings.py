@@ -487,6 +487,14 @@ MIDDLEWARE.insert(
 # Idempotency-Key records are kept this long, then purged (manage.py purge_idempotency_keys).
 IDEMPOTENCY_RETENTION = timedelta(hours=env.int("IDEMPOTENCY_RETENTION_HOURS", default=24))
 
+# History exports (peerings/export_limits.py): the most rows one export answers (the response says
+# so in X-Export-Row-Limit / X-Export-Truncated), how many a user runs at once across every app
+# server (a slot is a lease in the database), and how long a slot outlives a server that stopped
+# extending it (a crash, or a client that stopped reading).
+HISTORY_EXPORT_MAX_ROWS = env.int("HISTORY_EXPORT_MAX_ROWS", default=100_000)
+HISTORY_EXPORT_PER_USER = env.int("HISTORY_EXPORT_PER_USER", default=1)
+HISTORY_EXPORT_LEASE_SECONDS = env.int("HISTORY_EXPORT_LEASE_SECONDS", default=60)
+
 # Sign-in rate limits (django-axes), on the pages' and the admin's logins, counted in the
 # database so that every process shares them. Each entry of AXES_LOCKOUT_PARAMETERS is
 # counted on its own; "username+ip_address" (the default) counts the pair, so a lock holds one

@@ -476,14 +476,44 @@ class TenantBriefSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+_HIDDEN_HELP = {
+    "url": "The URL called; without its query when the call was signed with the other side's keys.",
+    "body": "Null when the call was signed with the other side's keys (details_hidden).",
+    "text": "Empty when the call was signed with the other side's keys (details_hidden).",
+}
+
+
 class UpstreamCallSerializer(serializers.ModelSerializer):
     """One call the portal made to the cloud (append-only)."""
 
     acting_user = CharField(source="acting_user.username", read_only=True, allow_null=True)
     tenant = TenantBriefSerializer(read_only=True, help_text="The tenant whose keys signed the call.")
     operation = serializers.ChoiceField(choices=CallOperation.choices, read_only=True)
-    request_body = serializers.JSONField(read_only=True, allow_null=True)
-    response_body = serializers.JSONField(read_only=True, allow_null=True)
+    # What only the signing tenant's members see, as selectors.calls_as_seen decided.
+    url = CharField(source=selectors.shown("url"), read_only=True, help_text=_HIDDEN_HELP["url"])
+    request_body = serializers.JSONField(
+        source=selectors.shown("request_body"),
+        read_only=True,
+        allow_null=True,
+        help_text=_HIDDEN_HELP["body"],
+    )
+    response_body = serializers.JSONField(
+        source=selectors.shown("response_body"),
+        read_only=True,
+        allow_null=True,
+        help_text=_HIDDEN_HELP["body"],
+    )
+    error_message = CharField(
+        source=selectors.shown("error_message"), read_only=True, help_text=_HIDDEN_HELP["text"]
+    )
+    cloud_request_id = CharField(
+        source=selectors.shown("cloud_request_id"), read_only=True, help_text=_HIDDEN_HELP["text"]
+    )
+    details_hidden = serializers.BooleanField(
+        read_only=True,
+        help_text="True when the call was signed with the other side's keys: its URL query, bodies, "
+        "error message and cloud request id are shown to that side's members only.",
+    )
     status_code = serializers.IntegerField(
         read_only=True, allow_null=True, help_text="The cloud's HTTP status; null when none came back."
     )
@@ -508,6 +538,7 @@ class UpstreamCallSerializer(serializers.ModelSerializer):
             "attempts",
             "correlation_id",
             "cloud_request_id",
+            "details_hidden",
         ]
         read_only_fields = fields
 

@@ -23,7 +23,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, routers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, Throttled, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -31,7 +31,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.settings import api_settings
 
-from peerings import export, route_workflow, selectors, vpcs, workflow
+from peerings import export, export_limits, route_workflow, selectors, vpcs, workflow
 from peerings.api import serializers as s
 from peerings.api.exceptions import error_body, peering_ref
 from peerings.api.idempotency import HEADER, KEY_PATTERN, REPLAY_HEADER, IdempotentViewMixin
@@ -70,7 +70,8 @@ ERROR_DESCRIPTIONS = {
     "error.peering has its status); another operation on it is in flight (operation_in_flight: retry "
     "after Retry-After seconds, with the same Idempotency-Key); or the Idempotency-Key is in use.",
     422: "The cloud refused the request (error.cloud), or the Idempotency-Key was used for another request.",
-    429: "Too many requests; see Retry-After.",
+    429: "Too many requests (throttled), or another export of yours is still running (export_in_progress); "
+    "see Retry-After.",
     503: "The cloud could not be reached or failed. A new request is kept as SUBMITTING (error.peering) "
     "and will be confirmed or withdrawn; anything else was not changed. Retry later.",
     504: "The cloud did not answer in time; the outcome is unknown. A new request is kept as SUBMITTING "
@@ -441,7 +442,8 @@ class PeeringViewSet(
     )
     @action(detail=True, methods=["get"], filter_backends=[])
     def calls(self, request: Request, pk: str | None = None) -> Response:
-        return self._page(selectors.peering_calls(self.get_object()), s.UpstreamCallSerializer)
+        calls = selectors.peering_calls(self.get_object(), request.user)
+        return self._page(calls, s.UpstreamCallSerializer)
 
     @extend_schema(
         operation_id="peerings_status_changes",
@@ -576,8 +578,14 @@ class JsonLinesRenderer(_ExportRenderer):
     format = "jsonl"
 
 
+class ExportRunning(Throttled):
+    """Every export slot of the caller is held (:mod:`peerings.export_limits`): 429 with Retry-After."""
+
+    default_code = "export_in_progress"
+
+
 class ExportMixin:
-    """``GET …/export/?format=csv|jsonl``: the list's filters, streamed, never paginated."""
+    """``GET …/export/?format=csv|jsonl``: the list's filters, streamed, never paginated, bounded."""
 
     export_columns: list[tuple[str, str]]
     export_name: str
@@ -597,8 +605,25 @@ class ExportMixin:
 
     @extend_schema(
         summary="Export as CSV or JSON lines (streamed; the list's filters apply)",
+        description="At most HISTORY_EXPORT_MAX_ROWS rows (X-Export-Row-Limit; X-Export-Truncated: true "
+        "when rows were left out: narrow created_after / created_before). One export per user at a time "
+        "(HISTORY_EXPORT_PER_USER): another while it runs answers 429 export_in_progress with Retry-After.",
         parameters=[
-            OpenApiParameter("format", str, enum=list(export.FORMATS), description="csv (default) or jsonl")
+            OpenApiParameter("format", str, enum=list(export.FORMATS), description="csv (default) or jsonl"),
+            OpenApiParameter(
+                export_limits.ROW_LIMIT_HEADER,
+                int,
+                OpenApiParameter.HEADER,
+                response=True,
+                description="The most rows an export answers.",
+            ),
+            OpenApiParameter(
+                export_limits.TRUNCATED_HEADER,
+                {"type": "string", "enum": ["true", "false"]},
+                OpenApiParameter.HEADER,
+                response=True,
+                description="true when rows past the limit were left out.",
+            ),
         ],
         responses={
             (200, "text/csv"): OpenApiTypes.STR,
@@ -610,7 +635,12 @@ class ExportMixin:
     def export(self, request: Request) -> Any:
         queryset = self.filter_queryset(self.get_queryset())
         fmt = "jsonl" if request.accepted_renderer.format == "jsonl" else "csv"
-        return export.export_response(queryset, self.export_columns, fmt=fmt, name=self.export_name)
+        try:
+            return export.export_response(
+                queryset, self.export_columns, fmt=fmt, name=self.export_name, user=request.user
+            )
+        except export_limits.ExportsBusy as busy:
+            raise ExportRunning(busy.retry_after, str(busy)) from None
 
 
 class HistoryViewSet(ExportMixin, ApiView, viewsets.ReadOnlyModelViewSet):

@@ -10,7 +10,9 @@ and load balancers would. Then:
 * concurrent accepts and rejects of one pending peering through both servers: exactly one
   decision is applied by the simulated cloud, and the others are refused with 409;
 * a peering accepted in the cloud directly (the accepter's keys, not the portal) is brought
-  up to date by the worker's periodic sync.
+  up to date by the worker's periodic sync;
+* a user's history export streaming from one server holds their one export slot: another on the
+  other server is refused at once (429), until the first ends.
 
 Run with ``-m multiprocess`` on PostgreSQL (``DATABASE_URL=postgres://...``) with Redis on
 127.0.0.1:6379; skipped (with the reason) on SQLite or without Redis, unless
@@ -549,3 +551,45 @@ def test_an_answer_with_a_nul_byte_is_recorded_and_never_a_500(stack: Stack):
         (peering["id"],),
     )
     assert (status_code, error_code) == (200, "InvalidResponse")
+
+
+def test_one_export_per_user_across_app_servers(stack: Stack):
+    """A user's export streaming from one server holds their slot: an export on the other server is
+    refused at once (429), the servers stay healthy, and the slot returns when the first ends."""
+    import psycopg
+
+    with psycopg.connect(**_pg_params(DATABASE)) as conn:  # enough rows to outgrow the socket buffers
+        conn.execute(
+            "INSERT INTO peerings_upstreamcall (created_at, tenant_id, operation, method, url, "
+            "status_code, response_body, error_code, error_message, duration_ms, attempts, correlation_id, "
+            "cloud_request_id) SELECT now() - make_interval(secs => g), t.id, 'list_routes', 'GET', "
+            "'http://cloud/v2.0/vpc/routes', 200, jsonb_build_object('pad', repeat('x', 4000)), '', '', "
+            "1, 1, md5(g::text), '' FROM generate_series(1, 30000) g, peerings_tenant t "
+            "WHERE t.name = 'Acme Production'"
+        )
+    alice = {"Authorization": f"Token {stack.token('alice')}"}
+    path = "/api/v1/calls/export/?format=jsonl"
+    with requests.get(f"{stack.servers[0]}{path}", headers=alice, stream=True, timeout=60) as first:
+        assert first.status_code == 200
+        chunks = first.iter_content(64 * 1024)  # kept: a dropped iterator closes the connection
+        assert next(chunks)  # then stops reading: server 0's thread waits on it
+        started = time.monotonic()
+        second = requests.get(f"{stack.servers[1]}{path}", headers=alice, timeout=60)
+        assert second.status_code == 429, second.text
+        assert second.json()["error"]["code"] == "export_in_progress"
+        assert 1 <= int(second.headers["Retry-After"]) <= 10
+        assert time.monotonic() - started < 10  # refused, not queued behind the first
+        assert requests.get(f"{stack.servers[1]}/healthz/", timeout=10).status_code == 200
+        carol = {"Authorization": f"Token {stack.token('carol')}"}
+        other_user = requests.get(f"{stack.servers[1]}{path}", headers=carol, timeout=60)
+        assert other_user.status_code == 200
+    # Closing the first ends it on server 0, which gives the slot back.
+    deadline = time.monotonic() + 30
+    while True:
+        with requests.get(f"{stack.servers[1]}{path}", headers=alice, stream=True, timeout=60) as again:
+            if again.status_code == 200:
+                assert again.headers["X-Export-Row-Limit"] == "100000"
+                break
+            assert again.status_code == 429
+        assert time.monotonic() < deadline, "the slot never came back"
+        time.sleep(0.2)
