@@ -21,7 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
-from peerings import export, export_limits, permissions, route_workflow, workflow
+from peerings import export, export_limits, inventory, permissions, route_workflow, workflow
 from peerings.admin_forms import PeeringActionForm, TenantAdminForm, TenantNameForm, UsernameField
 from peerings.admin_scope import SuperuserChanges, TenantScopedAdmin, approver_tenant_ids, sees_all
 from peerings.choices import ChangeSource
@@ -39,7 +39,7 @@ from peerings.models import (
 from peerings.paginators import CappedCountPaginator
 from peerings.permissions import Action
 from peerings.routes.records import describe
-from peerings.selectors import calls_as_seen, without_keys
+from peerings.selectors import calls_as_seen, user_roles, without_keys
 from peerings.templatetags.peering_tags import vpc_html
 
 __all__ = ["MembershipAdmin", "PeeringAdmin", "StatusChangeAdmin", "TenantAdmin", "UpstreamCallAdmin"]
@@ -188,14 +188,18 @@ class ReadOnlyMixin:
         return False
 
 
-def _export_actions(columns: list[tuple[str, str]], name: str) -> list[Any]:
-    """Admin actions streaming the selected rows (or all the filtered ones) as CSV / JSON lines."""
+def _export_actions(
+    columns: list[tuple[str, str]] | Callable[[HttpRequest], export.Table], name: str
+) -> list[Any]:
+    """Admin actions streaming the selected rows (or all the filtered ones) as CSV / JSON lines;
+    ``columns`` may be built for the request's user (what they may see of each row)."""
 
     def make(fmt: str, label: str) -> Any:
         def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> Any:
+            table = columns(request) if callable(columns) else columns
             try:
                 return export.export_response(
-                    queryset.order_by("-created_at", "-id"), columns, fmt=fmt, name=name, user=request.user
+                    queryset.order_by("-created_at", "-id"), table, fmt=fmt, name=name, user=request.user
                 )
             except export_limits.ExportsBusy as busy:
                 modeladmin.message_user(
@@ -543,7 +547,12 @@ class PeeringAdmin(LargeListMixin, TenantScopedAdmin):
     ]
     readonly_fields = [name for _, options in fieldsets for name in options["fields"]]
     inlines = [StatusChangeInline, PeeringRouteInline, RouteChangeInline, UpstreamCallInline]
-    actions = [_admin_action(op) for op in OPERATIONS]
+    actions = [
+        *(_admin_action(op) for op in OPERATIONS),
+        *_export_actions(
+            lambda request: inventory.inventory_table(set(user_roles(request.user))), "peerings"
+        ),
+    ]
 
     # The mirror is read-only here: peerings are requested in the portal or the API,
     # and changed only through the actions below.

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
@@ -23,7 +25,15 @@ from peerings import export_limits
 from peerings.selectors import shown
 from peerings.spreadsheet import csv_writer, safe_cell
 
-__all__ = ["CALL_COLUMNS", "CHUNK_SIZE", "FORMATS", "STATUS_CHANGE_COLUMNS", "export_response"]
+__all__ = [
+    "CALL_COLUMNS",
+    "CHUNK_SIZE",
+    "FORMATS",
+    "STATUS_CHANGE_COLUMNS",
+    "Table",
+    "export_response",
+    "fields_table",
+]
 
 #: Rows fetched from the database at a time.
 CHUNK_SIZE = 2000
@@ -79,6 +89,8 @@ class _Echo:
 def _plain(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, uuid.UUID):
+        return str(value)
     return value
 
 
@@ -110,29 +122,45 @@ def _buffered(lines: Iterator[str]) -> Iterator[str]:
         yield "".join(buffer)
 
 
-def _csv_lines(queryset: QuerySet, columns: list[tuple[str, str]]) -> Iterator[str]:
+@dataclass(frozen=True)
+class Table:
+    """An export's columns and how to read its rows from the (walled, filtered, capped) queryset."""
+
+    names: list[str]
+    rows: Callable[[QuerySet], Iterable[Sequence[Any]]]
+
+
+def fields_table(columns: list[tuple[str, str]]) -> Table:
+    """A table of ``(column, field)`` pairs: each row one ``values_list`` of the queryset."""
+    return Table([name for name, _ in columns], lambda queryset: _rows(queryset, columns))
+
+
+def _csv_lines(queryset: QuerySet, table: Table) -> Iterator[str]:
     writer = csv_writer(_Echo())
-    yield writer.writerow([name for name, _ in columns])
-    for row in _rows(queryset, columns):
+    yield writer.writerow(table.names)
+    for row in table.rows(queryset):
         yield writer.writerow([_cell(v) for v in row])
 
 
-def _jsonl_lines(queryset: QuerySet, columns: list[tuple[str, str]]) -> Iterator[str]:
-    names = [name for name, _ in columns]
-    for row in _rows(queryset, columns):
-        yield json.dumps(dict(zip(names, map(_plain, row), strict=True)), ensure_ascii=False) + "\n"
+def _jsonl_lines(queryset: QuerySet, table: Table) -> Iterator[str]:
+    for row in table.rows(queryset):
+        yield json.dumps(dict(zip(table.names, map(_plain, row), strict=True)), ensure_ascii=False) + "\n"
 
 
-def stream_csv(queryset: QuerySet, columns: list[tuple[str, str]]) -> Iterator[str]:
-    return _buffered(_csv_lines(queryset, columns))
+def _table(columns: list[tuple[str, str]] | Table) -> Table:
+    return columns if isinstance(columns, Table) else fields_table(columns)
 
 
-def stream_jsonl(queryset: QuerySet, columns: list[tuple[str, str]]) -> Iterator[str]:
-    return _buffered(_jsonl_lines(queryset, columns))
+def stream_csv(queryset: QuerySet, columns: list[tuple[str, str]] | Table) -> Iterator[str]:
+    return _buffered(_csv_lines(queryset, _table(columns)))
+
+
+def stream_jsonl(queryset: QuerySet, columns: list[tuple[str, str]] | Table) -> Iterator[str]:
+    return _buffered(_jsonl_lines(queryset, _table(columns)))
 
 
 def export_response(
-    queryset: QuerySet, columns: list[tuple[str, str]], *, fmt: str, name: str, user: Any
+    queryset: QuerySet, columns: list[tuple[str, str]] | Table, *, fmt: str, name: str, user: Any
 ) -> StreamingHttpResponse:
     """``queryset`` as a streamed download in ``fmt`` (``csv`` or ``jsonl``), for ``user``.
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("peerings/", views.PeeringListView.as_view(), name="list"),
     path("peerings/new/", views.PeeringRequestView.as_view(), name="request"),
+    path("peerings/export/", views.PeeringExportView.as_view(), name="export"),
     path("queue/", views.DecisionQueueView.as_view(), name="queue"),
     path("map/", network_views.NetworkMapView.as_view(), name="map"),
     path("map/data/", network_views.NetworkMapDataView.as_view(), name="map-data"),

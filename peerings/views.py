@@ -27,7 +27,7 @@ from django.utils.functional import cached_property
 from django.views import View
 from django.views.generic import ListView, TemplateView
 
-from peerings import permissions, selectors, vpcs, workflow
+from peerings import export, export_limits, inventory, permissions, selectors, vpcs, workflow
 from peerings.choices import ChangeSource, PeeringStatus, Role
 from peerings.exceptions import CloudError, CloudUnavailable, PortalError, RequestInvalid
 from peerings.filtersets import PeeringFilterSet, with_created
@@ -143,6 +143,25 @@ class PeeringListView(LoginRequiredMixin, ListView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         mine = set(selectors.user_roles(self.request.user))
         return super().get_context_data(filter_form=self.filterset.form, my_tenant_ids=mine, **kwargs)
+
+
+class PeeringExportView(LoginRequiredMixin, View):
+    """The list's peerings, with its filters, as the inventory (:mod:`peerings.inventory`): a streamed
+    CSV or JSON lines download, bounded like every export (:mod:`peerings.export_limits`)."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        fmt = request.GET.get("format", "csv")
+        peerings = with_created(selectors.visible_peerings(request.user, listing=True))
+        filterset = people_filterset(request, request.GET or None, peerings.order_by("-created_at", "-id"))
+        if fmt not in export.FORMATS or not filterset.is_valid():
+            messages.error(request, "The export's filters or format are not valid.")
+            return redirect("peerings:list")
+        table = inventory.inventory_table(set(selectors.request_roles(request)))
+        try:
+            return export.export_response(filterset.qs, table, fmt=fmt, name="peerings", user=request.user)
+        except export_limits.ExportsBusy as busy:
+            messages.warning(request, f"{busy} Try again in {busy.retry_after} seconds.")
+            return redirect(f"{reverse('peerings:list')}?{request.GET.urlencode()}")
 
 
 #: What the queue's "accept" and "reject" mean for a request held for approval in the portal.

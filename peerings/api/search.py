@@ -11,7 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from peerings import search, selectors
-from peerings.api.views import ApiView, errors
+from peerings.api.schema import errors
+from peerings.api.views import ApiView
 from peerings.choices import PeeringStatus, RouteSide
 
 __all__ = ["SearchApi"]
@@ -82,6 +83,8 @@ class SearchApi(ApiView, GenericAPIView):
     """Everything the caller may see that ``q`` names: VPCs, peerings and routes by address, by name or id."""
 
     pagination_class = None
+    action = "search"  # one operation, named as a viewset's would be (the query-string check reads it)
+    action_query_params = {"search": ("q",)}
     filter_backends: list = []
     serializer_class = SearchResultSerializer
 

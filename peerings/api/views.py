@@ -14,27 +14,25 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
 from rest_framework import mixins, routers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, Throttled, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.settings import api_settings
 
-from peerings import export, export_limits, route_workflow, selectors, vpcs, workflow
+from peerings import export, inventory, route_workflow, selectors, vpcs, workflow
 from peerings.api import serializers as s
 from peerings.api.exceptions import error_body, peering_ref
-from peerings.api.idempotency import HEADER, KEY_PATTERN, REPLAY_HEADER, IdempotentViewMixin
+from peerings.api.exporting import ExportMixin
+from peerings.api.idempotency import REPLAY_HEADER, IdempotentViewMixin
 from peerings.api.pagination import CURSOR_PARAM, PortalPagination
 from peerings.api.parsers import DepthLimitedJSONParser
 from peerings.api.route_serializers import (
@@ -44,6 +42,7 @@ from peerings.api.route_serializers import (
     RouteOutcomeSerializer,
     RoutePlanSerializer,
 )
+from peerings.api.schema import CLOUD_ERRORS, IDEMPOTENCY_PARAMETERS, WRITE_ERRORS, errors
 from peerings.api.throttling import UserThrottle, WriteThrottle
 from peerings.choices import ChangeSource, PeeringStatus
 from peerings.filtersets import (
@@ -58,56 +57,6 @@ from peerings.routes.selectors import live_routes, peering_routes
 from peerings.validation import UNKNOWN_QUERY_PARAMETER
 
 __all__ = ["PeeringViewSet", "StatusChangeViewSet", "TenantViewSet", "UpstreamCallViewSet", "not_found"]
-
-ERROR_DESCRIPTIONS = {
-    400: "Invalid input or an unknown query parameter (per field or parameter in error.fields; the "
-    "message lists the parameters the operation takes), or a warning to confirm "
-    "(overlap_confirmation_required).",
-    401: "No valid credentials: send Authorization: Token <key> or a session cookie.",
-    403: "Your role does not allow this (not_permitted), or a session write without a CSRF token.",
-    404: "Not found, or not visible to your tenants.",
-    409: "The peering's status does not allow this, or the cloud shows another decision won (invalid_state; "
-    "error.peering has its status); another operation on it is in flight (operation_in_flight: retry "
-    "after Retry-After seconds, with the same Idempotency-Key); or the Idempotency-Key is in use.",
-    422: "The cloud refused the request (error.cloud), or the Idempotency-Key was used for another request.",
-    429: "Too many requests (throttled), or another export of yours is still running (export_in_progress); "
-    "see Retry-After.",
-    503: "The cloud could not be reached or failed. A new request is kept as SUBMITTING (error.peering) "
-    "and will be confirmed or withdrawn; anything else was not changed. Retry later.",
-    504: "The cloud did not answer in time; the outcome is unknown. A new request is kept as SUBMITTING "
-    "(error.peering); retry with the same Idempotency-Key, or refresh the peering.",
-}
-
-
-def errors(*codes: int) -> dict[int, OpenApiResponse]:
-    """Schema entries for the error responses an operation may give (always with 400: an unknown
-    query parameter, 401 and 429)."""
-    return {
-        code: OpenApiResponse(s.ErrorSerializer, description=ERROR_DESCRIPTIONS[code])
-        for code in sorted({*codes, 400, 401, 429})
-    }
-
-
-CLOUD_ERRORS = (422, 503, 504)
-WRITE_ERRORS = (400, 403, 404, 409, *CLOUD_ERRORS)
-
-IDEMPOTENCY_PARAMETERS = [
-    OpenApiParameter(
-        HEADER,
-        {"type": "string", "minLength": 1, "maxLength": 255, "pattern": KEY_PATTERN},
-        OpenApiParameter.HEADER,
-        description="Send the same key (e.g. a UUID) to retry a write safely: the first final answer is "
-        "replayed. Keys are per user; reusing one for another request answers 422.",
-    ),
-    OpenApiParameter(
-        REPLAY_HEADER,
-        {"type": "string", "enum": ["true"]},
-        OpenApiParameter.HEADER,
-        response=True,
-        description="Present when this is the stored answer to an earlier request with the same key.",
-    ),
-]
-
 
 #: Opt-in to the bare JSON array ``tenants/{id}/vpcs/`` and ``peerings/{id}/routes/`` answered
 #: before they had the list envelope: ``?envelope=false``. Deprecated; removed in 0.3.0. Left out
@@ -252,9 +201,16 @@ def _decision_action(kind: Action, summary: str, request_serializer: type) -> An
     retrieve=extend_schema(
         operation_id="peerings_retrieve", responses={200: s.PeeringSerializer, **errors(404)}
     ),
+    export=extend_schema(
+        operation_id="peerings_export",
+        summary="The inventory: your tenants' peerings as CSV or JSON lines (streamed; the list's filters "
+        "apply): both sides' tenant, project and VPC (name, id, range where you may see it), status, who "
+        "requested, approved and decided and when, and each side's routes",
+    ),
 )
 @extend_schema(tags=["peerings"])
 class PeeringViewSet(
+    ExportMixin,
     ApiView,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -281,10 +237,16 @@ class PeeringViewSet(
     list_actions = frozenset({"list", "calls", "status_changes", "routes"})
     action_query_params = {"routes": (ENVELOPE_PARAM,), "routes_plan": ("requester", "accepter")}
 
+    export_name = "peerings"
+
     def get_queryset(self) -> QuerySet[Peering]:
-        listing = self.action == "list"
+        listing = self.action in ("list", "export")
         peerings = selectors.visible_peerings(self.request.user, listing=listing)
         return with_created(peerings).order_by("-created_at", "-id")
+
+    def export_table(self) -> export.Table:
+        """The inventory (:mod:`peerings.inventory`): ranges as the caller may see them."""
+        return inventory.inventory_table(set(selectors.user_roles(self.request.user)))
 
     def replay(self, record: IdempotencyKey) -> Response:
         """A retried create the cloud had not confirmed answers with its peering as it is now.
@@ -557,90 +519,6 @@ class PeeringViewSet(
 
 
 # --- History -------------------------------------------------------------------------------
-
-
-class _ExportRenderer(BaseRenderer):
-    """Selects ``?format=csv|jsonl``; the export view streams its own body (errors are JSON)."""
-
-    charset = "utf-8"
-
-    def render(self, data: Any, media_type: str | None = None, renderer_context: Any = None) -> bytes:
-        return JSONRenderer().render(data)
-
-
-class CsvRenderer(_ExportRenderer):
-    media_type = "text/csv"
-    format = "csv"
-
-
-class JsonLinesRenderer(_ExportRenderer):
-    media_type = "application/x-ndjson"
-    format = "jsonl"
-
-
-class ExportRunning(Throttled):
-    """Every export slot of the caller is held (:mod:`peerings.export_limits`): 429 with Retry-After."""
-
-    default_code = "export_in_progress"
-
-
-class ExportMixin:
-    """``GET …/export/?format=csv|jsonl``: the list's filters, streamed, never paginated, bounded."""
-
-    export_columns: list[tuple[str, str]]
-    export_name: str
-
-    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
-        if getattr(self, "action", None) == "export" and not force:
-            fmt = request.query_params.get("format")
-            if fmt is not None and fmt not in export.FORMATS:
-                raise ValidationError({"format": ["Choose csv or jsonl."]})
-        return super().perform_content_negotiation(request, force=force)
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if getattr(self, "action", None) == "export":  # errors in the API's JSON shape
-            self.request.accepted_renderer = JSONRenderer()
-            self.request.accepted_media_type = JSONRenderer.media_type
-        return super().handle_exception(exc)
-
-    @extend_schema(
-        summary="Export as CSV or JSON lines (streamed; the list's filters apply)",
-        description="At most HISTORY_EXPORT_MAX_ROWS rows (X-Export-Row-Limit; X-Export-Truncated: true "
-        "when rows were left out: narrow created_after / created_before). One export per user at a time "
-        "(HISTORY_EXPORT_PER_USER): another while it runs answers 429 export_in_progress with Retry-After.",
-        parameters=[
-            OpenApiParameter("format", str, enum=list(export.FORMATS), description="csv (default) or jsonl"),
-            OpenApiParameter(
-                export_limits.ROW_LIMIT_HEADER,
-                int,
-                OpenApiParameter.HEADER,
-                response=True,
-                description="The most rows an export answers.",
-            ),
-            OpenApiParameter(
-                export_limits.TRUNCATED_HEADER,
-                {"type": "string", "enum": ["true", "false"]},
-                OpenApiParameter.HEADER,
-                response=True,
-                description="true when rows past the limit were left out.",
-            ),
-        ],
-        responses={
-            (200, "text/csv"): OpenApiTypes.STR,
-            (200, "application/x-ndjson"): OpenApiTypes.STR,
-            **{(code, "application/json"): response for code, response in errors(400).items()},
-        },
-    )
-    @action(detail=False, methods=["get"], renderer_classes=[CsvRenderer, JsonLinesRenderer])
-    def export(self, request: Request) -> Any:
-        queryset = self.filter_queryset(self.get_queryset())
-        fmt = "jsonl" if request.accepted_renderer.format == "jsonl" else "csv"
-        try:
-            return export.export_response(
-                queryset, self.export_columns, fmt=fmt, name=self.export_name, user=request.user
-            )
-        except export_limits.ExportsBusy as busy:
-            raise ExportRunning(busy.retry_after, str(busy)) from None
 
 
 class HistoryViewSet(ExportMixin, ApiView, viewsets.ReadOnlyModelViewSet):

@@ -36,6 +36,7 @@ OPERATIONS = {
     ("get", "/api/v1/calls/export/"): "calls_export",
     ("get", "/api/v1/status-changes/"): "status_changes_list",
     ("get", "/api/v1/search/"): "search",
+    ("get", "/api/v1/peerings/export/"): "peerings_export",
     ("get", "/api/v1/status-changes/{id}/"): "status_changes_retrieve",
     ("get", "/api/v1/status-changes/export/"): "status_changes_export",
 }
