@@ -117,7 +117,7 @@ class ApprovalPolicy(models.TextChoices):
 
 
 class ChangeSource(models.TextChoices):
-    """Which front a change came through (stored as ``user`` before 0.2.0: migration 0011 renamed it)."""
+    """Which front a change came through (stored as ``user`` before 0.2.0: migration 0014 renamed it)."""
 
     BROWSER = "browser", "Browser"
     API = "api", "REST API"

@@ -57,3 +57,29 @@ def test_request_accept_then_each_side_applies_its_routes(
     assert sdk_routes(globex_main, cloud.url, globex_app.vpc_id) == {
         ("10.1.0.0/16", peering.upstream_id, str(globex_app.vpc_id), globex_main.project_id)
     }
+
+
+def test_routes_asked_for_on_acceptance_are_credited_to_the_requester(
+    sign_in, cloud, acme_member, globex_approver, acme_prod, globex_main, prod_web, globex_app
+):
+    from peerings.workflow import peering_accept, peering_request
+
+    peering = peering_request(
+        tenant=acme_prod,
+        acting_user=acme_member,
+        name="routes-on-accept",
+        request_vpc_id=prod_web.vpc_id,
+        accept_vpc_id=globex_app.vpc_id,
+        accept_project_id=globex_main.project_id,
+        routes_on_accept=True,
+    )
+    peering_accept(peering=peering, acting_user=globex_approver)  # the jobs run (no broker in tests)
+    alice = sign_in("alice")
+    alice.goto(f"{cloud.url}/peerings/{peering.pk}/")
+    routes = alice.get_by_role("table").filter(has=alice.get_by_text("The peering's routes, in both VPCs"))
+    expect(routes.get_by_role("row").filter(has_text="10.20.0.0/16")).to_contain_text(
+        "by the portal on acceptance, as alice asked"
+    )
+    history = alice.get_by_role("table").filter(has=alice.get_by_text("Route events, newest first"))
+    expect(history).to_contain_text("the portal, as alice asked")
+    expect(history).not_to_contain_text("Sync from the cloud")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 from huaweicloudsdkvpc.v2 import (
     CreateVpcRouteOption,
     CreateVpcRouteRequest,
@@ -20,6 +21,14 @@ from peerings.workflow import peering_accept
 from tests.peerings.routes_support import sdk_for, sdk_routes
 
 pytestmark = pytest.mark.django_db
+
+
+def client_for_page(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 def test_the_sync_records_routes_added_and_removed_outside_the_portal(
@@ -108,6 +117,12 @@ def test_routes_asked_for_at_the_request_are_added_on_acceptance_with_each_sides
     assert set(RouteChange.objects.filter(peering=peering).values_list("source", flat=True)) == {
         ChangeSource.JOB
     }
+    # and the peering's page credits the person who asked for them, not "Sync from the cloud"
+    page = client_for_page(peering.requested_by).get(reverse("peerings:detail", args=[peering.pk]))
+    html = page.content.decode()
+    assert "by the portal on acceptance, as alice asked" in html
+    assert "the portal, as alice asked" in html  # the route history's "By"
+    assert "Sync from the cloud" not in html
 
 
 def test_routes_on_acceptance_are_not_added_unless_asked(

@@ -254,7 +254,7 @@ def test_sources_read_as_what_they_are_and_the_old_name_still_filters(api, home)
 
 
 def test_the_migration_renames_stored_sources_and_back(home):
-    """Rows stored as "user" before 0.2.0 read as "browser" after migration 0011 (and back when reversed)."""
+    """Rows stored as "user" before 0.2.0 read as "browser" after migration 0014 (and back when reversed)."""
     from importlib import import_module
 
     from django.db.migrations.loader import MigrationLoader
