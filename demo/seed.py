@@ -18,8 +18,10 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import transaction
 
+from accounts.groups import APPROVERS, ensure_approvers_group
 from accounts.models import PREFIX_LENGTH, ApiToken, digest
 from peerings.choices import ApprovalPolicy, Role
 from peerings.models import Membership, Tenant
@@ -103,6 +105,10 @@ USERS: dict[str, tuple[bool, dict[str, str]]] = {
     "dave": (False, {"Globex": Role.MEMBER}),
 }
 
+
+#: Staff approvers: they open the admin too, as members of the "Approvers" group (accounts.groups),
+#: and see and decide there what their tenant roles allow.
+STAFF_APPROVERS = {"bob"}
 
 DEMO_TOKEN_NAME = "demo"
 
@@ -202,6 +208,12 @@ def _seed_user(username: str, is_superuser: bool, roles: dict[str, str]) -> dict
     if created:
         user.set_password(DEMO_PASSWORD)
         user.save(update_fields=["password"])
+    if username in STAFF_APPROVERS and not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    if username in STAFF_APPROVERS:
+        ensure_approvers_group()
+        user.groups.add(Group.objects.get(name=APPROVERS))
     for tenant_name, role in roles.items():
         Membership.objects.update_or_create(
             user=user, tenant=Tenant.objects.get(name=tenant_name), defaults={"role": role}
@@ -211,6 +223,7 @@ def _seed_user(username: str, is_superuser: bool, roles: dict[str, str]) -> dict
         "email": user.email,
         "password": DEMO_PASSWORD,
         "is_superuser": is_superuser,
+        "is_staff": user.is_staff,
         "roles": [{"tenant": t, "role": str(r)} for t, r in roles.items()],
         "token": _demo_token(user),
     }

@@ -45,6 +45,10 @@ def test_json_describes_accounts_keys_vpcs_users_and_tokens():
     assert policies["Acme Staging"] == ("hold", "Acme")
     assert policies["Globex"] == ("forward", "")
     assert Tenant.objects.get(name="Acme Staging").auto_approve_same_org_unit
+    # bob is the demo's staff approver: the "Approvers" group opens the admin for him
+    staff = {u["username"] for u in world["users"] if u["is_staff"] and not u["is_superuser"]}
+    assert staff == {"bob"}
+    assert get_user_model().objects.get(username="bob").groups.filter(name="Approvers").exists()
 
 
 def test_tenant_keys_are_the_accounts_keys():
