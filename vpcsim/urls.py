@@ -7,6 +7,7 @@ from vpcsim import views
 app_name = "vpcsim"
 
 urlpatterns = [
+    path("", views.api_versions, name="versions"),
     path("v2.0/vpc/peerings", views.PeeringCollectionView.as_view(), name="peering-list"),
     path("v2.0/vpc/peerings/<str:peering_id>", views.PeeringDetailView.as_view(), name="peering-detail"),
     path(

@@ -246,3 +246,35 @@ class UnknownPathView(SimulatorView):
         raise not_found("HTTPNotFound", "The resource could not be found.")
 
     post = put = delete = get
+
+
+#: ``GET /``: the API versions the endpoint serves, unauthenticated, as the cloud's VPC endpoint
+#: answers its "Querying API Versions" call (Neutron's lineage). Probes of the endpoint (the
+#: portal's readiness check) land here instead of on a 404.
+API_VERSIONS = {
+    "versions": [
+        {
+            "id": "v1",
+            "links": [],
+            "min_version": "",
+            "status": "CURRENT",
+            "updated": "2014-06-28T12:20:21Z",
+            "version": "",
+        },
+        {
+            "id": "v2.0",
+            "links": [],
+            "min_version": "",
+            "status": "SUPPORTED",
+            "updated": "2014-06-28T12:20:21Z",
+            "version": "",
+        },
+    ]
+}
+
+
+def api_versions(request: HttpRequest) -> JsonResponse:
+    """The endpoint's API versions (no signature needed)."""
+    if request.method not in ("GET", "HEAD"):
+        return JsonResponse({"error_msg": "Method not allowed", "error_code": "APIGW.0101"}, status=405)
+    return JsonResponse(API_VERSIONS)
