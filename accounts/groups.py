@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import apps as global_apps
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, router
 
 __all__ = ["APPROVERS", "APPROVER_PERMISSIONS", "ensure_approvers_group"]
 
@@ -55,6 +55,8 @@ def ensure_approvers_group(using: str = DEFAULT_DB_ALIAS, apps: Any = global_app
         permission_model = apps.get_model("auth", "Permission")
     except LookupError:  # a migration state without auth
         return
+    if not router.allow_migrate_model(using, permission_model):
+        return  # another store (the simulator's own database) holds no users or permissions
     wanted = [name.split(".", 1) for name in APPROVER_PERMISSIONS]
     found = {
         (label, codename): pk

@@ -176,6 +176,9 @@ def denial(action: Action, peering: Peering, actor: Actor | None, *, now: Any = 
         if not held:
             return InvalidState(NOT_HELD.format(verb=action.past, status=_status_label(peering)))
     elif action in DECISIONS:
+        if peering.status in NOT_SENT_STATUSES and (system or requester is not None):
+            # The requester's side sees it: not yet (or never) sent, there is nothing to decide.
+            return InvalidState(NOT_PENDING.format(verb=action.past, status=_status_label(peering)))
         if not system and accepter != Role.APPROVER:
             return NotPermitted(NOT_AN_APPROVER)
         if (

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
+from ops.shared_cache import CACHE_ERRORS, cache_failed, safe_get
+
 __all__ = ["Limit", "parse_rate"]
 
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -53,15 +55,20 @@ class Limit:
         return max(1, int(self.period - now % self.period) + 1)
 
     def exceeded(self, key: str) -> bool:
-        """Whether ``key`` has used up this window's events (nothing is counted)."""
-        return (cache.get(self._cache_key(key, time.time())) or 0) >= self.count
+        """Whether ``key`` has used up this window's events (nothing is counted). An unreachable
+        cache counts nothing: the limit fails open (counted and logged by ``ops.shared_cache``)."""
+        return (safe_get(self._cache_key(key, time.time()), use=f"ratelimit:{self.scope}") or 0) >= self.count
 
     def hit(self, key: str) -> int:
-        """Count one event for ``key``; returns the window's count so far."""
+        """Count one event for ``key``; returns the window's count so far (0 when the cache is down)."""
         cache_key = self._cache_key(key, time.time())
-        cache.add(cache_key, 0, timeout=self.period + 1)
         try:
-            return cache.incr(cache_key)
-        except ValueError:  # expired between add and incr
-            cache.set(cache_key, 1, timeout=self.period + 1)
-            return 1
+            cache.add(cache_key, 0, timeout=self.period + 1)
+            try:
+                return cache.incr(cache_key)
+            except ValueError:  # expired between add and incr
+                cache.set(cache_key, 1, timeout=self.period + 1)
+                return 1
+        except CACHE_ERRORS as exc:
+            cache_failed(f"ratelimit:{self.scope}", exc)
+            return 0

@@ -234,6 +234,7 @@ def portal_env(tmp: Path, cloud: str, **extra: str) -> dict[str, str]:
         "DATABASE_URL": f"sqlite:///{tmp / 'portal.sqlite3'}",
         "DJANGO_STATIC_ROOT": str(tmp / "static"),
         "VPC_API_ENDPOINT": cloud,
+        "PORTAL_BASE_URL": "http://127.0.0.1",
         "VPC_SIMULATOR_ENABLED": "false",
         "LOG_FORMAT": "json",
         "WEB_CONCURRENCY": "2",
