@@ -60,7 +60,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from peerings import approval, leases, mirror, permissions, selectors
+from peerings import approval, bulkhead, leases, mirror, permissions, selectors
 from peerings.choices import ChangeSource, PeeringStatus
 from peerings.cloud import CallRecord, CloudResponse, VpcApiClient
 from peerings.exceptions import (
@@ -171,10 +171,10 @@ class _Run:
             leases.extend(self.peering, self.token, seconds=leases.call_bound())
         self.sent += 1
         try:
-            return call(tenant_client(self.tenant))
+            return call(tenant_client(self.tenant, acting_user=self.acting_user, peering=self.peering))
         except CloudRefused as exc:
             if gone and exc.status == 404 and exc.record is not None:
-                self.commit(exc.record, self.deleted(gone))
+                self.commit(exc.record, self.deleted(gone), settle=True)
                 return None
             change = None if refused is None else (lambda p, exc=exc: refused(p, exc))
             self.fail(exc, change=change, store_error=store_error, keep_lease=keep_lease)
@@ -189,14 +189,23 @@ class _Run:
         """A read whose peering moved on since it began (a write began, or is in flight)."""
         return not self.token and (self.peering.revision != self.revision or leases.held(self.peering))
 
-    def commit(self, record: CallRecord | None, change: Change, *, release: bool = True) -> Peering:
-        """In one transaction: re-read the row under lock, record the call, apply ``change``."""
+    def commit(
+        self, record: CallRecord | None, change: Change, *, release: bool = True, settle: bool = False
+    ) -> Peering:
+        """In one transaction: re-read the row under lock, record the call, apply ``change``.
+
+        ``settle``: ``change`` is the cloud's answer to a read; a lease left behind by an
+        operation whose outcome was unknown (expired, since the read was not stale) is cleared:
+        the cloud has now said what became of it.
+        """
         with transaction.atomic():
             _lock(self.peering, keep_related=True)
             if record is not None:
                 record_call(record, tenant=self.tenant, acting_user=self.acting_user, peering=self.peering)
             if not self._stale():
                 change(self.peering)
+                if settle and not self.token:
+                    leases.release(self.peering, self.peering.inflight_token)
             if release:
                 leases.release(self.peering, self.token)
             self.peering.save()
@@ -267,6 +276,7 @@ def _begin(
             revision=peering.revision,
         )
         if lease:
+            bulkhead.claim()  # a request refused here (CloudBusy) leaves nothing behind
             seconds = leases.call_bound(retryable=lease != "create")
             run.token = leases.acquire(peering, lease, seconds=seconds)
         if change is not None:
@@ -380,6 +390,7 @@ def _create(run: _Run) -> Peering:
     return run.commit(response.record, run.applied(response.data, "Created in the cloud."))
 
 
+@bulkhead.guarded
 def peering_request(
     *,
     tenant: Tenant,
@@ -448,6 +459,8 @@ def peering_request(
         requested_by=acting_user,
         routes_on_accept=routes_on_accept,
     )
+    if not held:
+        bulkhead.claim()  # a request refused here (CloudBusy) has saved nothing
     token = "" if held else leases.acquire(peering, "create", seconds=leases.call_bound(retryable=False))
     try:
         with transaction.atomic():
@@ -487,6 +500,14 @@ def peering_decide(
         return peering_decline(peering=peering, acting_user=acting_user, reason=reason, source=source)
     if action not in permissions.DECISIONS:
         raise ValueError(f"not a decision: {action}")
+    return _cloud_decision(peering, acting_user=acting_user, action=action, reason=reason, source=source)
+
+
+@bulkhead.guarded
+def _cloud_decision(
+    peering: Peering, *, acting_user: Any, action: Action, reason: str, source: str
+) -> Peering:
+    """Accept or reject in the cloud, with the accepter tenant's keys."""
     target = S.ACTIVE if action == Action.ACCEPT else S.REJECTED
     run = _begin(peering, action, acting_user=acting_user, source=source, lease=action)
     upstream_id = peering.upstream_id
@@ -579,6 +600,7 @@ def peering_reject(
 # --- The portal's approval (peerings/approval.py) ----------------------------------------------------
 
 
+@bulkhead.guarded
 def peering_approve(
     *, peering: Peering, acting_user: Any, reason: str = "", source: str = ChangeSource.USER
 ) -> Peering:
@@ -620,6 +642,7 @@ def peering_decline(
 # --- Updating, deleting, refreshing ---------------------------------------------------------------
 
 
+@bulkhead.guarded
 def peering_update(
     *,
     peering: Peering,
@@ -658,7 +681,7 @@ def _finish_known(
     response = run.send(call, gone=gone)
     if response is None:
         return run.peering
-    return run.commit(response.record, done(response.data or {}))
+    return run.commit(response.record, done(response.data or {}), settle=True)
 
 
 def _unconfirmed(run: _Run) -> dict | None:
@@ -669,6 +692,7 @@ def _unconfirmed(run: _Run) -> dict | None:
     return found
 
 
+@bulkhead.guarded
 def peering_delete(*, peering: Peering, acting_user: Any, source: str = ChangeSource.USER) -> Peering:
     """Delete a peering from the cloud; a member of either side may, in any live status.
 
@@ -710,6 +734,7 @@ def _reread(peering: Peering, *, acting_user: Any, source: str) -> Peering:
     )
 
 
+@bulkhead.guarded
 def peering_refresh(*, peering: Peering, acting_user: Any = None, source: str = ChangeSource.SYNC) -> Peering:
     """Bring the mirror up to date with the cloud (``acting_user=None`` for the sync job).
 
@@ -717,6 +742,7 @@ def peering_refresh(*, peering: Peering, acting_user: Any = None, source: str = 
     the requester's unconfirmed request: it is looked up with the requester's keys and
     adopted if found, or sent again when the cloud positively has no such peering.
     """
+    bulkhead.claim()  # a read: its calls, and the VPC names after it, under one slot
     if peering.upstream_id:
         peering = _reread(peering, acting_user=acting_user, source=source)
     else:
