@@ -8,6 +8,7 @@ the demo, then measures, each goal as a ratio within this one run:
 * the simulator with huaweicloudsdkvpc against moto_server with boto3 (cross-account cycles);
 * forwarding: a create through the REST API against the same create sent to the simulator;
 * throughput: REST reads under gunicorn against ``/healthz/`` on the same server;
+* a slow cloud: REST list reads while 24 writers wait on cloud calls slowed to 6 s (the bulkhead);
 
 and, for reference, the signer alone and the workflow's steps with their queries.
 Loopback only; every loop is bounded; one run takes a few minutes.
@@ -96,6 +97,7 @@ from bench.forward import bench_forwarding, bench_throughput  # noqa: E402
 from bench.report import Table, median, p95  # noqa: E402
 from bench.scale import bench_scale, prepare  # noqa: E402
 from bench.simulator import bench_simulator  # noqa: E402
+from bench.slow_cloud import bench_slow_cloud  # noqa: E402
 
 
 def timed(fn: Callable[[], object], repeat: int) -> list[float]:
@@ -255,6 +257,8 @@ def main() -> None:
                     bench_forwarding(table, portal_url, simulator_url, call_ms=_create_calls(largest))
                 if wanted("throughput"):
                     bench_throughput(table, portal_url)
+        if wanted("slow_cloud"):
+            bench_slow_cloud(table, portal_env)
     table.print()
     print(f"one run: {time.monotonic() - started:.0f} s")
 

@@ -265,6 +265,10 @@ def _begin(
     ``change``: a portal-only change made in the same transaction (approving, declining).
     """
     actor = permissions.SYSTEM if acting_user is None else permissions.actor_for(acting_user, peering)
+    if lease and permissions.denial(action, peering, actor) is None:
+        # Allowed as last read: a request refused for want of a slot is refused before the lock.
+        # A refusal (409 and the like) still comes first, from the check under lock below.
+        bulkhead.claim()
     with transaction.atomic():
         _lock(peering)
         permissions.check(action, peering, actor)
@@ -276,7 +280,7 @@ def _begin(
             revision=peering.revision,
         )
         if lease:
-            bulkhead.claim()  # a request refused here (CloudBusy) leaves nothing behind
+            bulkhead.claim()  # (held already, unless refused as last read) nothing is saved yet
             seconds = leases.call_bound(retryable=lease != "create")
             run.token = leases.acquire(peering, lease, seconds=seconds)
         if change is not None:

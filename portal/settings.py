@@ -58,7 +58,7 @@ VPC_API_BACKOFF = env.float("VPC_API_BACKOFF", default=0.5)
 CLOUD_MAX_CONCURRENT_CALLS = env.int(
     "CLOUD_MAX_CONCURRENT_CALLS", default=max(1, env.int("GUNICORN_THREADS", default=4) // 2)
 )
-CLOUD_BUSY_RETRY_AFTER = env.int("CLOUD_BUSY_RETRY_AFTER", default=2)
+CLOUD_BUSY_RETRY_AFTER = env.int("CLOUD_BUSY_RETRY_AFTER", default=5)
 
 # Simulator behaviour (ignored when the simulator is off).
 VPCSIM_PENDING_EXPIRY_SECONDS = env.int("VPCSIM_PENDING_EXPIRY_SECONDS", default=7 * 24 * 3600)
