@@ -265,10 +265,6 @@ def _begin(
     ``change``: a portal-only change made in the same transaction (approving, declining).
     """
     actor = permissions.SYSTEM if acting_user is None else permissions.actor_for(acting_user, peering)
-    if lease and permissions.denial(action, peering, actor) is None:
-        # Allowed as last read: a request refused for want of a slot is refused before the lock.
-        # A refusal (409 and the like) still comes first, from the check under lock below.
-        bulkhead.claim()
     with transaction.atomic():
         _lock(peering)
         permissions.check(action, peering, actor)
@@ -280,7 +276,9 @@ def _begin(
             revision=peering.revision,
         )
         if lease:
-            bulkhead.claim()  # (held already, unless refused as last read) nothing is saved yet
+            # After the check under lock: only the operation that gets the lease takes a slot, so
+            # racing decisions still get 409. A request refused here (CloudBusy) saved nothing.
+            bulkhead.claim()
             seconds = leases.call_bound(retryable=lease != "create")
             run.token = leases.acquire(peering, lease, seconds=seconds)
         if change is not None:
