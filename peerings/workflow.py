@@ -11,9 +11,15 @@ and anywhere else rows would stay locked for the length of a network call.
    never lost whatever happens next. A refused action has sent nothing.
 2. **Send**: the calls to the cloud, outside any transaction, with the keys of the tenant
    :func:`peerings.permissions.acting_tenant` names.
-3. **Commit**: one transaction re-reads the row under lock and writes the
-   ``UpstreamCall`` row, the mirror (from the cloud's answer), a ``StatusChange`` row if
-   the status moved, and gives the lease back.
+3. **Commit**: one transaction re-reads the row under lock and writes the call's outcome
+   into its ``UpstreamCall`` row (committed before the call was sent: :mod:`peerings.history`),
+   the mirror (from the cloud's answer), a ``StatusChange`` row if the status moved, and gives
+   the lease back. If that transaction fails, the lease stays until it runs out and the sync
+   settles the peering (:func:`peerings.jobs.peerings_to_sync`).
+
+Operations that call the cloud hold a slot of the process's bulkhead (:mod:`peerings.bulkhead`),
+claimed in step 1 after the checks under lock: a request finding none free gets ``CloudBusy``
+with nothing saved.
 
 **Failures.** A failed call (``CloudError``) still commits its ``UpstreamCall`` row and
 the error on the peering; the exception is raised again carrying the peering
