@@ -184,3 +184,24 @@ def test_a_real_database_failure_while_the_cloud_answers_is_settled_by_the_sync(
     assert report.counts["calls_lost"] == 1
     assert row.outcome == CallOutcome.LOST
     assert Peering.objects.get(pk=rejected.pk).status == S.DELETED
+
+
+def test_a_call_row_takes_its_outcome_once(acme_prod):
+    record = cloud.CallRecord(operation=CallOperation.SHOW, method="GET", url="http://cloud/v2.0/x")
+    row = history.open_call(record, tenant=acme_prod)
+    # The sync's verdict on a row whose outcome never came; a late answer still replaces it.
+    _age(row)
+    assert history.settle_lost_calls(timezone.now()) == 1
+    record.status_code, record.attempts = 200, 2
+    history.record_call(record, tenant=acme_prod)
+    row.refresh_from_db()
+    assert (row.outcome, row.status_code, row.attempts, row.error_code) == (CallOutcome.RECORDED, 200, 2, "")
+
+    # Then never again: neither the writer nor the sync changes it, and updates stay refused.
+    record.status_code = 500
+    history.record_call(record, tenant=acme_prod)
+    assert history.settle_lost_calls(timezone.now()) == 0
+    row.refresh_from_db()
+    assert row.status_code == 200
+    with pytest.raises(TypeError):
+        UpstreamCall.objects.filter(pk=row.pk).update(status_code=500)
