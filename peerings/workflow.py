@@ -281,9 +281,10 @@ def _begin(
             source=source,
             revision=peering.revision,
         )
-        if lease:
+        if lease and not (action == Action.DELETE and peering.status == S.AWAITING_APPROVAL):
             # After the check under lock: only the operation that gets the lease takes a slot, so
             # racing decisions still get 409. A request refused here (CloudBusy) saved nothing.
+            # (Withdrawing a request held for approval calls no cloud: it needs no slot.)
             bulkhead.claim()
             seconds = leases.call_bound(retryable=lease != "create")
             run.token = leases.acquire(peering, lease, seconds=seconds)

@@ -173,3 +173,26 @@ def test_a_job_waits_for_a_slot_instead_of_refusing(pending, full):
     [report] = reports
     assert (report.counts["unchanged"], report.counts["failed"]) == (1, 0)
     assert UpstreamCall.objects.filter(peering=pending, operation="show").count() == 1
+
+
+def test_withdrawing_a_held_request_needs_no_slot(
+    acme_prod, acme_member, prod_web, globex_app, globex_main, full
+):
+    held = Peering.objects.create(
+        name="held",
+        status=S.AWAITING_APPROVAL,
+        requester_tenant=acme_prod,
+        requester_project_id=acme_prod.project_id,
+        requester_vpc_id=prod_web.vpc_id,
+        accepter_tenant=globex_main,
+        accepter_project_id=globex_main.project_id,
+        accepter_vpc_id=globex_app.vpc_id,
+        requested_by=acme_member,
+    )
+    page = Client()
+    page.force_login(acme_member)
+
+    page.post(reverse("peerings:delete", args=[held.pk]))
+
+    held.refresh_from_db()
+    assert held.status == S.DELETED
