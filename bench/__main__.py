@@ -11,6 +11,7 @@ the demo, then measures, each goal as a ratio within this one run:
 * the network map's data for 300 VPCs and 1,000 peerings (``bench/network.py``);
 * exports: one user's history export under gunicorn, more by the same user at once (refused),
   and ``/healthz/`` meanwhile;
+* a slow cloud: REST list reads while 24 writers wait on cloud calls slowed to 6 s (the bulkhead);
 
 and, for reference, the signer alone and the workflow's steps with their queries.
 Loopback only; every loop is bounded; one run takes a few minutes.
@@ -102,6 +103,7 @@ from bench.network import bench_map  # noqa: E402
 from bench.report import Table, median, p95  # noqa: E402
 from bench.scale import bench_scale, prepare  # noqa: E402
 from bench.simulator import bench_simulator  # noqa: E402
+from bench.slow_cloud import bench_slow_cloud  # noqa: E402
 
 
 def timed(fn: Callable[[], object], repeat: int) -> list[float]:
@@ -265,6 +267,8 @@ def main() -> None:
                     bench_throughput(table, portal_url)
                 if wanted("exports"):
                     bench_exports(table, portal_url, largest)
+        if wanted("slow_cloud"):
+            bench_slow_cloud(table, portal_env)
     table.print()
     print(f"one run: {time.monotonic() - started:.0f} s")
 

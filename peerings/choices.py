@@ -12,6 +12,7 @@ __all__ = [
     "TRANSITIONS",
     "ApprovalPolicy",
     "CallOperation",
+    "CallOutcome",
     "ChangeSource",
     "MembershipSource",
     "PeeringStatus",
@@ -150,6 +151,17 @@ class CallOperation(models.TextChoices):
     SHOW_ROUTE = "show_route", "Show route"
     CREATE_ROUTE = "create_route", "Create route"
     DELETE_ROUTE = "delete_route", "Delete route"
+
+
+class CallOutcome(models.TextChoices):
+    """Whether a cloud call's history row holds its outcome (``peerings.models.UpstreamCall``)."""
+
+    # Written and committed before the request is sent; the outcome is written once it is known.
+    SENDING = "sending", "Sending"
+    RECORDED = "recorded", "Recorded"  # the answer (or the failure) is in the row
+    # Still "sending" after the longest a call can take: its outcome could not be written (the
+    # database was unreachable). The sync re-reads the peering, as after a lost answer.
+    LOST = "lost", "Outcome not recorded"
 
 
 class RouteSide(models.TextChoices):

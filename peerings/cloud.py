@@ -8,6 +8,10 @@ backoff on connection errors, timeouts, 5xx and 429; creates (of peerings and ro
 updates never are.
 Failures raise :class:`~peerings.exceptions.CloudRefused` (the cloud said no, 4xx)
 or :class:`~peerings.exceptions.CloudUnavailable` (anything else).
+
+Before a call is sent, the client takes a slot of the process's bulkhead
+(:mod:`peerings.bulkhead`) and calls its ``before_send`` hook with the record: the portal
+commits the call's history row there, and nothing is sent if that fails.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnection
 
 import aksk
 from ops import correlation, egress
+from peerings import bulkhead
 from peerings.choices import CallOperation
 from peerings.exceptions import CloudRefused, CloudUnavailable
 from peerings.secrets import Secret
@@ -152,6 +157,8 @@ class CallRecord:
     attempts: int = 0
     correlation_id: str = ""
     cloud_request_id: str = ""
+    #: The call's history row, once ``before_send`` has written it (``peerings.history``).
+    row_id: int | None = None
 
 
 @dataclass
@@ -311,6 +318,8 @@ class VpcApiClient:
     the others (the operator's ``VPC_API_ENDPOINT``) through the trusted one.
     Timeouts, retries and backoff default to the settings. ``clock`` (the current UTC time: signing
     dates, ``Retry-After`` dates) and ``sleep`` (the wait between attempts) default to the real ones.
+    ``before_send(record)`` runs before each logical call goes on the wire (the history row); an
+    exception from it stops the call unsent.
     """
 
     def __init__(
@@ -326,6 +335,7 @@ class VpcApiClient:
         backoff: float | None = None,
         clock: Callable[[], datetime] | None = None,
         sleep: Callable[[float], None] | None = None,
+        before_send: Callable[[CallRecord], None] | None = None,
     ) -> None:
         parts = urlsplit(endpoint)
         if parts.scheme not in {"http", "https"} or not parts.netloc:
@@ -342,6 +352,7 @@ class VpcApiClient:
         self.backoff = max(0.0, settings.VPC_API_BACKOFF if backoff is None else backoff)
         self.clock = clock or _utcnow
         self.sleep = sleep or _sleep
+        self.before_send = before_send
 
     def __repr__(self) -> str:
         return (
@@ -465,7 +476,11 @@ class VpcApiClient:
         ``options`` are :func:`prepare_call`'s (``query``, ``body``, ``retryable``).
         """
         call = prepare_call(self.endpoint, operation, method, path, **options)
-        outcome = self._attempts(call)
+        with bulkhead.slot():  # refused (CloudBusy) or waited for before anything is written
+            if self.before_send is not None:
+                self.before_send(call.record)
+            call.started = time.monotonic()
+            outcome = self._attempts(call)
         if isinstance(outcome, requests.RequestException):
             raise self._failure(call, transport_error=outcome) from outcome
         if outcome.status_code >= 300:

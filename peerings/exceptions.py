@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from peerings.models import Peering
 
 __all__ = [
+    "CloudBusy",
     "CloudError",
     "CloudRefused",
     "CloudUnavailable",
@@ -56,6 +57,20 @@ class OperationInFlight(InvalidState):
     """Another operation on the peering is waiting for the cloud: try again after ``retry_after`` seconds."""
 
     default_message = "Another operation on this peering is still waiting for the cloud."
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 1, **kwargs) -> None:
+        self.retry_after = max(1, retry_after)
+        super().__init__(message, **kwargs)
+
+
+class CloudBusy(PortalError):
+    """This server is already waiting on the cloud for as many calls as it allows
+    (:mod:`peerings.bulkhead`): nothing was sent or saved; try again after ``retry_after`` seconds."""
+
+    default_message = (
+        "The portal is busy waiting on the cloud for other requests; nothing was sent or saved. "
+        "Try again in a few seconds."
+    )
 
     def __init__(self, message: str | None = None, *, retry_after: int = 1, **kwargs) -> None:
         self.retry_after = max(1, retry_after)

@@ -19,8 +19,10 @@ from django.db.models import Q, QuerySet
 from django.dispatch import Signal
 from django.utils import timezone
 
-from peerings.choices import ChangeSource, PeeringStatus
+from peerings import leases
+from peerings.choices import OPEN_STATUSES, TERMINAL_STATUSES, ChangeSource, PeeringStatus
 from peerings.exceptions import CloudUnavailable, InvalidState, PortalError
+from peerings.history import settle_lost_calls
 from peerings.models import Peering, Tenant
 from peerings.route_workflow import routes_sync
 from peerings.workflow import peering_refresh
@@ -29,6 +31,7 @@ __all__ = [
     "JobReport",
     "expire_and_report_pending",
     "notify_pending_expiring",
+    "peerings_to_sync",
     "pending_expiring",
     "sync_open_peerings",
 ]
@@ -65,6 +68,11 @@ class JobReport:
                 f"{self.counts['unchanged']} unchanged, {self.counts['failed']} failed."
             )
             + (f" {skipped} skipped: an operation was in flight." if skipped else "")
+            + (
+                f" {self.counts['calls_lost']} call(s) whose outcome was never recorded."
+                if self.counts["calls_lost"]
+                else ""
+            )
             + (
                 f" Routes: {routes[0]} changed outside the portal, {routes[1]} peering(s) not read."
                 if any(routes)
@@ -137,12 +145,39 @@ def open_peerings(tenant: Tenant | None = None) -> QuerySet[Peering]:
     return peerings
 
 
+def peerings_to_sync(tenant: Tenant | None = None) -> QuerySet[Peering]:
+    """What the sync re-reads: the open peerings (:func:`open_peerings`) and every peering, open or
+    closed, whose last operation's outcome is unknown: its lease ran out without being given
+    back (an answer lost, or one the database could not take), e.g. a delete of a ``REJECTED``
+    or ``EXPIRED`` peering whose answer was lost. Terminal peerings are left: nothing follows."""
+    unsettled = Q(inflight_until__lte=timezone.now()) & ~Q(inflight_token="")
+    unsettled &= ~Q(status__in=TERMINAL_STATUSES)
+    peerings = (
+        Peering.objects.filter(Q(status__in=OPEN_STATUSES) | unsettled)
+        .exclude(status=PeeringStatus.AWAITING_APPROVAL)
+        .select_related("requester_tenant", "accepter_tenant")
+        .order_by("pk")
+    )
+    if tenant is not None:
+        peerings = peerings.filter(Q(requester_tenant=tenant) | Q(accepter_tenant=tenant))
+    return peerings
+
+
 def sync_open_peerings(
     *, tenant: Tenant | None = None, on_each: Callable[[], object] | None = None
 ) -> JobReport:
-    """Re-read every open peering (or one tenant's) from the cloud, through the workflow, and the
-    routes of the active ones (:func:`sync_routes`)."""
-    report, refreshed = _refresh_each("sync_peerings", open_peerings(tenant), on_each=on_each)
+    """Re-read every open peering (or one tenant's), and every one whose last operation's outcome
+    is unknown (:func:`peerings_to_sync`), from the cloud through the workflow, and the routes of
+    the active ones (:func:`sync_routes`).
+
+    First, call rows still ``sending`` after the longest a call can take are marked ``lost``
+    (:func:`peerings.history.settle_lost_calls`): their outcome could not be written. Their
+    peering's lease was not given back either, so it is among those re-read.
+    """
+    before = timezone.now() - timedelta(seconds=leases.call_bound())
+    lost = settle_lost_calls(before)
+    report, refreshed = _refresh_each("sync_peerings", peerings_to_sync(tenant), on_each=on_each)
+    report.counts["calls_lost"] = lost
     sync_routes(report, [p for p in refreshed if p.status == PeeringStatus.ACTIVE], on_each=on_each)
     _log(report)
     return report

@@ -19,6 +19,7 @@ from peerings.choices import (
     TRANSITIONS,
     ApprovalPolicy,
     CallOperation,
+    CallOutcome,
     ChangeSource,
     MembershipSource,
     PeeringStatus,
@@ -167,6 +168,11 @@ class PeeringQuerySet(models.QuerySet):
         """Peerings with an operation in flight at ``now`` (an unexpired lease)."""
         return self.filter(inflight_until__gt=now).exclude(inflight_token="")
 
+    def unsettled(self, now: Any) -> PeeringQuerySet:
+        """Peerings whose last operation never gave its lease back and whose lease has run out:
+        its answer was lost, or could not be written, so the cloud may have done it (or not)."""
+        return self.filter(inflight_until__lte=now).exclude(inflight_token="")
+
     def between(self, vpc_a: Any, vpc_b: Any) -> PeeringQuerySet:
         """Peerings joining these two VPCs, in either direction."""
         return self.filter(
@@ -298,6 +304,11 @@ class Peering(models.Model):
                 name="peering_held_requester",
                 condition=Q(status=PeeringStatus.AWAITING_APPROVAL),
             ),
+            # The sync's look for operations whose outcome is unknown (unsettled()): the few
+            # peerings holding a lease, or left with one.
+            models.Index(
+                fields=["inflight_until"], name="peering_lease_left", condition=~Q(inflight_token="")
+            ),
         ]
 
     def __str__(self) -> str:
@@ -373,8 +384,24 @@ class AppendOnlyModel(models.Model):
         raise TypeError(f"{type(self).__name__} rows are append-only")
 
 
+class UpstreamCallQuerySet(AppendOnlyQuerySet):
+    def settle(self, **outcome: Any) -> int:
+        """Write the outcome of these rows that have none yet (``sending``, or ``lost``).
+
+        The one change a call's row ever takes: it is committed before the request is sent and
+        completed here once with what came back (a ``lost`` verdict of the sync may still be
+        replaced by the real outcome, arriving late). A row with its outcome is never changed.
+        """
+        unsettled = self.filter(outcome__in=(CallOutcome.SENDING, CallOutcome.LOST))
+        return models.QuerySet.update(unsettled, **outcome)
+
+
 class UpstreamCall(AppendOnlyModel):
-    """One call forwarded to the cloud's VPC API: who, when, what and what came back."""
+    """One call forwarded to the cloud's VPC API: who, when, what and what came back.
+
+    Written (``outcome=sending``) and committed before the request is sent, then completed
+    once with its outcome (:meth:`UpstreamCallQuerySet.settle`); otherwise append-only.
+    """
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     # PROTECT: deleting a user must not rewrite history (deactivate users instead).
@@ -404,12 +431,24 @@ class UpstreamCall(AppendOnlyModel):
     attempts = models.PositiveSmallIntegerField(default=1)
     correlation_id = models.CharField(max_length=64, db_index=True)
     cloud_request_id = models.CharField(max_length=128, blank=True)
+    outcome = models.CharField(
+        max_length=16,
+        choices=CallOutcome.choices,
+        default=CallOutcome.RECORDED,
+        help_text="Sending: committed before the request was sent, its outcome not written yet.",
+    )
+
+    objects = UpstreamCallQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["created_at", "id"], name="call_created_id"),
             models.Index(fields=["peering", "created_at", "id"], name="call_peering_created_id"),
+            # The sync's look for rows whose outcome was never written: the few still sending.
+            models.Index(
+                fields=["created_at"], name="call_sending", condition=Q(outcome=CallOutcome.SENDING)
+            ),
         ]
 
     def __str__(self) -> str:

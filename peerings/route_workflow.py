@@ -35,7 +35,7 @@ from urllib.parse import parse_qs, urlsplit
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from peerings import leases, permissions, workflow
+from peerings import bulkhead, leases, permissions, workflow
 from peerings.choices import ChangeSource, PeeringStatus, RouteEvent, RouteSide, RouteState
 from peerings.cloud import CloudResponse, VpcApiClient
 from peerings.exceptions import (
@@ -192,6 +192,7 @@ def _begin(peering: Peering, action: Action, side: str, *, acting_user: Any, sou
             source=source,
             revision=peering.revision,
         )
+        bulkhead.claim()  # a request refused here (CloudBusy) leaves nothing behind
         run.token = leases.acquire(peering, LEASE, seconds=leases.call_bound())
         peering.save(update_fields=[*leases.LEASE_FIELDS, "updated_at"])
     return run
@@ -219,7 +220,7 @@ def _send(
         leases.extend(run.peering, run.token, seconds=leases.call_bound())
     run.sent += 1
     try:
-        response = call(workflow.tenant_client(run.tenant))
+        response = call(workflow.tenant_client(run.tenant, acting_user=run.acting_user, peering=run.peering))
     except CloudError as exc:
         with transaction.atomic():
             if exc.record is not None:
@@ -364,6 +365,7 @@ def _wanted(peering: Peering, side: str, destinations: Sequence[str] | None) -> 
     return wanted
 
 
+@bulkhead.guarded
 def routes_apply(
     *,
     peering: Peering,
@@ -457,6 +459,7 @@ def _create_failed(run: _Run, row: PeeringRoute, exc: CloudError) -> None:
 # --- Removing -----------------------------------------------------------------------------------------
 
 
+@bulkhead.guarded
 def routes_remove(
     *,
     peering: Peering,
@@ -517,6 +520,7 @@ def _remove_failed(run: _Run, row: PeeringRoute, exc: CloudError) -> None:
 # --- Reading: the plan and the sync ----------------------------------------------------------------------
 
 
+@bulkhead.guarded
 def routes_plan(
     *, peering: Peering, acting_user: Any, destinations: dict[str, Sequence[str]] | None = None
 ) -> list[SidePlan]:
@@ -533,6 +537,7 @@ def routes_plan(
         raise refusals[RouteSide.REQUESTER] or NotPermitted()
     if peering.status != PeeringStatus.ACTIVE or not peering.upstream_id:
         raise InvalidState(NOT_ACTIVE.format(status=peering.get_status_display().lower()))
+    bulkhead.claim()  # every side's read under one slot
     plans = []
     for side in sides:
         vpc = side_vpc(peering, side)

@@ -1,11 +1,13 @@
-"""The one way to get a cloud client for a tenant: its endpoint, its keys, its project."""
+"""The one way to get a cloud client for a tenant: its endpoint, its keys, its project, and the
+history row committed before each of its calls is sent (:func:`peerings.history.open_call`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from peerings.cloud import Credentials, VpcApiClient
-from peerings.models import Tenant
+from peerings.cloud import CallRecord, Credentials, VpcApiClient
+from peerings.history import open_call
+from peerings.models import Peering, Tenant
 from peerings.secrets import Secret
 
 __all__ = ["tenant_client"]
@@ -16,12 +18,16 @@ def _reveal(value: Secret | str) -> str:
     return value.reveal() if isinstance(value, Secret) else str(value)
 
 
-def tenant_client(tenant: Tenant, **options: Any) -> VpcApiClient:
+def tenant_client(
+    tenant: Tenant, *, acting_user: Any = None, peering: Peering | None = None, **options: Any
+) -> VpcApiClient:
     """A client that signs with ``tenant``'s keys and acts in its project.
 
-    ``options`` are :class:`~peerings.cloud.VpcApiClient`'s (``session``, timeouts, ``retries``,
-    ``backoff``). An endpoint typed for the tenant (its own or its region's) is called through the
-    egress policy; the operator's ``VPC_API_ENDPOINT`` is not.
+    Before each call is sent its history row is committed (``sending``), naming ``acting_user``
+    and ``peering``; the caller writes the outcome into it with
+    :func:`peerings.history.record_call`. ``options`` are :class:`~peerings.cloud.VpcApiClient`'s
+    (``session``, timeouts, ``retries``, ``backoff``). An endpoint typed for the tenant (its own or
+    its region's) is called through the egress policy; the operator's ``VPC_API_ENDPOINT`` is not.
     """
     credentials = Credentials(
         access_key=_reveal(tenant.access_key),
@@ -29,4 +35,9 @@ def tenant_client(tenant: Tenant, **options: Any) -> VpcApiClient:
         project_id=tenant.project_id,
     )
     options.setdefault("guarded", tenant.endpoint_typed)
+
+    def before_send(record: CallRecord) -> None:
+        open_call(record, tenant=tenant, acting_user=acting_user, peering=peering)
+
+    options.setdefault("before_send", before_send)
     return VpcApiClient(endpoint=tenant.api_endpoint, credentials=credentials, **options)

@@ -91,7 +91,7 @@ def fetch_tenant_vpcs(*, tenant: Tenant, acting_user: Any = None) -> list[dict]:
     a requester who is not a member of it. Fronts use :func:`tenant_vpcs`.
     """
     try:
-        response = tenant_client(tenant).list_vpcs()
+        response = tenant_client(tenant, acting_user=acting_user).list_vpcs()
     except CloudError as exc:
         if exc.record is not None:
             record_call(exc.record, tenant=tenant, acting_user=acting_user)

@@ -11,9 +11,15 @@ and anywhere else rows would stay locked for the length of a network call.
    never lost whatever happens next. A refused action has sent nothing.
 2. **Send**: the calls to the cloud, outside any transaction, with the keys of the tenant
    :func:`peerings.permissions.acting_tenant` names.
-3. **Commit**: one transaction re-reads the row under lock and writes the
-   ``UpstreamCall`` row, the mirror (from the cloud's answer), a ``StatusChange`` row if
-   the status moved, and gives the lease back.
+3. **Commit**: one transaction re-reads the row under lock and writes the call's outcome
+   into its ``UpstreamCall`` row (committed before the call was sent: :mod:`peerings.history`),
+   the mirror (from the cloud's answer), a ``StatusChange`` row if the status moved, and gives
+   the lease back. If that transaction fails, the lease stays until it runs out and the sync
+   settles the peering (:func:`peerings.jobs.peerings_to_sync`).
+
+Operations that call the cloud hold a slot of the process's bulkhead (:mod:`peerings.bulkhead`),
+claimed in step 1 after the checks under lock: a request finding none free gets ``CloudBusy``
+with nothing saved.
 
 **Failures.** A failed call (``CloudError``) still commits its ``UpstreamCall`` row and
 the error on the peering; the exception is raised again carrying the peering
@@ -60,7 +66,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from peerings import approval, leases, mirror, permissions, selectors
+from peerings import approval, bulkhead, leases, mirror, permissions, selectors
 from peerings.choices import ChangeSource, PeeringStatus
 from peerings.cloud import CallRecord, CloudResponse, VpcApiClient
 from peerings.exceptions import (
@@ -171,10 +177,10 @@ class _Run:
             leases.extend(self.peering, self.token, seconds=leases.call_bound())
         self.sent += 1
         try:
-            return call(tenant_client(self.tenant))
+            return call(tenant_client(self.tenant, acting_user=self.acting_user, peering=self.peering))
         except CloudRefused as exc:
             if gone and exc.status == 404 and exc.record is not None:
-                self.commit(exc.record, self.deleted(gone))
+                self.commit(exc.record, self.deleted(gone), settle=True)
                 return None
             change = None if refused is None else (lambda p, exc=exc: refused(p, exc))
             self.fail(exc, change=change, store_error=store_error, keep_lease=keep_lease)
@@ -189,14 +195,23 @@ class _Run:
         """A read whose peering moved on since it began (a write began, or is in flight)."""
         return not self.token and (self.peering.revision != self.revision or leases.held(self.peering))
 
-    def commit(self, record: CallRecord | None, change: Change, *, release: bool = True) -> Peering:
-        """In one transaction: re-read the row under lock, record the call, apply ``change``."""
+    def commit(
+        self, record: CallRecord | None, change: Change, *, release: bool = True, settle: bool = False
+    ) -> Peering:
+        """In one transaction: re-read the row under lock, record the call, apply ``change``.
+
+        ``settle``: ``change`` is the cloud's answer to a read; a lease left behind by an
+        operation whose outcome was unknown (expired, since the read was not stale) is cleared:
+        the cloud has now said what became of it.
+        """
         with transaction.atomic():
             _lock(self.peering, keep_related=True)
             if record is not None:
                 record_call(record, tenant=self.tenant, acting_user=self.acting_user, peering=self.peering)
             if not self._stale():
                 change(self.peering)
+                if settle and not self.token:
+                    leases.release(self.peering, self.peering.inflight_token)
             if release:
                 leases.release(self.peering, self.token)
             self.peering.save()
@@ -266,7 +281,11 @@ def _begin(
             source=source,
             revision=peering.revision,
         )
-        if lease:
+        if lease and not (action == Action.DELETE and peering.status == S.AWAITING_APPROVAL):
+            # After the check under lock: only the operation that gets the lease takes a slot, so
+            # racing decisions still get 409. A request refused here (CloudBusy) saved nothing.
+            # (Withdrawing a request held for approval calls no cloud: it needs no slot.)
+            bulkhead.claim()
             seconds = leases.call_bound(retryable=lease != "create")
             run.token = leases.acquire(peering, lease, seconds=seconds)
         if change is not None:
@@ -380,6 +399,7 @@ def _create(run: _Run) -> Peering:
     return run.commit(response.record, run.applied(response.data, "Created in the cloud."))
 
 
+@bulkhead.guarded
 def peering_request(
     *,
     tenant: Tenant,
@@ -449,6 +469,8 @@ def peering_request(
         overlap_confirmed=plan.overlap_confirmed,
         routes_on_accept=routes_on_accept,
     )
+    if not held:
+        bulkhead.claim()  # a request refused here (CloudBusy) has saved nothing
     token = "" if held else leases.acquire(peering, "create", seconds=leases.call_bound(retryable=False))
     try:
         with transaction.atomic():
@@ -488,6 +510,14 @@ def peering_decide(
         return peering_decline(peering=peering, acting_user=acting_user, reason=reason, source=source)
     if action not in permissions.DECISIONS:
         raise ValueError(f"not a decision: {action}")
+    return _cloud_decision(peering, acting_user=acting_user, action=action, reason=reason, source=source)
+
+
+@bulkhead.guarded
+def _cloud_decision(
+    peering: Peering, *, acting_user: Any, action: Action, reason: str, source: str
+) -> Peering:
+    """Accept or reject in the cloud, with the accepter tenant's keys."""
     target = S.ACTIVE if action == Action.ACCEPT else S.REJECTED
     run = _begin(peering, action, acting_user=acting_user, source=source, lease=action)
     upstream_id = peering.upstream_id
@@ -580,6 +610,7 @@ def peering_reject(
 # --- The portal's approval (peerings/approval.py) ----------------------------------------------------
 
 
+@bulkhead.guarded
 def peering_approve(
     *, peering: Peering, acting_user: Any, reason: str = "", source: str = ChangeSource.USER
 ) -> Peering:
@@ -621,6 +652,7 @@ def peering_decline(
 # --- Updating, deleting, refreshing ---------------------------------------------------------------
 
 
+@bulkhead.guarded
 def peering_update(
     *,
     peering: Peering,
@@ -659,7 +691,7 @@ def _finish_known(
     response = run.send(call, gone=gone)
     if response is None:
         return run.peering
-    return run.commit(response.record, done(response.data or {}))
+    return run.commit(response.record, done(response.data or {}), settle=True)
 
 
 def _unconfirmed(run: _Run) -> dict | None:
@@ -670,6 +702,7 @@ def _unconfirmed(run: _Run) -> dict | None:
     return found
 
 
+@bulkhead.guarded
 def peering_delete(*, peering: Peering, acting_user: Any, source: str = ChangeSource.USER) -> Peering:
     """Delete a peering from the cloud; a member of either side may, in any live status.
 
@@ -711,6 +744,7 @@ def _reread(peering: Peering, *, acting_user: Any, source: str) -> Peering:
     )
 
 
+@bulkhead.guarded
 def peering_refresh(*, peering: Peering, acting_user: Any = None, source: str = ChangeSource.SYNC) -> Peering:
     """Bring the mirror up to date with the cloud (``acting_user=None`` for the sync job).
 
@@ -718,6 +752,7 @@ def peering_refresh(*, peering: Peering, acting_user: Any = None, source: str = 
     the requester's unconfirmed request: it is looked up with the requester's keys and
     adopted if found, or sent again when the cloud positively has no such peering.
     """
+    bulkhead.claim()  # a read: its calls, and the VPC names after it, under one slot
     if peering.upstream_id:
         peering = _reread(peering, acting_user=acting_user, source=source)
     else:

@@ -54,6 +54,13 @@ VPC_API_RETRIES = env.int("VPC_API_RETRIES", default=3)
 # A tenant's VPC list, as read for checking a new request, is kept this long in the shared cache.
 VPC_LIST_CACHE_SECONDS = env.int("VPC_LIST_CACHE_SECONDS", default=30)
 VPC_API_BACKOFF = env.float("VPC_API_BACKOFF", default=0.5)
+# The bulkhead (peerings.bulkhead): at most this many threads of a process wait on the cloud at
+# once; by default half of GUNICORN_THREADS, so reads always find a thread. A request finding
+# it full is answered 503 cloud_busy at once, with Retry-After: CLOUD_BUSY_RETRY_AFTER seconds.
+CLOUD_MAX_CONCURRENT_CALLS = env.int(
+    "CLOUD_MAX_CONCURRENT_CALLS", default=max(1, env.int("GUNICORN_THREADS", default=4) // 2)
+)
+CLOUD_BUSY_RETRY_AFTER = env.int("CLOUD_BUSY_RETRY_AFTER", default=5)
 
 # --- Egress: outgoing calls to addresses someone typed ------------------------------
 # Webhook URLs and a tenant's own endpoint or region are called only at global addresses:
@@ -122,6 +129,8 @@ MIDDLEWARE = [
     "accounts.middleware.TimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A request's cloud calls are refused (503 cloud_busy), not queued, when the bulkhead is full.
+    "peerings.bulkhead.RefuseWhenBusyMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"

@@ -25,6 +25,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests against the live simulator should fail fast rather than back off for long.
 VPC_API_BACKOFF = 0.0
 VPC_API_READ_TIMEOUT = 10.0
+# Tests race many threads in one process; the bulkhead's own tests set a small limit.
+CLOUD_MAX_CONCURRENT_CALLS = 64
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_THROTTLE_RATES": {"user": "100000/minute", "writes": "100000/minute"},

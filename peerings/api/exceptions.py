@@ -14,6 +14,7 @@ CloudRefused                422     ``cloud_refused`` (+ ``cloud``)
 CloudUnavailable            503     ``cloud_unavailable`` (+ ``cloud``)
 CloudUnavailable (unknown)  504     ``cloud_timeout`` (+ ``cloud``)
 OperationalError (database) 503     ``database_unavailable`` (+ ``Retry-After``)
+CloudBusy                   503     ``cloud_busy`` (+ ``Retry-After``)
 ==========================  ======  =================================
 
 When the workflow kept a peering (a request saved as ``SUBMITTING`` that the cloud did
@@ -48,6 +49,7 @@ from ops.unavailable import DATABASE_ERRORS, retry_after
 from ops.unavailable import MESSAGE as DB_MESSAGE
 from peerings.choices import PeeringStatus
 from peerings.exceptions import (
+    CloudBusy,
     CloudError,
     CloudRefused,
     CloudUnavailable,
@@ -171,6 +173,10 @@ def _portal_response(exc: PortalError, request: Any = None) -> Response:
     if isinstance(exc, OperationInFlight):
         body = error_body("operation_in_flight", exc.message, peering=kept)
         return Response(body, status=status.HTTP_409_CONFLICT, headers={"Retry-After": str(exc.retry_after)})
+    if isinstance(exc, CloudBusy):
+        body = error_body("cloud_busy", exc.message)
+        headers = {"Retry-After": str(exc.retry_after)}
+        return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers=headers)
     if isinstance(exc, InvalidState):
         body = error_body("invalid_state", exc.message, peering=kept)
         return Response(body, status=status.HTTP_409_CONFLICT)

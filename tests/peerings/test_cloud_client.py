@@ -527,7 +527,7 @@ def test_every_answer_is_recorded_storably(
     else:
         record = client.show_peering(PEERING_ID).record
 
-    call = UpstreamCall.objects.get(pk=record_call(record, tenant=TenantFactory()).pk)
+    call = UpstreamCall.objects.get(pk=record_call(record, tenant=TenantFactory()))
 
     assert call.status_code == reply.status
     assert call.response_body == response_body
@@ -549,7 +549,7 @@ def test_every_text_field_of_the_record_is_stored_escaped():
         correlation_id="c\x00",
         cloud_request_id="r\ud800",
     )
-    call = UpstreamCall.objects.get(pk=record_call(record, tenant=TenantFactory()).pk)
+    call = UpstreamCall.objects.get(pk=record_call(record, tenant=TenantFactory()))
     assert (call.url, call.request_body, call.response_body) == (
         "http://vpc.example.com/p?x=\\u0000",
         {"k\\u0000": ["\\ud800"]},
