@@ -117,3 +117,8 @@ def test_first_five_minutes(demo_sign_in, shots):
         "approval in the portal"
     )
     snap(bob, shots, "7-approver-queue")
+
+    # The map of alice's tenants and their peers, the active peering drawn from Acme to Globex.
+    alice.get_by_role("navigation", name="Main").get_by_role("link", name="Map").click()
+    expect(alice.locator("#network-map[data-ready=true]")).to_be_attached()
+    snap(alice, shots, "8-network-map")
