@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -418,3 +419,33 @@ def listeners() -> Iterator[Callable[..., Listener]]:
     yield make
     for listener in made:
         listener.close()
+
+
+# --- Two tenants' people and a peering between them, as mirror rows (no cloud) -------------------------
+
+
+@pytest.fixture
+def acme_to_globex(db) -> Callable[..., Any]:
+    """``acme_to_globex(**fields)``: alice (member of Acme) requested ``acme-web`` (10.1.0.0/16) → carol's
+    Globex ``globex-core`` (172.16.0.0/16), active unless ``status`` says otherwise: a mirror row only.
+    The tenants and users are made once per test; each call adds a peering."""
+    from peerings.choices import PeeringStatus
+    from tests.factories import PeeringFactory
+
+    acme = MembershipFactory(user__username="alice", tenant__name="Acme").tenant
+    globex = MembershipFactory(user__username="carol", tenant__name="Globex").tenant
+
+    def make(**fields: Any) -> Any:
+        values = {
+            "name": "acme-to-globex",
+            "status": PeeringStatus.ACTIVE,
+            "requester_tenant": acme,
+            "accepter_tenant": globex,
+            "requester_vpc_name": "acme-web",
+            "requester_vpc_cidr": "10.1.0.0/16",
+            "accepter_vpc_name": "globex-core",
+            "accepter_vpc_cidr": "172.16.0.0/16",
+        }
+        return PeeringFactory(**(values | fields))
+
+    return make

@@ -8,26 +8,12 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from peerings.choices import PeeringStatus as S
-from tests.factories import MembershipFactory, PeeringFactory
-
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def peered(db):
-    acme = MembershipFactory(user__username="alice", tenant__name="Acme").tenant
-    globex = MembershipFactory(user__username="carol", tenant__name="Globex").tenant
-    return PeeringFactory(
-        name="acme-to-globex",
-        status=S.ACTIVE,
-        requester_tenant=acme,
-        accepter_tenant=globex,
-        requester_vpc_name="acme-web",
-        requester_vpc_cidr="10.1.0.0/16",
-        accepter_vpc_name="globex-core",
-        accepter_vpc_cidr="172.16.0.0/16",
-    )
+def peered(acme_to_globex):
+    return acme_to_globex()
 
 
 def drawn(page: Page, portal: str) -> dict:

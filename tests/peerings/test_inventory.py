@@ -15,7 +15,7 @@ from django.urls import reverse
 from peerings import inventory
 from peerings.choices import PeeringStatus, RouteSide, RouteState
 from peerings.models import PeeringRoute
-from tests.factories import MembershipFactory, PeeringFactory, TenantFactory
+from tests.factories import PeeringFactory, TenantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -23,22 +23,12 @@ S = PeeringStatus
 
 
 @pytest.fixture
-def world(db):
-    alice = MembershipFactory(user__username="alice", tenant__name="Acme").user
-    carol = MembershipFactory(user__username="carol", tenant__name="Globex").user
-    acme, globex = alice.memberships.get().tenant, carol.memberships.get().tenant
-    active = PeeringFactory(
-        name="acme-to-globex",
-        status=S.ACTIVE,
-        requester_tenant=acme,
-        accepter_tenant=globex,
-        requester_vpc_name="acme-web",
-        requester_vpc_cidr="10.1.0.0/16",
-        accepter_vpc_name="globex-core",
-        accepter_vpc_cidr="172.16.0.0/16",
-        requested_by=alice,
-        decided_by=carol,
-    )
+def world(acme_to_globex):
+    active = acme_to_globex()
+    acme, globex = active.requester_tenant, active.accepter_tenant
+    alice, carol = (tenant.memberships.get().user for tenant in (acme, globex))
+    active.requested_by, active.decided_by = alice, carol
+    active.save(update_fields=["requested_by", "decided_by"])
     PeeringFactory(name="acme-rejected", status=S.REJECTED, requester_tenant=acme, accepter_tenant=globex)
     PeeringFactory(
         name="not-theirs", status=S.ACTIVE, requester_tenant=TenantFactory(), accepter_tenant=globex

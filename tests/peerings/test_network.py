@@ -15,7 +15,7 @@ from peerings.choices import LIVE_ROUTE_STATES, PeeringStatus, RouteSide
 from peerings.models import PeeringRoute
 from peerings.network import MAP_STATUSES, build_graph
 from peerings.search import search
-from tests.factories import MembershipFactory, PeeringFactory, TenantFactory
+from tests.factories import PeeringFactory, TenantFactory
 
 S = PeeringStatus
 
@@ -82,22 +82,11 @@ def test_one_vpc_in_several_peerings_is_one_node():
 
 
 @pytest.fixture
-def world(db):
-    alice = MembershipFactory(user__username="alice", tenant__name="Acme").user
-    acme = alice.memberships.get().tenant
-    carol = MembershipFactory(user__username="carol", tenant__name="Globex").user
-    globex = carol.memberships.get().tenant
+def world(acme_to_globex):
+    to_globex = acme_to_globex(status=S.PENDING_ACCEPTANCE)
+    acme, globex = to_globex.requester_tenant, to_globex.accepter_tenant
+    alice, carol = (tenant.memberships.get().user for tenant in (acme, globex))
     initech = TenantFactory(name="Initech")
-    to_globex = PeeringFactory(
-        name="acme-to-globex",
-        status=S.PENDING_ACCEPTANCE,
-        requester_tenant=acme,
-        accepter_tenant=globex,
-        requester_vpc_name="acme-web",
-        requester_vpc_cidr="10.1.0.0/16",
-        accepter_vpc_name="globex-core",
-        accepter_vpc_cidr="172.16.0.0/16",
-    )
     internal = PeeringFactory(
         name="acme-internal",
         status=S.ACTIVE,
