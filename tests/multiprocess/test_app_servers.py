@@ -562,9 +562,9 @@ def test_one_export_per_user_across_app_servers(stack: Stack):
         conn.execute(
             "INSERT INTO peerings_upstreamcall (created_at, tenant_id, operation, method, url, "
             "status_code, response_body, error_code, error_message, duration_ms, attempts, correlation_id, "
-            "cloud_request_id) SELECT now() - make_interval(secs => g), t.id, 'list_routes', 'GET', "
+            "cloud_request_id, outcome) SELECT now() - make_interval(secs => g), t.id, 'list_routes', 'GET', "
             "'http://cloud/v2.0/vpc/routes', 200, jsonb_build_object('pad', repeat('x', 4000)), '', '', "
-            "1, 1, md5(g::text), '' FROM generate_series(1, 30000) g, peerings_tenant t "
+            "1, 1, md5(g::text), '', 'recorded' FROM generate_series(1, 30000) g, peerings_tenant t "
             "WHERE t.name = 'Acme Production'"
         )
     alice = {"Authorization": f"Token {stack.token('alice')}"}
