@@ -50,7 +50,7 @@ run-sso: install-test
 	HOST=$(HOST) bin/run-sso
 
 ## The production way on PostgreSQL: gunicorn + WhiteNoise, the demo simulator apart on :8001,
-## a Celery worker and beat when CELERY_BROKER_URL is set (see bin/serve and README "Deploy")
+## a Celery worker and beat when CELERY_BROKER_URL is set (see bin/serve and docs/operations.md)
 serve: install
 	HOST=$(HOST) bin/serve
 

@@ -1,1 +1,1 @@
-"""Benchmarks: ``python -m bench`` prints its figures; the README quotes them."""
+"""Benchmarks: ``python -m bench`` prints its figures; docs/benchmarks.md quotes them."""

@@ -15,7 +15,7 @@ from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: The production environment the README documents (values are examples).
+#: The production environment docs/operations.md documents (values are examples).
 PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": "p" * 30 + "-production-example-key-0123456789",
     "PORTAL_ENCRYPTION_KEYS": "dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTE=",

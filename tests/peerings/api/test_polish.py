@@ -77,7 +77,7 @@ def test_the_root_describes_the_api(acme_api):
     assert {"tenants", "peerings", "calls"} <= set(body)
 
 
-def test_every_error_code_is_in_the_readme():
+def test_every_error_code_is_in_the_api_reference():
     sources = [*Path("peerings").rglob("*.py"), *Path("portal").glob("*.py"), *Path("accounts").glob("*.py")]
     codes = set()
     for source in sources:
@@ -87,8 +87,8 @@ def test_every_error_code_is_in_the_readme():
         codes |= set(re.findall(r'code = "([a-z_]+)" if', text))
     codes |= {"not_authenticated", "authentication_failed", "not_found", "throttled", "parse_error"}
     codes |= {"permission_denied", "method_not_allowed", "not_acceptable", "unsupported_media_type"}
-    readme = Path("README.md").read_text()
-    table = readme[readme.index("| failure | status | `error.code` |") :]
+    reference = Path("docs/api.md").read_text()
+    table = reference[reference.index("| failure | status | `error.code` |") :]
     table = table[: table.index("\n\n")]
     missing = sorted(code for code in codes if f"`{code}`" not in table)
     assert not missing
