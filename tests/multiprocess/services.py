@@ -18,43 +18,27 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
+
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 READYZ_TOKEN = "readyz-multiprocess-token-0123456789"
 METRICS_TOKEN = "metrics-multiprocess-token-0123456789"
 PYTHON = sys.executable
-T = TypeVar("T")
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def wait_for(condition: Callable[[], T], *, timeout: float, what: str, interval: float = 0.2) -> T:
-    """Call ``condition`` until it returns something true; fail the test after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            value = condition()
-        except Exception as exc:  # a service not up yet: try again
-            value, last = None, exc
-        else:
-            last = None
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"not within {timeout}s: {what}" + (f" (last error: {last!r})" if last else ""))
-        time.sleep(interval)
 
 
 @dataclass

@@ -7,7 +7,6 @@ against the live simulator behind a loopback proxy that delays, drops or fails c
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +24,7 @@ from peerings.workflow import (
     peering_request,
 )
 from tests.factories import MembershipFactory
+from tests.waiting import wait_for
 from vpcsim.models import Peering as SimPeering
 
 S = PeeringStatus
@@ -73,13 +73,6 @@ def request(tenant, user, request_vpc, accept_vpc, project_id: str) -> Callable[
 def sent(proxy, method: str) -> int:
     """How many peering calls with ``method`` reached the proxy."""
     return sum(1 for m, path, _ in proxy.seen if m == method and path.startswith("/v2.0/vpc/peerings"))
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def test_a_create_on_its_way_blocks_delete_and_refresh_until_it_lands(

@@ -20,6 +20,7 @@ from huaweicloudsdkvpc.v2 import AcceptVpcPeeringRequest, ListVpcsRequest, ShowV
 import aksk
 from tests.vpcsim.support import PEERINGS, Party, peering_body
 from tests.vpcsim.test_sdk import create, sdk
+from tests.waiting import wait_for
 from vpcsim import faults as faults_module
 from vpcsim.faults import FaultSpecError, parse_spec
 from vpcsim.models import FaultRule, Peering, PeeringStatus
@@ -182,7 +183,7 @@ def test_latency_is_added_before_the_operation(live_server, alpha, beta, sim_fau
 
     thread = threading.Thread(target=slow_create)
     thread.start()
-    time.sleep(0.3)
+    wait_for(lambda: sim_faults.injected("create", kind="latency"), what="the create is being delayed")
     meanwhile = call(live_server.url, alpha, "GET", PEERINGS)
     thread.join(10)
 
