@@ -12,3 +12,26 @@ def _clear_throttle_history():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def me(db):
+    """The caller of an API test: a user with no tenant yet (``home`` gives them one)."""
+    from tests.factories import UserFactory
+
+    return UserFactory(username="me")
+
+
+@pytest.fixture
+def home(me):
+    """``me``'s tenant, where they are an approver."""
+    from peerings.choices import Role
+    from tests.factories import MembershipFactory
+
+    return MembershipFactory(user=me, role=Role.APPROVER, tenant__name="home").tenant
+
+
+@pytest.fixture
+def api(client_for, me):
+    """An API client with ``me``'s token."""
+    return client_for(me)

@@ -7,12 +7,7 @@ import pytest
 from peerings.api import pagination
 from peerings.choices import Role
 from peerings.paginators import CappedCountPaginator
-from tests.factories import MembershipFactory, PeeringFactory, UserFactory
-
-
-@pytest.fixture
-def me(db):
-    return UserFactory(username="me")
+from tests.factories import MembershipFactory, PeeringFactory
 
 
 @pytest.fixture

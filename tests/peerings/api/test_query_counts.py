@@ -8,19 +8,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from peerings.choices import CallOperation, ChangeSource, Role
+from peerings.choices import CallOperation, ChangeSource
 from peerings.models import StatusChange, UpstreamCall
 from tests.factories import MembershipFactory, PeeringFactory, TenantFactory, UserFactory
-
-
-@pytest.fixture
-def me(db):
-    return UserFactory(username="me")
-
-
-@pytest.fixture
-def home(me):
-    return MembershipFactory(user=me, role=Role.APPROVER).tenant
 
 
 @pytest.fixture

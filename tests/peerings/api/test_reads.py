@@ -10,24 +10,9 @@ from django.utils import timezone
 
 from peerings.choices import CallOperation, ChangeSource, PeeringStatus, Role
 from peerings.models import Peering, StatusChange, Tenant, UpstreamCall
-from tests.factories import MembershipFactory, PeeringFactory, TenantFactory, UserFactory
+from tests.factories import MembershipFactory, PeeringFactory, TenantFactory
 
 URL = "/api/v1/peerings/"
-
-
-@pytest.fixture
-def me(db):
-    return UserFactory(username="me")
-
-
-@pytest.fixture
-def home(me):
-    return MembershipFactory(user=me, role=Role.APPROVER).tenant
-
-
-@pytest.fixture
-def api(client_for, me):
-    return client_for(me)
 
 
 def _ids(response) -> list[int]:

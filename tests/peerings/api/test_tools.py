@@ -10,10 +10,10 @@ import pytest
 
 from notifications.outbox import payload_for
 from peerings.api.pagination import cursor_for
-from peerings.choices import ChangeSource, PeeringStatus, Role
+from peerings.choices import ChangeSource, PeeringStatus
 from peerings.export import STATUS_CHANGE_COLUMNS
 from peerings.models import StatusChange
-from tests.factories import MembershipFactory, PeeringFactory, TenantFactory, UserFactory
+from tests.factories import PeeringFactory, TenantFactory
 
 URL = "/api/v1/peerings/"
 
@@ -117,21 +117,6 @@ def test_status_change_rows_name_their_peering(pending, acme_api):
 
 
 # --- 4. Unknown query parameters, and the filters tools reached for ---------------------------
-
-
-@pytest.fixture
-def me(db):
-    return UserFactory(username="me")
-
-
-@pytest.fixture
-def home(me):
-    return MembershipFactory(user=me, role=Role.APPROVER, tenant__name="home").tenant
-
-
-@pytest.fixture
-def api(client_for, me):
-    return client_for(me)
 
 
 @pytest.mark.parametrize(
