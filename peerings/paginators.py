@@ -1,8 +1,9 @@
-"""A page-number paginator that counts at most ``COUNT_LIMIT`` rows, for the HTML pages and admin.
+"""A page-number paginator that counts only as far as it needs, for the pages, the admin and the API.
 
-Counting every row of a large table on each page was most of a list page's time. The count
-stops at the limit (``capped`` says so; templates show "1000+"); a page beyond it counts
-exactly, so every page stays reachable.
+Counting every row of a large table on each page was most of a list page's time. The count stops
+at ``COUNT_LIMIT`` (``capped`` says so; templates show "1000+", the API ``count_capped``); a page
+at or beyond it counts to the end of that page and one row more (so it exists, and a next one shows
+when there are more rows), never the whole table: a deep page costs its depth, not the table's size.
 """
 
 from __future__ import annotations
@@ -36,15 +37,19 @@ class CappedCountPaginator(Paginator):
         return rows.count() if limit is None else rows[:limit].count()
 
     def validate_number(self, number: Any) -> int:
-        """A page beyond the cap counts every row first (``page`` and ``get_page`` both ask here)."""
+        """A page at or beyond the cap counts to its end and one row more, so the page exists and a
+        next one shows when there are more rows (``page`` and ``get_page`` both ask here)."""
         self.count  # noqa: B018 - sets ``capped``
         if self.capped:
             try:
-                wanted = int(number)
+                wanted = max(1, int(number))
             except (TypeError, ValueError):
                 wanted = 1
-            if wanted * self.per_page > self.count_limit:  # beyond the cap: count them all
-                self.__dict__["count"] = self._count(None)
+            reach = wanted * self.per_page
+            if reach >= self.count_limit:
+                limit = reach + 1
+                counted = self._count(limit + 1)
+                self.__dict__["count"] = min(counted, limit)
                 self.__dict__.pop("num_pages", None)
-                self.capped = False
+                self.capped = counted > limit
         return super().validate_number(number)

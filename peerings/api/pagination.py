@@ -4,9 +4,10 @@ Without ``?page=``, a list is read by keyset: the first page, then ``next`` link
 ``?cursor=`` (the last row's ordering values), so a page costs the same however deep it is
 and however large the table. ``count`` is exact up to :data:`COUNT_LIMIT`; above it the
 response says ``count_capped: true`` and ``count`` is the limit (counting every row of a
-large table on each page is what made lists slow). ``?page=N`` keeps the page-number
-behaviour: an exact ``count`` and ``page=`` links. Orderings end on ``id``, so neither kind
-of page shifts or repeats a row.
+large table on each page is what made lists slow). ``?page=N`` gives numbered pages with
+``page=`` links, counted the same way up to the limit and, for a deeper page, up to just past it
+(:class:`~peerings.paginators.CappedCountPaginator`): a deep page costs its depth, not the table's
+size. Orderings end on ``id``, so neither kind of page shifts or repeats a row.
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from peerings.paginators import CappedCountPaginator
+
 __all__ = ["COUNT_LIMIT", "PortalPagination", "cursor_for"]
 
-#: Lists count at most this many rows (then ``count_capped`` is true); ``?page=`` counts all.
+#: Lists count at most this many rows (then ``count_capped`` is true); a deeper ``?page=`` counts to it.
 COUNT_LIMIT = 1000
 CURSOR_PARAM = "cursor"
 _KEY = "_cursor_key_"
@@ -102,6 +105,8 @@ def _after(ordering: list[str], values: list[Any]) -> Q:
 class PortalPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
+    #: Numbered pages count only as far as the page asked for (``count_capped`` says when they stopped).
+    django_paginator_class = CappedCountPaginator
 
     def paginate_queryset(self, queryset: QuerySet | list, request: Any, view: Any = None) -> list | None:
         self.cursor_mode = False
@@ -157,7 +162,16 @@ class PortalPagination(PageNumberPagination):
                 }
             )
         if not self.cursor_mode:
-            return super().get_paginated_response(data)
+            paginator = self.page.paginator
+            return Response(
+                {
+                    "count": paginator.count,
+                    "count_capped": paginator.capped,
+                    "next": self.get_next_link(),
+                    "previous": self.get_previous_link(),
+                    "results": data,
+                }
+            )
         return Response(
             {
                 "count": self.count,
@@ -171,11 +185,12 @@ class PortalPagination(PageNumberPagination):
     def get_paginated_response_schema(self, schema: dict) -> dict:
         response = super().get_paginated_response_schema(schema)
         response["properties"]["count"]["description"] = (
-            f"Exact with ?page=; otherwise at most {COUNT_LIMIT} (then count_capped is true)."
+            f"The rows, counted up to {COUNT_LIMIT} (with ?page=N beyond it, up to the end of page N); "
+            "count_capped is true when there are more."
         )
         response["properties"]["count_capped"] = {
             "type": "boolean",
-            "description": f"True when there are more than {COUNT_LIMIT} rows and count says {COUNT_LIMIT}.",
+            "description": "True when there are more rows than count says (counting stopped).",
         }
         response["properties"]["next"]["example"] = "http://api.example.org/accounts/?cursor=eyJvIjpb..."
         response["properties"]["previous"]["description"] = "Only with ?page=; null when reading by cursor."

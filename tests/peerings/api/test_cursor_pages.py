@@ -46,12 +46,28 @@ def test_page_numbers_keep_working_with_an_exact_count(client_for, me, five, mon
     monkeypatch.setattr(pagination, "COUNT_LIMIT", 2)
     api = client_for(me)
     second = api.get("/api/v1/peerings/?page=2&page_size=2").json()
-    assert second["count"] == 5
-    assert "count_capped" not in second
+    assert (second["count"], second["count_capped"]) == (5, False)  # under the pages' own limit
     assert "page=3" in second["next"]
     assert second["previous"] is not None
     capped = api.get("/api/v1/peerings/?page_size=2").json()
     assert (capped["count"], capped["count_capped"]) == (2, True)
+
+
+def test_numbered_pages_count_only_to_the_page_asked_for(client_for, me, five, monkeypatch):
+    """Past the limit a page counts to its end and one row more: its cost is its depth, not the table's."""
+    monkeypatch.setattr(CappedCountPaginator, "count_limit", 2)
+    api = client_for(me)
+    first = api.get("/api/v1/peerings/?page=1&page_size=1").json()
+    assert (first["count"], first["count_capped"]) == (2, True)
+    second = api.get("/api/v1/peerings/?page=2&page_size=1").json()
+    assert (second["count"], second["count_capped"]) == (3, True)  # two pages and a row of the third
+    assert "page=3" in second["next"]
+    last = api.get("/api/v1/peerings/?page=5&page_size=1").json()
+    assert (last["count"], last["count_capped"], last["next"]) == (5, False, None)
+    names = [
+        api.get(f"/api/v1/peerings/?page={n}&page_size=1").json()["results"][0]["name"] for n in range(1, 6)
+    ]
+    assert sorted(names) == [f"p{n}" for n in range(5)]  # every row reachable, none twice
 
 
 @pytest.mark.parametrize("cursor", ["garbage", "eyJvIjpbIm5hbWUiXSwidiI6WzFdfQ"])
