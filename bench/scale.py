@@ -66,7 +66,7 @@ def _reads() -> list[tuple[str, str, Callable[[], str]]]:
         ("API peerings, first page", "api", lambda: "/api/v1/peerings/"),
         ("API peerings, ACTIVE by name", "api", lambda: "/api/v1/peerings/?status=ACTIVE&ordering=name"),
         ("API peerings, deep page (cursor)", "api", lambda: f"/api/v1/peerings/?cursor={_deep_cursor()}"),
-        ("API peerings, ?page=10 (numbered)", "api", lambda: "/api/v1/peerings/?page=10"),
+        ("API peerings, ?page=10 (numbered)", "api", lambda: "/api/v1/peerings/?page=10&page_size=20"),
         ("API peerings, deep ?page= (offset)", "api", deep_page_number),
         ("API calls, first page", "api", lambda: "/api/v1/calls/"),
         ("API status-changes of a peering", "api", middle_peering),
