@@ -475,7 +475,16 @@ class StatusChange(AppendOnlyModel):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["peering", "created_at", "id"], name="change_peering_created_id")]
+        indexes = [
+            models.Index(fields=["peering", "created_at", "id"], name="change_peering_created_id"),
+            # The few requests withdrawn while held (selectors.held_back reads them for every list
+            # that may show a deleted request the cloud never had): found without a scan of history.
+            models.Index(
+                fields=["peering"],
+                name="change_withdrawn_while_held",
+                condition=Q(old_status="AWAITING_APPROVAL", new_status="DELETED"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.peering}: {self.old_status or '—'} → {self.new_status}"
