@@ -2,7 +2,7 @@
 
 Each row names both sides (tenant, project, VPC by id, name and range), the status, who requested,
 approved and decided and when, and the routes applied on each side. The accepter's range is written
-only for a member of the accepter tenant (:func:`peerings.permissions.peering_cidr_shown`), as on every
+only for a member of the accepter tenant (:func:`peerings.permissions.cidr_shown`), as on every
 page. Rows are read in chunks, each chunk's live routes with one more query: 100,000 peerings never sit
 in memory at once.
 """
@@ -54,15 +54,6 @@ _COMPUTED = ["requester_routes", "accepter_routes"]
 COLUMNS = [name for name, _ in _FIELDS] + _COMPUTED
 
 
-class _Sides:
-    """A row read as a peering by :func:`permissions.peering_cidr_shown`."""
-
-    __slots__ = ("accepter_tenant_id",)
-
-    def __init__(self, accepter_tenant_id: int | None) -> None:
-        self.accepter_tenant_id = accepter_tenant_id
-
-
 def _routes(peering_ids: list[int]) -> dict[tuple[int, str], list[str]]:
     routes: dict[tuple[int, str], list[str]] = defaultdict(list)
     live = PeeringRoute.objects.filter(peering_id__in=peering_ids, state__in=LIVE_ROUTE_STATES)
@@ -91,8 +82,7 @@ def inventory_rows(peerings: QuerySet[Peering], tenant_ids: set[int]) -> Iterato
     for chunk in _chunks(peerings):
         routes = _routes([values["id"] for values in chunk])
         for values in chunk:
-            sides = _Sides(values["accepter_tenant_id"])
-            if not permissions.peering_cidr_shown(sides, "accepter", tenant_ids):
+            if not permissions.cidr_shown("accepter", values["accepter_tenant_id"], tenant_ids):
                 values["accepter_vpc_cidr"] = ""
             row = [values[field] for _, field in _FIELDS]
             row.append(" ".join(routes.get((values["id"], "requester"), [])))

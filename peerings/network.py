@@ -2,7 +2,7 @@
 
 Built from the peerings the viewer may see (:func:`peerings.selectors.visible_peerings`, the walls of
 every list) and nothing else: a VPC appears because a visible peering names it, with the name the
-cloud listed and its range only where :func:`peerings.permissions.peering_cidr_shown` allows it (the
+cloud listed and its range only where :func:`peerings.permissions.cidr_shown` allows it (the
 requester's range to both sides, the accepter's to the accepter's members). One read, no cloud call.
 """
 
@@ -61,16 +61,6 @@ class Graph:
         ]
 
 
-class _Row:
-    """One peering's values, read as a peering for :func:`permissions.peering_cidr_shown`."""
-
-    __slots__ = ("accepter_tenant_id", "values")
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.values = values
-        self.accepter_tenant_id = values["accepter_tenant_id"]
-
-
 def _tenant_node(graph: Graph, values: dict[str, Any], side: str, mine: set[int]) -> str:
     tenant_id = values[f"{side}_tenant_id"]
     key = f"t{tenant_id}" if tenant_id is not None else f"p{values[f'{side}_project_id']}"
@@ -115,11 +105,10 @@ def build_graph(rows: Iterable[dict[str, Any]], mine: set[int]) -> Graph:
     graph = Graph()
     before, _, after = reverse("peerings:detail", args=[0]).rpartition("0")  # one reverse, not one a row
     for values in rows:
-        row = _Row(values)
         ends = []
         for side in ("requester", "accepter"):
             parent = _tenant_node(graph, values, side, mine)
-            shown = permissions.peering_cidr_shown(row, side, mine)
+            shown = permissions.cidr_shown(side, values["accepter_tenant_id"], mine)
             ends.append(_vpc_node(graph, values, side, parent, shown))
         graph.edges.append(
             {

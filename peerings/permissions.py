@@ -79,6 +79,7 @@ __all__ = [
     "allowed_actions",
     "check",
     "check_tenant",
+    "cidr_shown",
     "denial",
     "may_see_cidrs",
     "peering_cidr_shown",
@@ -317,16 +318,22 @@ def may_see_cidrs(user: Any, tenant: Tenant | None) -> bool:
     return tenant is not None and selectors.membership_role(user, tenant) is not None
 
 
-def peering_cidr_shown(peering: Peering, side: str, tenant_ids: Any) -> bool:
-    """Whether the ``side`` ("requester" or "accepter") VPC's range of ``peering`` is shown to
-    a user who is a member of ``tenant_ids`` (and may see the peering at all).
+def cidr_shown(side: str, accepter_tenant_id: int | None, tenant_ids: Any) -> bool:
+    """Whether the ``side`` ("requester" or "accepter") VPC's range of a peering whose accepter
+    tenant is ``accepter_tenant_id`` is shown to a member of ``tenant_ids`` (who may see it at all).
 
     The requester's range is shown to both sides (the accepter's approvers judge a request
     by it); the accepter's only to members of the accepter tenant, as on the request form.
+    Rows read as plain values (the map, the search, the inventory) ask here directly.
     """
     if side == "requester":
         return True
-    return peering.accepter_tenant_id is not None and peering.accepter_tenant_id in tenant_ids
+    return accepter_tenant_id is not None and accepter_tenant_id in tenant_ids
+
+
+def peering_cidr_shown(peering: Peering, side: str, tenant_ids: Any) -> bool:
+    """:func:`cidr_shown` for a peering."""
+    return cidr_shown(side, peering.accepter_tenant_id, tenant_ids)
 
 
 def check_tenant(user: Any, tenant: Tenant, *, roles: Mapping[int, Role] | None = None) -> None:

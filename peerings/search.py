@@ -2,7 +2,7 @@
 
 * An IP address or a CIDR block finds the VPCs whose range contains, lies inside or overlaps it, the
   peerings between such VPCs and the routes whose destination reaches it. Only ranges the viewer may
-  see take part (:func:`peerings.permissions.peering_cidr_shown`): a search never tells a viewer that
+  see take part (:func:`peerings.permissions.cidr_shown`): a search never tells a viewer that
   a range they may not see covers an address.
 * A VPC id, a cloud peering id or a portal peering id that names one visible thing goes straight to it.
 * Anything else finds tenants (the directory every signed-in user has), VPCs and peerings by name.
@@ -71,15 +71,6 @@ class Results:
         return not (self.tenants or self.vpcs or self.peerings or self.routes)
 
 
-class _Shown:
-    """A peering's row, read as a peering by :func:`permissions.peering_cidr_shown`."""
-
-    __slots__ = ("accepter_tenant_id",)
-
-    def __init__(self, accepter_tenant_id: int | None) -> None:
-        self.accepter_tenant_id = accepter_tenant_id
-
-
 def _network(text: str) -> Network | None:
     try:
         return ipaddress.ip_network(text, strict=False)
@@ -137,11 +128,11 @@ def _vpc(values: Mapping[str, Any], side: str, cidr: str, relation: str = "") ->
 def _by_address(results: Results, peerings: Any, wanted: Network, mine: set[int]) -> None:
     vpcs: dict[str, dict[str, Any]] = {}
     for values in peerings.values(*_VALUES).iterator(chunk_size=2000):
-        shown = _Shown(values["accepter_tenant_id"])
+        accepter = values["accepter_tenant_id"]
         reaches = False
         for side in _SIDES:
             cidr = values[f"{side}_vpc_cidr"]
-            if not cidr or not permissions.peering_cidr_shown(shown, side, mine):
+            if not cidr or not permissions.cidr_shown(side, accepter, mine):
                 continue
             range_ = _network(cidr)
             if range_ is None or range_.version != wanted.version or not range_.overlaps(wanted):
@@ -206,10 +197,10 @@ def _by_name(results: Results, peerings: Any, text: str, mine: set[int]) -> None
     vpcs: dict[str, dict[str, Any]] = {}
     matching = peerings.filter(Q(requester_vpc_name__icontains=text) | Q(accepter_vpc_name__icontains=text))
     for values in matching.order_by("pk").values(*_VALUES)[: limit * 2]:
-        shown = _Shown(values["accepter_tenant_id"])
+        accepter = values["accepter_tenant_id"]
         for side in _SIDES:
             if text.lower() in (values[f"{side}_vpc_name"] or "").lower():
-                cidr = values[f"{side}_vpc_cidr"] if permissions.peering_cidr_shown(shown, side, mine) else ""
+                cidr = values[f"{side}_vpc_cidr"] if permissions.cidr_shown(side, accepter, mine) else ""
                 vpcs.setdefault(str(values[f"{side}_vpc_id"]), _vpc(values, side, cidr))
     results.vpcs = list(vpcs.values())
 
