@@ -16,9 +16,8 @@ from django.db import IntegrityError, transaction
 
 from notifications.models import Event, EventKind
 from peerings.choices import PeeringStatus as S
-from peerings.history import status_changed
-from peerings.jobs import pending_expiring
 from peerings.models import Peering, StatusChange
+from peerings.signals import pending_expiring, status_changed
 
 __all__ = ["connect", "event_for_change", "payload_for", "queue_delivery"]
 

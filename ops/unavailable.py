@@ -19,6 +19,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.views import defaults
 
+from ops.api_shape import error_body, is_api
+
 __all__ = ["DATABASE_ERRORS", "MESSAGE", "server_error", "unavailable_response"]
 
 DATABASE_ERRORS = (OperationalError, InterfaceError)
@@ -34,11 +36,7 @@ def retry_after() -> str:
 
 def unavailable_response(request: HttpRequest) -> HttpResponse:
     """503 with ``Retry-After``: ``{"error": {...}}`` under ``/api/``, a short page elsewhere."""
-    from portal.middleware import is_api
-
     if is_api(request):
-        from peerings.api.exceptions import error_body
-
         response: HttpResponse = JsonResponse(error_body(CODE, MESSAGE), status=503)
     else:
         response = HttpResponse(render_to_string("503.html", {"message": MESSAGE}), status=503)
@@ -50,11 +48,7 @@ def server_error(request: HttpRequest, template_name: str = defaults.ERROR_500_T
     """``handler500``: 503 when the error is the database being away, else a 500 (JSON under ``/api/``)."""
     if isinstance(sys.exc_info()[1], DATABASE_ERRORS):
         return unavailable_response(request)
-    from portal.middleware import is_api
-
     if is_api(request):
-        from peerings.api.exceptions import error_body
-
         body = error_body("server_error", "An unexpected error occurred; it has been logged.")
         return JsonResponse(body, status=500)
     return defaults.server_error(request, template_name)

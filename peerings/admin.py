@@ -21,7 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
-from peerings import export, export_limits, inventory, permissions, route_workflow, workflow
+from peerings import export, export_limits, inventory, permissions, workflow
 from peerings.admin_forms import PeeringActionForm, TenantAdminForm, TenantNameForm, UsernameField
 from peerings.admin_scope import SuperuserChanges, TenantScopedAdmin, approver_tenant_ids, sees_all
 from peerings.choices import ChangeSource
@@ -38,6 +38,7 @@ from peerings.models import (
 )
 from peerings.paginators import CappedCountPaginator
 from peerings.permissions import Action
+from peerings.routes import workflow as route_workflow
 from peerings.routes.records import describe
 from peerings.selectors import calls_as_seen, user_roles, without_keys
 from peerings.templatetags.peering_tags import vpc_html

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 
 from peerings.exceptions import CloudBusy
+from peerings.leases import call_bound
 
 __all__ = ["RefuseWhenBusyMiddleware", "claim", "guarded", "in_use", "limit", "scope", "slot", "waiting"]
 
@@ -54,8 +55,6 @@ def waiting() -> int:
 
 
 def _wait_bound() -> float:
-    from peerings.leases import call_bound
-
     return call_bound()
 
 

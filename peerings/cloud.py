@@ -35,13 +35,14 @@ from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnection
 import aksk
 from ops import correlation, egress
 from peerings import bulkhead
+from peerings.call_bounds import RETRY_AFTER_CAP, backoff_delay, max_call_seconds
+from peerings.call_record import CallRecord
 from peerings.choices import CallOperation
 from peerings.exceptions import CloudRefused, CloudUnavailable
 from peerings.secrets import Secret
 from peerings.storable import storable
 
 __all__ = [
-    "CallRecord",
     "CloudResponse",
     "Credentials",
     "PreparedCall",
@@ -56,10 +57,6 @@ logger = logging.getLogger("peerings.cloud")
 USER_AGENT = f"vpc-peering-portal/0.1 python-requests/{requests.__version__}"
 JSON = "application/json"
 JSON_BODY = "application/json;charset=utf-8"
-#: The longest a ``Retry-After`` is honoured for, in seconds; longer values are cut to it.
-RETRY_AFTER_CAP = 10.0
-#: Longest backoff between two attempts, in seconds.
-BACKOFF_CAP = 10.0
 #: How much of a non-JSON response body is kept in records and messages.
 TEXT_EXCERPT = 2000
 MESSAGE_EXCERPT = 200
@@ -139,26 +136,6 @@ class Credentials:
             f"Credentials(access_key={_mask_access_key(self.access_key)!r}, "
             f"secret_key={self.secret_key!r}, project_id={self.project_id!r})"
         )
-
-
-@dataclass
-class CallRecord:
-    """What one logical call (all its attempts) sent and got back; secrets removed."""
-
-    operation: str
-    method: str
-    url: str
-    request_body: dict | None = None
-    status_code: int | None = None
-    response_body: Any | None = None
-    error_code: str = ""
-    error_message: str = ""
-    duration_ms: int = 0
-    attempts: int = 0
-    correlation_id: str = ""
-    cloud_request_id: str = ""
-    #: The call's history row, once ``before_send`` has written it (``peerings.history``).
-    row_id: int | None = None
 
 
 @dataclass
@@ -360,6 +337,16 @@ class VpcApiClient:
             f"access_key={_mask_access_key(self.credentials.access_key)}>"
         )
 
+    def max_call_seconds(self, *, retryable: bool = True) -> float:
+        """The longest one call of this client can take (every attempt, timeout and wait);
+        ``retryable=False`` for a create or an update, which are sent once."""
+        return max_call_seconds(
+            retries=self.retries if retryable else 0,
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            backoff=self.backoff,
+        )
+
     @property
     def session(self) -> requests.Session:
         return self._session or get_session(guarded=self.guarded)
@@ -545,7 +532,7 @@ class VpcApiClient:
     def _wait(
         self, call: PreparedCall, attempt: int, outcome: requests.Response | requests.RequestException
     ) -> None:
-        delay = min(self.backoff * 2 ** (attempt - 1), BACKOFF_CAP)
+        delay = backoff_delay(self.backoff, attempt)
         if isinstance(outcome, requests.Response):
             reason = str(outcome.status_code)
             retry_after = _retry_after(outcome, self.clock)

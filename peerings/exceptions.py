@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from peerings.cloud import CallRecord
+    from peerings.call_record import CallRecord
     from peerings.models import Peering
 
 __all__ = [

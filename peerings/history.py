@@ -15,14 +15,13 @@ from contextvars import ContextVar
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.dispatch import Signal
-
 from peerings.choices import CallOperation, CallOutcome
 from peerings.models import Peering, StatusChange, Tenant, UpstreamCall
+from peerings.signals import status_changed
 from peerings.storable import storable
 
 if TYPE_CHECKING:
-    from peerings.cloud import CallRecord
+    from peerings.call_record import CallRecord
 
 __all__ = [
     "LOST_CODE",
@@ -62,12 +61,6 @@ def changes_sent() -> int:
     """How many changing cloud calls this thread (or task) has recorded: compare two readings
     to learn whether the work between them reached the cloud."""
     return _changes_sent.get()
-
-
-#: Sent by :func:`record_status_change` with ``change`` (the new :class:`StatusChange`), inside
-#: the workflow's transaction: a receiver's writes commit or roll back with the change
-#: (the notifications outbox connects here).
-status_changed = Signal()
 
 
 def _text(value: str, limit: int | None = None) -> str:

@@ -16,7 +16,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
-from django.dispatch import Signal
 from django.utils import timezone
 
 from peerings import leases
@@ -24,7 +23,8 @@ from peerings.choices import OPEN_STATUSES, TERMINAL_STATUSES, ChangeSource, Pee
 from peerings.exceptions import CloudUnavailable, InvalidState, PortalError
 from peerings.history import settle_lost_calls
 from peerings.models import Peering, Tenant
-from peerings.route_workflow import routes_sync
+from peerings.routes.workflow import routes_sync
+from peerings.signals import pending_expiring
 from peerings.workflow import peering_refresh
 
 __all__ = [
@@ -39,10 +39,6 @@ __all__ = [
 logger = logging.getLogger("peerings.jobs")
 
 OUTCOMES = ("changed", "unchanged", "failed")
-
-#: Sent by :func:`expire_and_report_pending` with ``peerings`` (still pending, expiring within the
-#: warning window) and ``expired`` (the ones that just expired). Notifications connect here.
-pending_expiring = Signal()
 
 
 @dataclass
@@ -187,7 +183,7 @@ def sync_routes(
     report: JobReport, peerings: Iterable[Peering], *, on_each: Callable[[], object] | None = None
 ) -> None:
     """Re-read each active peering's routes on both sides and record those added or removed outside
-    the portal (:func:`peerings.route_workflow.routes_sync`); one failure never stops the others."""
+    the portal (:func:`peerings.routes.workflow.routes_sync`); one failure never stops the others."""
     for peering in peerings:
         if on_each is not None:
             on_each()

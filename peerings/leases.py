@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from peerings.call_bounds import max_call_seconds
 from peerings.models import Peering
 
 __all__ = ["acquire", "call_bound", "extend", "held", "hold", "landing_bound", "release"]
@@ -32,15 +33,17 @@ LEASE_FIELDS = ["inflight_operation", "inflight_token", "inflight_until", "revis
 
 
 def call_bound(*, retryable: bool = True) -> float:
-    """The longest one client call can take, in seconds (every attempt, timeout and backoff)."""
-    from peerings.cloud import BACKOFF_CAP, RETRY_AFTER_CAP
-
-    attempts = 1 + (max(0, settings.VPC_API_RETRIES) if retryable else 0)
-    per_attempt = settings.VPC_API_CONNECT_TIMEOUT + settings.VPC_API_READ_TIMEOUT
-    waits = sum(
-        max(min(settings.VPC_API_BACKOFF * 2**i, BACKOFF_CAP), RETRY_AFTER_CAP) for i in range(attempts - 1)
+    """The longest one client call can take, in seconds, with the margin: the client's own bound
+    (:meth:`peerings.cloud.VpcApiClient.max_call_seconds`, built from the same settings)."""
+    return (
+        max_call_seconds(
+            retries=settings.VPC_API_RETRIES if retryable else 0,
+            connect_timeout=settings.VPC_API_CONNECT_TIMEOUT,
+            read_timeout=settings.VPC_API_READ_TIMEOUT,
+            backoff=settings.VPC_API_BACKOFF,
+        )
+        + MARGIN_SECONDS
     )
-    return attempts * per_attempt + waits + MARGIN_SECONDS
 
 
 def landing_bound() -> float:

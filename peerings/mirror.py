@@ -1,4 +1,7 @@
-"""Copying the cloud's view of a peering onto the portal's mirror (inside a workflow transaction)."""
+"""Copying the cloud's view of a peering onto the portal's mirror (inside a workflow transaction).
+
+The mirror moves state and says whether it moved; the work that follows a move (jobs,
+notifications) listens on :mod:`peerings.signals`."""
 
 from __future__ import annotations
 
@@ -57,21 +60,7 @@ def move(peering: Peering, new: str, *, actor: Any, reason: str, source: str, cl
     record_status_change(
         peering=peering, old_status=old, new_status=new, actor=actor, reason=reason, source=source
     )
-    if new == PeeringStatus.ACTIVE and peering.routes_on_accept:
-        _queue_routes(peering)
     return True
-
-
-def _queue_routes(peering: Peering) -> None:
-    """Asked for at the request: each side's routes, by a job with that side's keys, after the commit."""
-    from peerings.tasks import apply_routes_on_accept, enqueue  # the tasks import the workflow
-
-    for side, tenant_id in (
-        ("requester", peering.requester_tenant_id),
-        ("accepter", peering.accepter_tenant_id),
-    ):
-        if tenant_id is not None:
-            enqueue(apply_routes_on_accept, peering.pk, side)
 
 
 def _with_routes_gone(peering: Peering, *, reason: str, actor: Any, source: str) -> str:

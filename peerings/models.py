@@ -499,7 +499,7 @@ class PeeringRouteQuerySet(models.QuerySet):
 class PeeringRoute(models.Model):
     """The portal's mirror of one route over a peering: in one side's VPC, to (part of) the other's range.
 
-    Written only by :mod:`peerings.route_workflow` (and by :mod:`peerings.mirror` when the
+    Written only by :mod:`peerings.routes.workflow` (and by :mod:`peerings.mirror` when the
     peering is deleted, which deletes its routes in the cloud too).
     """
 

@@ -1,6 +1,6 @@
 """The routes pages: a peering's route plan (read with each of the user's sides' keys), apply, remove.
 
-Thin views over :mod:`peerings.route_workflow`; its errors become messages, a plan's conflicts
+Thin views over :mod:`peerings.routes.workflow`; its errors become messages, a plan's conflicts
 are shown beside the routes each VPC already has. The peering's own page lists its routes
 from the mirror (no cloud call).
 """
@@ -14,12 +14,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views import View
 
-from peerings import permissions, route_workflow, selectors
+from peerings import permissions, selectors
 from peerings.choices import ChangeSource, RouteSide
 from peerings.exceptions import CloudError, PortalError, RequestInvalid
 from peerings.permissions import Action
-from peerings.route_workflow import default_destinations
+from peerings.routes import workflow as route_workflow
 from peerings.routes.selectors import peering_routes
+from peerings.routes.workflow import default_destinations
 from peerings.views import PeeringMixin, describe_cloud_error
 
 __all__ = ["PeeringRoutesView", "RouteRemoveView", "parse_destinations"]

@@ -23,6 +23,8 @@ from ops.locks import job_lock
 from peerings.choices import ChangeSource
 from peerings.exceptions import CloudUnavailable, OperationInFlight, PortalError
 from peerings.jobs import JobReport, expire_and_report_pending, sync_open_peerings
+from peerings.models import Peering
+from peerings.routes.workflow import routes_apply
 
 __all__ = [
     "EXPIRE_LOCK",
@@ -115,9 +117,6 @@ def apply_routes_on_accept(peering_id: int, side: str) -> dict[str, Any]:
     Idempotent: routes already there are not sent again. A peering no longer active, or a plan
     with conflicts, is reported and left to its members (nothing is retried).
     """
-    from peerings.models import Peering
-    from peerings.route_workflow import routes_apply
-
     peering = Peering.objects.select_related("requester_tenant", "accepter_tenant").get(pk=peering_id)
     try:
         outcome = routes_apply(peering=peering, acting_user=None, side=side, source=ChangeSource.JOB)

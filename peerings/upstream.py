@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from peerings.cloud import CallRecord, Credentials, VpcApiClient
+from peerings.call_record import CallRecord
+from peerings.cloud import Credentials, VpcApiClient
 from peerings.history import open_call
 from peerings.models import Peering, Tenant
 from peerings.secrets import Secret

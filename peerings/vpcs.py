@@ -1,4 +1,4 @@
-"""Reading a tenant's VPCs from the cloud: a recorded call, next to the workflow."""
+"""Reading a tenant's VPCs from the cloud: recorded calls on the engine (:mod:`peerings.operations`)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,8 @@ from django.conf import settings
 
 from ops.shared_cache import safe_get, safe_set
 from peerings import permissions
-from peerings.exceptions import CloudError
-from peerings.history import record_call
 from peerings.models import Tenant
-from peerings.upstream import tenant_client
+from peerings.operations import Operation
 
 __all__ = ["fetch_tenant_vpcs", "peer_vpcs", "request_vpcs", "tenant_vpcs"]
 
@@ -90,11 +88,6 @@ def fetch_tenant_vpcs(*, tenant: Tenant, acting_user: Any = None) -> list[dict]:
     For the request rules, which read a portal accepter's VPCs (their CIDRs) on behalf of
     a requester who is not a member of it. Fronts use :func:`tenant_vpcs`.
     """
-    try:
-        response = tenant_client(tenant, acting_user=acting_user).list_vpcs()
-    except CloudError as exc:
-        if exc.record is not None:
-            record_call(exc.record, tenant=tenant, acting_user=acting_user)
-        raise
-    record_call(response.record, tenant=tenant, acting_user=acting_user)
+    read = Operation(tenant=tenant, acting_user=acting_user)
+    response = read.send_and_record(lambda client: client.list_vpcs())
     return _remember(tenant, list(response.data))

@@ -1,8 +1,7 @@
 """The workflow: the only code that changes a peering.
 
-Every operation runs in three steps and **never holds a transaction (or a row lock) open
-while it waits on the cloud**: the embedded simulator may answer from the same database,
-and anywhere else rows would stay locked for the length of a network call.
+Every operation runs on the operation engine (:mod:`peerings.operations`) in three steps and
+**never holds a transaction (or a row lock) open while it waits on the cloud**:
 
 1. **Begin**: a short transaction locks the row, asks :mod:`peerings.permissions`
    whether the user may take this action on the peering as it is now, and takes the
@@ -58,17 +57,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from peerings import approval, bulkhead, leases, mirror, permissions, selectors
+from peerings import approval, bulkhead, mirror, operations, permissions, selectors
 from peerings.choices import ChangeSource, PeeringStatus
-from peerings.cloud import CallRecord, CloudResponse, VpcApiClient
+from peerings.cloud import CloudResponse, VpcApiClient
 from peerings.exceptions import (
     CloudError,
     CloudRefused,
@@ -76,11 +73,11 @@ from peerings.exceptions import (
     InvalidState,
     RequestInvalid,
 )
-from peerings.history import record_call, record_status_change
+from peerings.history import record_status_change
 from peerings.mirror import STATUS_CONFLICT
 from peerings.models import Peering, Tenant
+from peerings.operations import Call, Change, Operation
 from peerings.permissions import Action
-from peerings.upstream import tenant_client
 from peerings.validation import (
     ALREADY_DECIDED,
     DECLINE_REASON_REQUIRED,
@@ -106,7 +103,6 @@ __all__ = [
 ]
 
 S = PeeringStatus
-Change = Callable[[Peering], Any]
 
 #: Page size when the requester's peerings are listed to find a create whose answer was lost.
 LOOKUP_PAGE_SIZE = 200
@@ -120,141 +116,14 @@ WITHDRAWN_BEFORE_APPROVAL = "Withdrawn before approval: nothing was sent to the 
 DECIDED_ELSEWHERE = "Reported by the cloud when a decision was refused: decided outside this request."
 
 
-#: Relations a re-read under lock keeps when their ids did not change (tenants, users).
-_KEPT_RELATIONS = ("requester_tenant", "accepter_tenant", "requested_by", "decided_by")
+def _applied(op: Operation, data: dict, reason: str) -> Change:
+    """The cloud's answer ``data``, copied onto the mirror in the operation's name."""
+    return lambda p: mirror.apply(p, data, actor=op.acting_user, reason=reason, source=op.source)
 
 
-def _lock(peering: Peering, *, keep_related: bool = False) -> None:
-    """Re-read ``peering`` into the same instance, locking its row (call inside a transaction).
-
-    With ``keep_related`` (step 3, after the call), related tenants and users already loaded
-    are kept when the row still points at them (the history and the event payload name them),
-    so the lock reads one row and nothing else; step 1 reads them afresh (the keys to send with).
-    """
-    fields = [Peering._meta.get_field(name) for name in _KEPT_RELATIONS] if keep_related else []
-    kept = [(field, field.get_cached_value(peering)) for field in fields if field.is_cached(peering)]
-    peering.refresh_from_db(from_queryset=Peering.objects.select_for_update())
-    for field, related in kept:
-        if related is not None and getattr(peering, field.attname) == related.pk:
-            field.set_cached_value(peering, related)
-
-
-def _answer_lost(exc: CloudError) -> bool:
-    """Whether the request may have been carried out, or may still be, without an answer."""
-    return isinstance(exc, CloudUnavailable) and exc.outcome_unknown
-
-
-@dataclass
-class _Run:
-    """One workflow operation on one peering: who acts, with which keys, under which lease."""
-
-    peering: Peering
-    tenant: Tenant
-    acting_user: Any
-    source: str
-    token: str = ""  # the lease, for a write
-    revision: int = 0  # the peering's revision when a read (no lease) began
-    sent: int = 0
-
-    # --- Step 2: sending -------------------------------------------------------------------------
-
-    def send(
-        self,
-        call: Callable[[VpcApiClient], CloudResponse],
-        *,
-        gone: str = "",
-        refused: Callable[[Peering, CloudRefused], Any] | None = None,
-        store_error: bool = True,
-        keep_lease: bool = False,
-    ) -> CloudResponse | None:
-        """One call with the run's keys; the one way the workflow reaches the cloud.
-
-        A failure is committed (its call, the error unless ``store_error`` is false, and
-        ``refused`` for a refusal), then raised again carrying the peering. With ``gone``,
-        the cloud's 404 commits the peering as ``DELETED`` (for that reason) and returns None.
-        """
-        if self.token and self.sent:
-            leases.extend(self.peering, self.token, seconds=leases.call_bound())
-        self.sent += 1
-        try:
-            return call(tenant_client(self.tenant, acting_user=self.acting_user, peering=self.peering))
-        except CloudRefused as exc:
-            if gone and exc.status == 404 and exc.record is not None:
-                self.commit(exc.record, self.deleted(gone), settle=True)
-                return None
-            change = None if refused is None else (lambda p, exc=exc: refused(p, exc))
-            self.fail(exc, change=change, store_error=store_error, keep_lease=keep_lease)
-            raise
-        except CloudError as exc:
-            self.fail(exc, store_error=store_error, keep_lease=keep_lease)
-            raise
-
-    # --- Step 3: committing ----------------------------------------------------------------------
-
-    def _stale(self) -> bool:
-        """A read whose peering moved on since it began (a write began, or is in flight)."""
-        return not self.token and (self.peering.revision != self.revision or leases.held(self.peering))
-
-    def commit(
-        self, record: CallRecord | None, change: Change, *, release: bool = True, settle: bool = False
-    ) -> Peering:
-        """In one transaction: re-read the row under lock, record the call, apply ``change``.
-
-        ``settle``: ``change`` is the cloud's answer to a read; a lease left behind by an
-        operation whose outcome was unknown (expired, since the read was not stale) is cleared:
-        the cloud has now said what became of it.
-        """
-        with transaction.atomic():
-            _lock(self.peering, keep_related=True)
-            if record is not None:
-                record_call(record, tenant=self.tenant, acting_user=self.acting_user, peering=self.peering)
-            if not self._stale():
-                change(self.peering)
-                if settle and not self.token:
-                    leases.release(self.peering, self.peering.inflight_token)
-            if release:
-                leases.release(self.peering, self.token)
-            self.peering.save()
-        return self.peering
-
-    def fail(
-        self,
-        exc: CloudError,
-        *,
-        change: Change | None = None,
-        store_error: bool = True,
-        keep_lease: bool = False,
-        recorded: bool = False,
-    ) -> None:
-        """Commit a failed call (unless ``recorded``) and the error on the peering; attach the peering."""
-
-        def failed(peering: Peering) -> None:
-            if store_error:
-                peering.error_code = (exc.code or (str(exc.status) if exc.status else type(exc).__name__))[
-                    :64
-                ]
-                peering.error_message = exc.message
-            if change is not None:
-                change(peering)
-            if _answer_lost(exc) and not keep_lease:
-                leases.hold(peering, self.token, seconds=leases.landing_bound())
-
-        record = None if recorded else exc.record
-        self.commit(record, failed, release=not (keep_lease or _answer_lost(exc)))
-        exc.peering = self.peering
-
-    def hold_until_landed(self) -> None:
-        """Keep the lease until a request whose answer was lost can no longer land."""
-        seconds = leases.landing_bound()
-        self.commit(None, lambda p: leases.hold(p, self.token, seconds=seconds), release=False)
-
-    # --- Changes -------------------------------------------------------------------------------------
-
-    def applied(self, data: dict, reason: str) -> Change:
-        return lambda p: mirror.apply(p, data, actor=self.acting_user, reason=reason, source=self.source)
-
-    def deleted(self, reason: str) -> Change:
-        return lambda p: mirror.mark_deleted(p, actor=self.acting_user, reason=reason, source=self.source)
+def _deleted(op: Operation, reason: str) -> Change:
+    """The peering is gone from the cloud (or was never sent): ``DELETED`` in the operation's name."""
+    return lambda p: mirror.mark_deleted(p, actor=op.acting_user, reason=reason, source=op.source)
 
 
 def _begin(
@@ -265,35 +134,30 @@ def _begin(
     source: str,
     lease: str = "",
     change: Change | None = None,
-) -> _Run:
-    """Step 1: lock the row, check the action against its current state, take the lease.
+) -> Operation:
+    """Step 1 for ``action``: lock the row, check the action against its current state, take the lease.
 
+    Withdrawing a request held for approval calls no cloud: it takes no lease and no slot.
     ``change``: a portal-only change made in the same transaction (approving, declining).
     """
-    actor = permissions.SYSTEM if acting_user is None else permissions.actor_for(acting_user, peering)
-    with transaction.atomic():
-        _lock(peering)
+
+    def authorize(actor: permissions.Actor) -> Tenant:
         permissions.check(action, peering, actor)
-        run = _Run(
-            peering=peering,
-            tenant=permissions.acting_tenant(action, peering, actor),
-            acting_user=acting_user,
-            source=source,
-            revision=peering.revision,
-        )
-        if lease and not (action == Action.DELETE and peering.status == S.AWAITING_APPROVAL):
-            # After the check under lock: only the operation that gets the lease takes a slot, so
-            # racing decisions still get 409. A request refused here (CloudBusy) saved nothing.
-            # (Withdrawing a request held for approval calls no cloud: it needs no slot.)
-            bulkhead.claim()
-            seconds = leases.call_bound(retryable=lease != "create")
-            run.token = leases.acquire(peering, lease, seconds=seconds)
-        if change is not None:
-            change(peering)
-            peering.save()
-        elif lease:
-            peering.save(update_fields=[*leases.LEASE_FIELDS, "updated_at"])
-    return run
+        return permissions.acting_tenant(action, peering, actor)
+
+    def lease_for(locked: Peering) -> str:
+        withdrawing = action == Action.DELETE and locked.status == S.AWAITING_APPROVAL
+        return "" if withdrawing else lease
+
+    return operations.begin(
+        peering,
+        acting_user=acting_user,
+        source=source,
+        authorize=authorize,
+        lease=lease_for,
+        retryable=lease != "create",
+        change=change,
+    )
 
 
 # --- Creating ---------------------------------------------------------------------------------------
@@ -308,19 +172,7 @@ def _same_pair(peering: Peering, data: dict) -> bool:
     return (request_vpc, accept_vpc) == (peering.requester_vpc_id, peering.accepter_vpc_id)
 
 
-def _next_marker(data: dict, items: list) -> str | None:
-    """The ``marker`` of the next page: from the ``next`` link, else after a full page."""
-    for link in data.get("peerings_links") or []:
-        if isinstance(link, dict) and link.get("rel") == "next":
-            markers = parse_qs(urlsplit(str(link.get("href") or "")).query).get("marker")
-            if markers:
-                return markers[-1]
-    if len(items) >= LOOKUP_PAGE_SIZE and isinstance(items[-1], dict) and items[-1].get("id"):
-        return str(items[-1]["id"])
-    return None
-
-
-def _lookup(run: _Run, *, store_error: bool = True) -> dict | None:
+def _lookup(run: Operation, *, store_error: bool = True) -> dict | None:
     """Find, with the requester's keys, the cloud peering this ``SUBMITTING`` row may have created.
 
     Reads every page of the requester's peerings of that VPC and name (each page is a
@@ -328,26 +180,27 @@ def _lookup(run: _Run, *, store_error: bool = True) -> dict | None:
     Peerings already mirrored by another row are skipped. A failed page is recorded and raised.
     """
     peering = run.peering
-    candidates: list[dict] = []
-    marker: str | None = None
-    for _ in range(LOOKUP_MAX_PAGES):
-        response = run.send(
-            lambda client, marker=marker: client.list_peerings(
-                vpc_id=str(peering.requester_vpc_id), name=peering.name, limit=LOOKUP_PAGE_SIZE, marker=marker
-            ),
-            store_error=store_error,
-            keep_lease=True,
-        )
-        record_call(response.record, tenant=run.tenant, acting_user=run.acting_user, peering=peering)
-        items = response.data.get("peerings", [])
-        candidates += [
-            item
-            for item in items
-            if isinstance(item, dict) and item.get("name") == peering.name and _same_pair(peering, item)
-        ]
-        marker = _next_marker(response.data, items) if items else None
-        if marker is None:
-            break
+
+    def send(call: Call) -> CloudResponse:
+        response = run.send(call, store_error=store_error, keep_lease=True)
+        run.record(response.record)
+        return response
+
+    listed = operations.list_pages(
+        send,
+        lambda client, marker: client.list_peerings(
+            vpc_id=str(peering.requester_vpc_id), name=peering.name, limit=LOOKUP_PAGE_SIZE, marker=marker
+        ),
+        items="peerings",
+        links="peerings_links",
+        page_size=LOOKUP_PAGE_SIZE,
+        max_pages=LOOKUP_MAX_PAGES,
+    )
+    candidates = [
+        item
+        for item in listed
+        if isinstance(item, dict) and item.get("name") == peering.name and _same_pair(peering, item)
+    ]
     taken = set(
         Peering.objects.filter(upstream_id__in=[str(c.get("id")) for c in candidates])
         .exclude(pk=peering.pk)
@@ -358,11 +211,11 @@ def _lookup(run: _Run, *, store_error: bool = True) -> dict | None:
     return candidates[-1] if candidates else None
 
 
-def _adopt(run: _Run, found: dict, *, release: bool = True) -> Peering:
-    return run.commit(None, run.applied(found, ADOPTED), release=release)
+def _adopt(run: Operation, found: dict, *, release: bool = True) -> Peering:
+    return run.commit(None, _applied(run, found, ADOPTED), release=release)
 
 
-def _create(run: _Run) -> Peering:
+def _create(run: Operation) -> Peering:
     """Send the create of a ``SUBMITTING`` peering with the requester's keys (steps 2 and 3)."""
     peering = run.peering
 
@@ -396,7 +249,7 @@ def _create(run: _Run) -> Peering:
             raise
         _adopt(run, found)
         return peering
-    return run.commit(response.record, run.applied(response.data, "Created in the cloud."))
+    return run.commit(response.record, _applied(run, response.data, "Created in the cloud."))
 
 
 @bulkhead.guarded
@@ -419,7 +272,7 @@ def peering_request(
     ``AWAITING_APPROVAL``, with nothing sent, when ``tenant`` holds its requests for approval
     and no rule approves this one. See the module docstring for what a failure leaves behind.
     With ``routes_on_accept``, once it is active each side's routes are added by a job with that
-    side's keys (:mod:`peerings.route_workflow`).
+    side's keys (:mod:`peerings.routes.workflow`).
     """
     roles = selectors.user_roles(acting_user)  # one read: the membership check and the rules
     permissions.check_tenant(acting_user, tenant, roles=roles)
@@ -469,9 +322,8 @@ def peering_request(
         overlap_confirmed=plan.overlap_confirmed,
         routes_on_accept=routes_on_accept,
     )
-    if not held:
-        bulkhead.claim()  # a request refused here (CloudBusy) has saved nothing
-    token = "" if held else leases.acquire(peering, "create", seconds=leases.call_bound(retryable=False))
+    # A request refused for want of a bulkhead slot (CloudBusy) has saved nothing.
+    token = "" if held else operations.take_lease(peering, "create", retryable=False)
     try:
         with transaction.atomic():
             if Peering.objects.open().between(plan.request_vpc_id, plan.accept_vpc_id).exists():
@@ -491,7 +343,7 @@ def peering_request(
         raise RequestInvalid({"accept_vpc_id": [PAIR_ALREADY_OPEN]}) from None
     if held:
         return peering
-    run = _Run(peering=peering, tenant=tenant, acting_user=acting_user, source=source, token=token)
+    run = Operation(tenant=tenant, acting_user=acting_user, source=source, peering=peering, token=token)
     return _create(run)
 
 
@@ -545,7 +397,7 @@ def _cloud_decision(
 
 
 def _after_failed_decision(
-    run: _Run, exc: CloudError, *, target: str, decided: Callable[[dict], Change]
+    run: Operation, exc: CloudError, *, target: str, decided: Callable[[dict], Change]
 ) -> Peering:
     """Ask the cloud what became of a decision whose call failed, then commit what it says.
 
@@ -561,7 +413,7 @@ def _after_failed_decision(
     try:
         shown = run.send(
             lambda client: client.show_peering(run.peering.upstream_id),
-            gone=GONE_FROM_CLOUD,
+            gone=_deleted(run, GONE_FROM_CLOUD),
             store_error=False,
             keep_lease=True,
         )
@@ -681,20 +533,18 @@ def peering_update(
     response = run.send(
         lambda client: client.update_peering(peering.upstream_id, name=name, description=description)
     )
-    return run.commit(response.record, run.applied(response.data, "Reported by the cloud on update."))
+    return run.commit(response.record, _applied(run, response.data, "Reported by the cloud on update."))
 
 
-def _finish_known(
-    run: _Run, call: Callable[[VpcApiClient], CloudResponse], *, done: Callable[[dict], Change], gone: str
-) -> Peering:
+def _finish_known(run: Operation, call: Call, *, done: Callable[[dict], Change], gone: str) -> Peering:
     """Send ``call`` for a peering the cloud knows; its 404 means the peering is gone."""
-    response = run.send(call, gone=gone)
+    response = run.send(call, gone=_deleted(run, gone))
     if response is None:
         return run.peering
     return run.commit(response.record, done(response.data or {}), settle=True)
 
 
-def _unconfirmed(run: _Run) -> dict | None:
+def _unconfirmed(run: Operation) -> dict | None:
     """Look up a ``SUBMITTING`` peering without a cloud id (its lease has expired): what the cloud has."""
     found = _lookup(run)
     if found is not None:
@@ -712,15 +562,15 @@ def peering_delete(*, peering: Peering, acting_user: Any, source: str = ChangeSo
     """
     run = _begin(peering, Action.DELETE, acting_user=acting_user, source=source, lease="delete")
     if peering.status == S.AWAITING_APPROVAL:
-        return run.commit(None, run.deleted(WITHDRAWN_BEFORE_APPROVAL))
+        return run.commit(None, _deleted(run, WITHDRAWN_BEFORE_APPROVAL))
     if not peering.upstream_id and _unconfirmed(run) is None:
-        return run.commit(None, run.deleted("Withdrawn: the cloud has no such peering."))
+        return run.commit(None, _deleted(run, "Withdrawn: the cloud has no such peering."))
     if peering.status == S.DELETED:  # adopted as already deleted in the cloud
         return run.commit(None, lambda p: None)
     return _finish_known(
         run,
         lambda client: client.delete_peering(peering.upstream_id),
-        done=lambda data: run.deleted("Deleted."),
+        done=lambda data: _deleted(run, "Deleted."),
         gone="Already gone from the cloud.",
     )
 
@@ -739,7 +589,7 @@ def _reread(peering: Peering, *, acting_user: Any, source: str) -> Peering:
     return _finish_known(
         run,
         lambda client: client.show_peering(peering.upstream_id),
-        done=lambda data: run.applied(data, "Reported by the cloud."),
+        done=lambda data: _applied(run, data, "Reported by the cloud."),
         gone=GONE_FROM_CLOUD,
     )
 

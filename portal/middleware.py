@@ -10,18 +10,15 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
 
+from ops.api_shape import error_body, is_api
+
 __all__ = ["NoStoreMiddleware", "RequestLimitsMiddleware", "client_ip", "is_api", "too_large_response"]
 
-API_PREFIX = "/api/"
 TOO_LARGE_CODE = "request_too_large"
 BAD_ENCODING_CODE = "invalid_encoding"
 BAD_ENCODING_MESSAGE = "The request's query string or form data is not valid UTF-8."
 NUL_MESSAGE = "The request's query string or form data contains a NUL character."
 FORM_TYPE = "application/x-www-form-urlencoded"
-
-
-def is_api(request: HttpRequest) -> bool:
-    return request.path_info.startswith(API_PREFIX)
 
 
 #: The cloud's own paths, answered by the embedded simulator (when enabled) in the cloud's shapes.
@@ -59,8 +56,6 @@ def _refusal(request: HttpRequest, urlencoded: str | bytes) -> str | None:
 def bad_request_response(request: HttpRequest, message: str) -> HttpResponse:
     """400 for a query string or form body no form should see."""
     if is_api(request):
-        from peerings.api.exceptions import error_body
-
         return JsonResponse(error_body(BAD_ENCODING_CODE, message), status=400)
     html = render_to_string("400.html", {"message": message})
     return HttpResponse(html, status=400)
@@ -71,8 +66,6 @@ def too_large_response(request: HttpRequest) -> HttpResponse:
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     message = f"The request body is larger than this service accepts ({limit} bytes at most)."
     if is_api(request):
-        from peerings.api.exceptions import error_body
-
         response: HttpResponse = JsonResponse(error_body(TOO_LARGE_CODE, message), status=413)
     else:
         html = render_to_string("413.html", {"limit": limit, "message": message})

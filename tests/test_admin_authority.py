@@ -12,7 +12,6 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from accounts.models import ApiToken, Preferences
-from peerings import workflow
 from peerings.choices import ApprovalPolicy, PeeringStatus, Role
 from peerings.exceptions import CloudUnavailable
 from peerings.models import AutoApprovedVpc, Tenant
@@ -219,7 +218,7 @@ def test_a_superuser_changes_the_global_settings(admin_client, strict):
 
 
 @pytest.fixture
-def no_cloud(monkeypatch) -> list[str]:
+def no_cloud(settings) -> list[str]:
     """Nothing reaches the cloud: a call is recorded (the tenant's name) and fails as unavailable."""
     sent: list[str] = []
 
@@ -227,7 +226,7 @@ def no_cloud(monkeypatch) -> list[str]:
         sent.append(tenant.name)
         raise CloudUnavailable()
 
-    monkeypatch.setattr(workflow, "tenant_client", client)
+    settings.VPC_CLIENT_FACTORY = client
     return sent
 
 

@@ -340,9 +340,9 @@ def world(django_db_setup, django_db_blocker) -> Any:
 
 
 @pytest.fixture
-def cloud(world, monkeypatch) -> FakeCloud:
+def cloud(world, monkeypatch, settings) -> FakeCloud:
     fake = FakeCloud({t.pk: key for key, t in world.tenants.items()}, world.vpcs_of)
-    monkeypatch.setattr(workflow, "tenant_client", fake.client)
+    settings.VPC_CLIENT_FACTORY = fake.client
     monkeypatch.setattr(workflow, "fetch_tenant_vpcs", fake.list_vpcs)
     monkeypatch.setattr(vpcs, "fetch_tenant_vpcs", fake.list_vpcs)
     return fake

@@ -44,6 +44,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import set_rollback
 
+from ops.api_shape import error_body
 from ops.unavailable import CODE as DB_CODE
 from ops.unavailable import DATABASE_ERRORS, retry_after
 from ops.unavailable import MESSAGE as DB_MESSAGE
@@ -90,25 +91,6 @@ class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_code = "request_too_large"
     default_detail = "The request body is larger than this service accepts."
-
-
-def error_body(
-    code: str,
-    message: str,
-    *,
-    fields: dict[str, list[str]] | None = None,
-    cloud: dict[str, Any] | None = None,
-    peering: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The one error shape: ``{"error": {"code", "message", "fields"?, "cloud"?, "peering"?}}``."""
-    error: dict[str, Any] = {"code": code, "message": message}
-    if fields:
-        error["fields"] = fields
-    if cloud:
-        error["cloud"] = cloud
-    if peering:
-        error["peering"] = peering
-    return {"error": error}
 
 
 def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:

@@ -28,7 +28,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.settings import api_settings
 
-from peerings import export, inventory, route_workflow, selectors, vpcs, workflow
+from peerings import export, inventory, selectors, vpcs, workflow
 from peerings.api import serializers as s
 from peerings.api.exceptions import error_body, peering_ref
 from peerings.api.exporting import ExportMixin
@@ -53,6 +53,7 @@ from peerings.filtersets import (
 )
 from peerings.models import IdempotencyKey, Peering, StatusChange, Tenant, UpstreamCall
 from peerings.permissions import Action
+from peerings.routes import workflow as route_workflow
 from peerings.routes.selectors import live_routes, peering_routes
 from peerings.validation import UNKNOWN_QUERY_PARAMETER
 
@@ -417,7 +418,7 @@ class PeeringViewSet(
     def status_changes(self, request: Request, pk: str | None = None) -> Response:
         return self._page(selectors.peering_status_changes(self.get_object()), s.StatusChangeSerializer)
 
-    # --- Routes (peerings/route_workflow.py) ---------------------------------------------------------
+    # --- Routes (peerings/routes/workflow.py) ---------------------------------------------------------
 
     @extend_schema(
         methods=["GET"],

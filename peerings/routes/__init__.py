@@ -1,1 +1,1 @@
-"""Routes over an active peering: the pure plan (conflicts) lives here; writes in ``route_workflow``."""
+"""Routes over an active peering: the pure plan (conflicts), the records, the workflow that applies them."""

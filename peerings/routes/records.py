@@ -1,6 +1,6 @@
 """Writers of the route mirror and its append-only history (inside a workflow transaction).
 
-:mod:`peerings.route_workflow` calls these after each route call, :mod:`peerings.mirror` when
+:mod:`peerings.routes.workflow` calls these after each route call, :mod:`peerings.mirror` when
 a peering is deleted (the cloud deletes its routes with it). Nothing here calls the cloud.
 """
 

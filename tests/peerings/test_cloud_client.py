@@ -30,7 +30,8 @@ from huaweicloudsdkcore.signer.signer import Signer
 
 import aksk
 from peerings import cloud
-from peerings.cloud import CallRecord, Credentials, VpcApiClient, scrub
+from peerings.call_record import CallRecord
+from peerings.cloud import Credentials, VpcApiClient, scrub
 from peerings.exceptions import CloudError, CloudRefused, CloudUnavailable
 from peerings.history import record_call
 from peerings.models import UpstreamCall

@@ -15,11 +15,11 @@ import pytest
 from django.db import DatabaseError, OperationalError, connection, connections, models
 from django.utils import timezone
 
-from peerings import cloud, history, upstream, workflow
+from peerings import cloud, history, operations, upstream
 from peerings.choices import CallOperation, CallOutcome, PeeringStatus
 from peerings.jobs import peerings_to_sync, sync_open_peerings
 from peerings.models import Peering, UpstreamCall
-from peerings.route_workflow import routes_apply
+from peerings.routes.workflow import routes_apply
 from peerings.vpcs import tenant_vpcs
 from peerings.workflow import peering_accept, peering_delete, peering_reject
 from vpcsim.models import Peering as SimPeering
@@ -103,7 +103,7 @@ def test_an_answer_the_database_cannot_take_leaves_a_sending_row_the_sync_settle
             raise OperationalError("the database is unreachable")
         return real(record, **kwargs)
 
-    monkeypatch.setattr(workflow, "record_call", unreachable_for_the_delete)
+    monkeypatch.setattr(operations, "record_call", unreachable_for_the_delete)
     with pytest.raises(OperationalError):
         peering_delete(peering=rejected, acting_user=acme_member)
     monkeypatch.undo()

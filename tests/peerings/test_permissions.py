@@ -18,11 +18,12 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from peerings import permissions, route_workflow, workflow
+from peerings import permissions, workflow
 from peerings.choices import PeeringStatus, Role
 from peerings.exceptions import InvalidState, NotPermitted
 from peerings.models import Peering
 from peerings.permissions import Action
+from peerings.routes import workflow as route_workflow
 from tests.factories import MembershipFactory, PeeringFactory, UserFactory
 
 ROLES: dict[str, list[tuple[str, Role]]] = {
@@ -53,8 +54,8 @@ class NoCloud:
 
 
 @pytest.fixture
-def no_cloud(monkeypatch):
-    monkeypatch.setattr(workflow, "tenant_client", lambda tenant, **options: NoCloud())
+def no_cloud(settings):
+    settings.VPC_CLIENT_FACTORY = lambda tenant, **options: NoCloud()
 
 
 #: What an action may change before it reaches the cloud (or instead of it): put back after each.

@@ -16,7 +16,7 @@ from huaweicloudsdkvpc.v2 import (
 from peerings.choices import CallOperation, ChangeSource, RouteEvent, RouteState
 from peerings.jobs import sync_open_peerings
 from peerings.models import PeeringRoute, RouteChange, UpstreamCall
-from peerings.route_workflow import routes_apply
+from peerings.routes.workflow import routes_apply
 from peerings.workflow import peering_accept
 from tests.peerings.routes_support import sdk_for, sdk_routes
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from peerings.choices import CallOperation, RouteState
 from peerings.models import PeeringRoute, UpstreamCall
-from peerings.route_workflow import routes_apply
+from peerings.routes.workflow import routes_apply
 from tests.factories import MembershipFactory
 from tests.peerings.routes_support import sdk_routes
 

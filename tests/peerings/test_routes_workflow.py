@@ -15,8 +15,8 @@ from peerings.choices import CallOperation, PeeringStatus, RouteEvent, RouteStat
 from peerings.cloud import VpcApiClient
 from peerings.exceptions import CloudUnavailable, InvalidState, NotPermitted, RequestInvalid
 from peerings.models import PeeringRoute, RouteChange, UpstreamCall
-from peerings.route_workflow import routes_apply, routes_plan, routes_remove
 from peerings.routes.messages import BLOCKED, NOT_ACTIVE, NOT_YOUR_SIDE
+from peerings.routes.workflow import routes_apply, routes_plan, routes_remove
 from peerings.validation import NOT_A_MEMBER
 from peerings.workflow import peering_delete
 from tests.peerings.routes_support import sdk_for, sdk_routes

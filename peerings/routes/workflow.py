@@ -26,29 +26,26 @@ calls), and changes nothing. :func:`routes_sync` is the sync job's re-read of bo
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from peerings import bulkhead, leases, permissions, workflow
+from peerings import bulkhead, leases, operations, permissions
 from peerings.choices import ChangeSource, PeeringStatus, RouteEvent, RouteSide, RouteState
-from peerings.cloud import CloudResponse, VpcApiClient
 from peerings.exceptions import (
     CloudError,
     CloudRefused,
-    CloudUnavailable,
     InvalidState,
     NotPermitted,
     OperationInFlight,
     RequestInvalid,
 )
-from peerings.history import record_call
 from peerings.models import Peering, PeeringRoute, Tenant
+from peerings.operations import Operation
 from peerings.permissions import SIDES, Action
 from peerings.routes.messages import (
     BLOCKED,
@@ -60,7 +57,6 @@ from peerings.routes.messages import (
 )
 from peerings.routes.plan import ProposedRoute, network, plan_routes
 from peerings.routes.records import describe, record_route_change, set_state
-from peerings.workflow import _lock, _Run
 
 __all__ = [
     "LEASE",
@@ -173,100 +169,32 @@ class RouteOutcome:
 # --- Steps ---------------------------------------------------------------------------------------------
 
 
-def _answer_lost(exc: CloudError) -> bool:
-    return isinstance(exc, CloudUnavailable) and exc.outcome_unknown
-
-
-def _begin(peering: Peering, action: Action, side: str, *, acting_user: Any, source: str) -> _Run:
+def _begin(peering: Peering, action: Action, side: str, *, acting_user: Any, source: str) -> Operation:
     """Lock the peering, check ``action`` on ``side`` for the user, take the lease."""
-    actor = permissions.SYSTEM if acting_user is None else permissions.actor_for(acting_user, peering)
-    with transaction.atomic():
-        _lock(peering)
+
+    def authorize(actor: permissions.Actor) -> Tenant:
         refusal = permissions.route_denial(action, peering, actor, side)
         if refusal is not None:
             raise refusal
-        run = _Run(
-            peering=peering,
-            tenant=permissions.route_tenant(peering, side),
-            acting_user=acting_user,
-            source=source,
-            revision=peering.revision,
-        )
-        bulkhead.claim()  # a request refused here (CloudBusy) leaves nothing behind
-        run.token = leases.acquire(peering, LEASE, seconds=leases.call_bound())
-        peering.save(update_fields=[*leases.LEASE_FIELDS, "updated_at"])
-    return run
+        return permissions.route_tenant(peering, side)
+
+    return operations.begin(peering, acting_user=acting_user, source=source, authorize=authorize, lease=LEASE)
 
 
-def _end(run: _Run, *, hold: bool = False) -> None:
-    """Give the lease back, or hold it while a create whose answer was lost may still land."""
-    seconds = leases.landing_bound()
-    run.commit(
-        None,
-        (lambda p: leases.hold(p, run.token, seconds=seconds)) if hold else (lambda p: None),
-        release=not hold,
-    )
-
-
-def _send(
-    run: _Run,
-    call: Callable[[VpcApiClient], CloudResponse],
-    *,
-    done: Callable[[CloudResponse], Any] | None = None,
-    failed: Callable[[CloudError], Any] | None = None,
-) -> CloudResponse:
-    """One call with the run's keys; its record and its outcome (``done``/``failed``) in one transaction."""
-    if run.token and run.sent:
-        leases.extend(run.peering, run.token, seconds=leases.call_bound())
-    run.sent += 1
-    try:
-        response = call(workflow.tenant_client(run.tenant, acting_user=run.acting_user, peering=run.peering))
-    except CloudError as exc:
-        with transaction.atomic():
-            if exc.record is not None:
-                record_call(exc.record, tenant=run.tenant, acting_user=run.acting_user, peering=run.peering)
-            if failed is not None:
-                failed(exc)
-        exc.peering = run.peering
-        raise
-    with transaction.atomic():
-        record_call(response.record, tenant=run.tenant, acting_user=run.acting_user, peering=run.peering)
-        if done is not None:
-            done(response)
-    return response
-
-
-def _next_marker(data: dict, items: list) -> str | None:
-    for link in data.get("routes_links") or []:
-        if isinstance(link, dict) and link.get("rel") == "next":
-            markers = parse_qs(urlsplit(str(link.get("href") or "")).query).get("marker")
-            if markers:
-                return markers[-1]
-    if len(items) >= LIST_PAGE_SIZE and isinstance(items[-1], dict) and items[-1].get("id"):
-        return str(items[-1]["id"])
-    return None
-
-
-def _list_routes(run: _Run, vpc_id: str) -> list[dict]:
+def _list_routes(run: Operation, vpc_id: str) -> list[dict]:
     """Every route of ``vpc_id`` in the cloud (every page, each a recorded call)."""
-    routes: list[dict] = []
-    marker: str | None = None
-    for _ in range(LIST_MAX_PAGES):
-        response = _send(
-            run,
-            lambda client, marker=marker: client.list_routes(
-                vpc_id=vpc_id, limit=LIST_PAGE_SIZE, marker=marker
-            ),
-        )
-        items = response.data["routes"]
-        routes += [r for r in items if isinstance(r, dict) and str(r.get("vpc_id", vpc_id)) == vpc_id]
-        marker = _next_marker(response.data, items) if items else None
-        if marker is None:
-            break
-    return routes
+    routes = operations.list_pages(
+        run.send_and_record,
+        lambda client, marker: client.list_routes(vpc_id=vpc_id, limit=LIST_PAGE_SIZE, marker=marker),
+        items="routes",
+        links="routes_links",
+        page_size=LIST_PAGE_SIZE,
+        max_pages=LIST_MAX_PAGES,
+    )
+    return [r for r in routes if isinstance(r, dict) and str(r.get("vpc_id", vpc_id)) == vpc_id]
 
 
-def _reconcile(run: _Run, vpc: SideVpc, cloud_routes: list[dict]) -> list[str]:
+def _reconcile(run: Operation, vpc: SideVpc, cloud_routes: list[dict]) -> list[str]:
     """Bring the side's mirror up to date with the cloud's routes over the peering (in a transaction).
 
     A route the portal knew and the cloud no longer has was removed outside the portal
@@ -334,10 +262,10 @@ def _reconcile(run: _Run, vpc: SideVpc, cloud_routes: list[dict]) -> list[str]:
     return lines
 
 
-def _read_and_reconcile(run: _Run, vpc: SideVpc) -> list[dict]:
+def _read_and_reconcile(run: Operation, vpc: SideVpc) -> list[dict]:
     routes = _list_routes(run, vpc.vpc_id)
     with transaction.atomic():
-        _lock(run.peering)
+        operations.lock(run.peering)
         _reconcile(run, vpc, routes)
     return routes
 
@@ -405,8 +333,7 @@ def routes_apply(
                 continue
             row = _applying(run, vpc, proposed.destination)
             try:
-                _send(
-                    run,
+                run.send_and_record(
                     lambda client, d=proposed.destination: client.create_route(
                         vpc_id=vpc.vpc_id, destination=d, nexthop=str(run.peering.upstream_id)
                     ),
@@ -421,15 +348,15 @@ def routes_apply(
                     failed=lambda exc, row=row: _create_failed(run, row, exc),
                 )
             except CloudError as exc:
-                lost = _answer_lost(exc)
+                lost = operations.answer_lost(exc)
                 raise
             outcome.applied.append(row)
     finally:
-        _end(run, hold=lost)
+        run.end(hold=lost)
     return outcome
 
 
-def _applying(run: _Run, vpc: SideVpc, destination: str) -> PeeringRoute:
+def _applying(run: Operation, vpc: SideVpc, destination: str) -> PeeringRoute:
     """The route's row, saved before its create is sent (so a lost answer is never lost)."""
     try:
         with transaction.atomic():
@@ -446,9 +373,9 @@ def _applying(run: _Run, vpc: SideVpc, destination: str) -> PeeringRoute:
         raise InvalidState(f"The portal already holds a route to {destination} in this VPC.") from None
 
 
-def _create_failed(run: _Run, row: PeeringRoute, exc: CloudError) -> None:
+def _create_failed(run: Operation, row: PeeringRoute, exc: CloudError) -> None:
     error = (exc.code or (str(exc.status) if exc.status else type(exc).__name__), exc.message)
-    if _answer_lost(exc):
+    if operations.answer_lost(exc):
         state, event = RouteState.UNKNOWN, RouteEvent.UNKNOWN
         detail = "No answer: it may have been created; the next read of the routes settles it."
     else:
@@ -487,8 +414,7 @@ def routes_remove(
                 raise InvalidState(ROUTE_NOT_LIVE.format(state=dead.get_state_display().lower()))
         for row in [r for r in rows if r.is_live and r.upstream_id]:
             try:
-                _send(
-                    run,
+                run.send_and_record(
                     lambda client, row=row: client.delete_route(row.upstream_id),
                     done=lambda response, row=row: _removed(run, row),
                     failed=lambda exc, row=row: _remove_failed(run, row, exc),
@@ -498,17 +424,17 @@ def routes_remove(
                     raise
             outcome.removed.append(row)
     finally:
-        _end(run)
+        run.end()
     return outcome
 
 
-def _removed(run: _Run, row: PeeringRoute, detail: str = "") -> None:
+def _removed(run: Operation, row: PeeringRoute, detail: str = "") -> None:
     set_state(
         row, RouteState.REMOVED, RouteEvent.REMOVED, actor=run.acting_user, source=run.source, detail=detail
     )
 
 
-def _remove_failed(run: _Run, row: PeeringRoute, exc: CloudError) -> None:
+def _remove_failed(run: Operation, row: PeeringRoute, exc: CloudError) -> None:
     if isinstance(exc, CloudRefused) and exc.status == 404:
         _removed(run, row, "The cloud no longer had it.")
         return
@@ -544,7 +470,7 @@ def routes_plan(
         if vpc.tenant is None:
             continue
         plan = SidePlan(vpc)
-        run = _Run(peering=peering, tenant=vpc.tenant, acting_user=acting_user, source=ChangeSource.USER)
+        run = Operation(tenant=vpc.tenant, acting_user=acting_user, source=ChangeSource.USER, peering=peering)
         try:
             plan.existing = _list_routes(run, vpc.vpc_id)
         except CloudError as exc:
@@ -575,14 +501,14 @@ def routes_sync(*, peering: Peering, source: str = ChangeSource.SYNC) -> list[st
         if vpc.tenant is None:
             continue
         with transaction.atomic():
-            _lock(peering)
+            operations.lock(peering)
             if peering.status != PeeringStatus.ACTIVE or not peering.upstream_id or leases.held(peering):
                 return lines
             revision = peering.revision
-        run = _Run(peering=peering, tenant=vpc.tenant, acting_user=None, source=source, revision=revision)
+        run = Operation(tenant=vpc.tenant, source=source, peering=peering, revision=revision)
         routes = _list_routes(run, vpc.vpc_id)
         with transaction.atomic():
-            _lock(peering)
+            operations.lock(peering)
             if peering.revision == revision and not leases.held(peering):
                 lines += _reconcile(run, vpc, routes)
     return lines
