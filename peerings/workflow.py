@@ -80,8 +80,8 @@ from peerings.operations import Call, Change, Operation
 from peerings.permissions import Action
 from peerings.validation import (
     ALREADY_DECIDED,
-    DECLINE_REASON_REQUIRED,
     PAIR_ALREADY_OPEN,
+    REASON_REQUIRED_FOR,
     UPDATE_NOTHING,
     check_peering_request,
     validate_description,
@@ -134,15 +134,21 @@ def _begin(
     source: str,
     lease: str = "",
     change: Change | None = None,
+    reason: str | None = None,
 ) -> Operation:
     """Step 1 for ``action``: lock the row, check the action against its current state, take the lease.
 
     Withdrawing a request held for approval calls no cloud: it takes no lease and no slot.
     ``change``: a portal-only change made in the same transaction (approving, declining).
+    ``reason``: the decision's reason, checked after the permission (an outsider learns nothing):
+    a rejection or a decline needs one, whichever front sent it.
     """
 
     def authorize(actor: permissions.Actor) -> Tenant:
         permissions.check(action, peering, actor)
+        required = REASON_REQUIRED_FOR.get(action)
+        if reason is not None and required and not reason.strip():
+            raise RequestInvalid({"reason": [required]})
         return permissions.acting_tenant(action, peering, actor)
 
     def lease_for(locked: Peering) -> str:
@@ -371,7 +377,7 @@ def _cloud_decision(
 ) -> Peering:
     """Accept or reject in the cloud, with the accepter tenant's keys."""
     target = S.ACTIVE if action == Action.ACCEPT else S.REJECTED
-    run = _begin(peering, action, acting_user=acting_user, source=source, lease=action)
+    run = _begin(peering, action, acting_user=acting_user, source=source, lease=action, reason=reason)
     upstream_id = peering.upstream_id
 
     def decided(data: dict) -> Change:
@@ -491,14 +497,14 @@ def peering_decline(
     """Decline a request held for approval, with the reason the requester will read; nothing is sent."""
 
     def declined(p: Peering) -> None:
-        if not reason.strip():
-            raise RequestInvalid({"reason": [DECLINE_REASON_REQUIRED]})
         mirror.move(p, S.DECLINED, actor=acting_user, reason=reason, source=source)
         p.decided_by = acting_user
         p.decided_at = timezone.now()
         p.decision_reason = reason
 
-    return _begin(peering, Action.DECLINE, acting_user=acting_user, source=source, change=declined).peering
+    return _begin(
+        peering, Action.DECLINE, acting_user=acting_user, source=source, change=declined, reason=reason
+    ).peering
 
 
 # --- Updating, deleting, refreshing ---------------------------------------------------------------

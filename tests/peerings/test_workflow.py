@@ -19,7 +19,12 @@ from peerings.choices import ChangeSource, PeeringStatus, Role
 from peerings.exceptions import CloudRefused, CloudUnavailable, InvalidState, NotPermitted, RequestInvalid
 from peerings.models import Peering, StatusChange, Tenant, UpstreamCall
 from peerings.upstream import tenant_client
-from peerings.validation import ALREADY_DECIDED, DESCRIPTION_FORBIDDEN_CHARACTERS, UPDATE_NOTHING
+from peerings.validation import (
+    ALREADY_DECIDED,
+    DESCRIPTION_FORBIDDEN_CHARACTERS,
+    REASON_REQUIRED,
+    UPDATE_NOTHING,
+)
 from peerings.workflow import (
     STATUS_CONFLICT,
     peering_accept,
@@ -301,8 +306,26 @@ def test_delete_by_the_accepter_uses_the_accepters_keys(pending, globex_approver
     assert last_change(peering).source == ChangeSource.API
 
 
+@pytest.mark.parametrize("reason", ["", "  \n "])
+def test_a_rejection_needs_a_reason_whichever_front_sends_it(pending, globex_approver, reason):
+    sent_before = calls()
+    with pytest.raises(RequestInvalid) as refused:
+        peering_reject(peering=pending, acting_user=globex_approver, reason=reason)
+
+    assert refused.value.errors == {"reason": [REASON_REQUIRED]}
+    pending.refresh_from_db()
+    assert (pending.status, pending.inflight_token) == (S.PENDING_ACCEPTANCE, "")
+    assert sim_status(pending) == S.PENDING_ACCEPTANCE
+    assert calls() == sent_before  # nothing was sent
+
+
+def test_an_outsider_without_a_reason_is_refused_for_who_they_are_not_for_the_reason(pending, acme_member):
+    with pytest.raises(NotPermitted):
+        peering_reject(peering=pending, acting_user=acme_member, reason="")
+
+
 def test_delete_of_a_rejected_peering(pending, globex_approver, acme_member):
-    peering_reject(peering=pending, acting_user=globex_approver)
+    peering_reject(peering=pending, acting_user=globex_approver, reason="not ours")
     peering = peering_delete(peering=pending, acting_user=acme_member)
     assert history(peering)[-2:] == [(S.PENDING_ACCEPTANCE, S.REJECTED), (S.REJECTED, S.DELETED)]
 
@@ -441,7 +464,7 @@ def _act(action: str, peering: Peering, user):
     if action == "accept":
         return peering_accept(peering=peering, acting_user=user)
     if action == "reject":
-        return peering_reject(peering=peering, acting_user=user)
+        return peering_reject(peering=peering, acting_user=user, reason="not ours")
     if action == "update":
         return peering_update(peering=peering, acting_user=user, name="new")
     if action == "delete":
