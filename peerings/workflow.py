@@ -80,13 +80,14 @@ from peerings.history import record_call, record_status_change
 from peerings.mirror import STATUS_CONFLICT
 from peerings.models import Peering, Tenant
 from peerings.permissions import Action
+from peerings.request_facts import gather_request_facts
+from peerings.rules.request import plan_request
 from peerings.upstream import tenant_client
 from peerings.validation import (
     ALREADY_DECIDED,
     DECLINE_REASON_REQUIRED,
     PAIR_ALREADY_OPEN,
     UPDATE_NOTHING,
-    check_peering_request,
     validate_description,
     validate_name,
 )
@@ -424,24 +425,19 @@ def peering_request(
     roles = selectors.user_roles(acting_user)  # one read: the membership check and the rules
     permissions.check_tenant(acting_user, tenant, roles=roles)
 
-    def _wanted(listed: Tenant) -> list[Any]:
-        """The VPCs a list must hold for the rules to pass: a cached list without them is re-read."""
-        if listed.pk != tenant.pk:
-            return [accept_vpc_id]
-        same_project = not accept_project_id or accept_project_id == tenant.project_id
-        return [request_vpc_id, accept_vpc_id] if same_project else [request_vpc_id]
-
-    plan = check_peering_request(
+    facts = gather_request_facts(
         tenant=tenant,
+        acting_user=acting_user,
+        roles=roles,
         name=name,
         description=description,
         request_vpc_id=request_vpc_id,
         accept_vpc_id=accept_vpc_id,
         accept_project_id=accept_project_id,
         confirm_overlap=confirm_overlap,
-        list_vpcs=lambda t: request_vpcs(tenant=t, wanted=_wanted(t), acting_user=acting_user),
-        member_of=set(roles),
+        list_vpcs=request_vpcs,
     )
+    plan = plan_request(facts)
     # The requester tenant's approval policy (peerings/approval.py): held, or sent at once.
     rule = ""
     if approval.holds(tenant):
