@@ -2,25 +2,36 @@
 let it through on that tenant's side. It binds portal admins too: there is no override.
 
 Who *may* decide is a matter of roles (:mod:`peerings.permissions`); these two functions say only
-whether separation of duties stands in the way of a given user.
+whether separation of duties stands in the way of a given user. They read the tenant's
+``separate_duties`` only for the user who requested it (reading a tenant may cost a query).
 """
 
 from __future__ import annotations
 
-__all__ = ["may_accept", "may_approve"]
+from typing import Any, Protocol
+
+__all__ = ["Request", "may_accept", "may_approve"]
 
 
-def _own_request(user_id: int | None, requested_by_id: int | None) -> bool:
-    return requested_by_id is not None and requested_by_id == user_id
+class Request(Protocol):
+    """A peering as these rules read it (a ``Peering`` will do)."""
+
+    requested_by_id: int | None
+    requester_tenant: Any  # with ``separate_duties``
+    accepter_tenant: Any  # with ``separate_duties``
 
 
-def may_approve(user_id: int | None, *, requested_by_id: int | None, separate_duties: bool) -> bool:
-    """Whether duties let ``user_id`` approve a request held by the requester tenant (its
-    ``separate_duties``): not the user who requested it."""
-    return not (separate_duties and _own_request(user_id, requested_by_id))
+def _own(user_id: int | None, request: Request) -> bool:
+    return request.requested_by_id is not None and request.requested_by_id == user_id
 
 
-def may_accept(user_id: int | None, *, requested_by_id: int | None, separate_duties: bool) -> bool:
-    """Whether duties let ``user_id`` accept a request addressed to the accepter tenant (its
-    ``separate_duties``): not the user who requested it. Rejecting is never barred."""
-    return not (separate_duties and _own_request(user_id, requested_by_id))
+def may_approve(user_id: int | None, request: Request) -> bool:
+    """Whether duties let ``user_id`` approve ``request`` held by the requester tenant: not the
+    user who requested it, where that tenant separates duties."""
+    return not (_own(user_id, request) and request.requester_tenant.separate_duties)
+
+
+def may_accept(user_id: int | None, request: Request) -> bool:
+    """Whether duties let ``user_id`` accept ``request`` for the accepter tenant: not the user who
+    requested it, where that tenant separates duties. Rejecting is never barred."""
+    return not (_own(user_id, request) and request.accepter_tenant.separate_duties)

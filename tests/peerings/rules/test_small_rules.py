@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
@@ -10,9 +11,12 @@ from peerings.rules import decisions, duties, expiry, limits, messages
 
 NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 DAY = 24 * 3600
+SIDES = ("requester", "accepter")
 
 
-@pytest.mark.parametrize("rule", [duties.may_accept, duties.may_approve])
+@pytest.mark.parametrize(
+    ("rule", "side"), [(duties.may_accept, "accepter"), (duties.may_approve, "requester")]
+)
 @pytest.mark.parametrize(
     ("user", "requested_by", "separate", "allowed"),
     [
@@ -23,8 +27,17 @@ DAY = 24 * 3600
         (None, None, True, True),
     ],
 )
-def test_separated_duties_bar_only_the_requester(rule, user, requested_by, separate, allowed):
-    assert rule(user, requested_by_id=requested_by, separate_duties=separate) is allowed
+def test_separated_duties_bar_only_the_requester(rule, side, user, requested_by, separate, allowed):
+    tenants = {f"{s}_tenant": SimpleNamespace(separate_duties=separate and s == side) for s in SIDES}
+    request = SimpleNamespace(requested_by_id=requested_by, **tenants)
+    assert rule(user, request) is allowed
+
+
+def test_duties_read_the_tenant_only_for_the_requester():
+    """Reading a tenant may cost a query: only the requester's own decision needs it."""
+    request = SimpleNamespace(requested_by_id=8, requester_tenant=None, accepter_tenant=None)
+    assert duties.may_accept(7, request)
+    assert duties.may_approve(7, request)
 
 
 def test_the_deadline_is_the_lifetime_after_creation():
