@@ -7,12 +7,13 @@ from __future__ import annotations
 
 __all__ = [
     "API_MAX_PAGE_SIZE",
+    "CLOUD_ID_MAX_LENGTH",
     "COUNT_LIMIT",
     "DESCRIPTION_MAX_LENGTH",
     "MAX_DESTINATIONS",
     "NAME_MAX_LENGTH",
+    "NAV_COUNT_LIMIT",
     "PAGE_SIZE",
-    "PROJECT_ID_MAX_LENGTH",
     "QUEUE_PAGE_SIZE",
     "REASON_MAX_LENGTH",
     "VPC_LABEL_MAX_LENGTH",
@@ -24,12 +25,14 @@ NAME_MAX_LENGTH = 64
 DESCRIPTION_MAX_LENGTH = 255
 #: The reason given with a decision (kept in the status history, read by the requester).
 REASON_MAX_LENGTH = 1000
-#: A cloud project id as stored and as a filter accepts it (a tenant's portal id or project id).
-PROJECT_ID_MAX_LENGTH = 64
+#: A cloud id (project, peering) as stored, and as a form or filter accepts one.
+CLOUD_ID_MAX_LENGTH = 64
 #: The copy of a VPC's name or CIDR block kept on a peering.
 VPC_LABEL_MAX_LENGTH = 64
 #: Lists count at most this many rows (then ``capped`` / ``count_capped`` says so).
 COUNT_LIMIT = 1000
+#: The navigation's count of requests waiting for a decision ("99+" beyond).
+NAV_COUNT_LIMIT = 99
 #: Rows per page of the peering list.
 PAGE_SIZE = 25
 #: Rows per page of the decision queue.
