@@ -54,7 +54,7 @@ from peerings.filtersets import (
 from peerings.models import IdempotencyKey, Peering, StatusChange, Tenant, UpstreamCall
 from peerings.permissions import Action
 from peerings.routes.selectors import live_routes, peering_routes
-from peerings.validation import UNKNOWN_QUERY_PARAMETER
+from peerings.rules.messages import UNKNOWN_QUERY_PARAMETER
 
 __all__ = ["PeeringViewSet", "StatusChangeViewSet", "TenantViewSet", "UpstreamCallViewSet", "not_found"]
 
