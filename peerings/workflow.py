@@ -81,16 +81,15 @@ from peerings.mirror import STATUS_CONFLICT
 from peerings.models import Peering, Tenant
 from peerings.permissions import Action
 from peerings.request_facts import gather_request_facts
-from peerings.rules.request import plan_request
-from peerings.upstream import tenant_client
-from peerings.validation import (
+from peerings.rules.messages import (
     ALREADY_DECIDED,
     DECLINE_REASON_REQUIRED,
     PAIR_ALREADY_OPEN,
     UPDATE_NOTHING,
-    validate_description,
-    validate_name,
 )
+from peerings.rules.request import plan_request
+from peerings.upstream import tenant_client
+from peerings.validation import validate_description, validate_name
 from peerings.vpcs import fetch_tenant_vpcs, request_vpcs
 
 __all__ = [

@@ -18,8 +18,8 @@ from peerings import workflow
 from peerings.choices import ChangeSource, PeeringStatus, Role
 from peerings.exceptions import CloudRefused, CloudUnavailable, InvalidState, NotPermitted, RequestInvalid
 from peerings.models import Peering, StatusChange, Tenant, UpstreamCall
+from peerings.rules.messages import ALREADY_DECIDED, DESCRIPTION_FORBIDDEN_CHARACTERS, UPDATE_NOTHING
 from peerings.upstream import tenant_client
-from peerings.validation import ALREADY_DECIDED, DESCRIPTION_FORBIDDEN_CHARACTERS, UPDATE_NOTHING
 from peerings.workflow import (
     STATUS_CONFLICT,
     peering_accept,
