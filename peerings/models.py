@@ -524,7 +524,9 @@ class PeeringRoute(models.Model):
     )
     vpc_id = models.UUIDField("VPC id")
     destination = models.CharField(max_length=64)
-    upstream_id = models.CharField("cloud route id", max_length=64, null=True, blank=True, unique=True)
+    upstream_id = models.CharField(
+        "cloud route id", max_length=limits.CLOUD_ID_MAX_LENGTH, null=True, blank=True, unique=True
+    )
     state = models.CharField(max_length=16, choices=RouteState.choices, default=RouteState.APPLYING)
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)

@@ -25,7 +25,7 @@ NAME_MAX_LENGTH = 64
 DESCRIPTION_MAX_LENGTH = 255
 #: The reason given with a decision (kept in the status history, read by the requester).
 REASON_MAX_LENGTH = 1000
-#: A cloud id (project, peering) as stored, and as a form or filter accepts one.
+#: A cloud id (project, peering, route) as stored, and as a form or filter accepts one.
 CLOUD_ID_MAX_LENGTH = 64
 #: The copy of a VPC's name or CIDR block kept on a peering.
 VPC_LABEL_MAX_LENGTH = 64
