@@ -55,6 +55,7 @@ from peerings.choices import ChangeSource, Role
 from peerings.choices import PeeringStatus as S
 from peerings.models import Membership, Peering
 from peerings.permissions import peering_cidr_shown
+from peerings.rules import duties
 
 __all__ = ["deliver", "message_id", "plan", "sign", "signature_header"]
 
@@ -98,10 +99,7 @@ def email_recipients(event: Event) -> list[Any]:
     if (
         event.kind == EventKind.HELD
     ):  # those who may approve it (not its requester, where duties are separate)
-        approvers = _approvers(peering.requester_tenant)
-        if requester is not None and peering.requester_tenant.separate_duties:
-            approvers = [user for user in approvers if user.pk != requester.pk]
-        return approvers
+        return [user for user in _approvers(peering.requester_tenant) if duties.may_approve(user.pk, peering)]
     if requester is None or not requester.is_active:
         return []
     if event.kind == EventKind.DELETED and not _deleted_by_other_side(event, peering):

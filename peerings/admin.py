@@ -40,6 +40,7 @@ from peerings.paginators import CappedCountPaginator
 from peerings.permissions import Action
 from peerings.routes import workflow as route_workflow
 from peerings.routes.records import describe
+from peerings.rules.decisions import needs_reason
 from peerings.selectors import calls_as_seen, user_roles, without_keys
 from peerings.templatetags.peering_tags import vpc_html
 
@@ -78,7 +79,7 @@ class Operation:
         return function(peering=peering, acting_user=user, source=ChangeSource.ADMIN, **kwargs)
 
 
-def _decision(kind: Action, reason: str, role_hint: str = APPROVER_HINT) -> Operation:
+def _decision(kind: Action, role_hint: str = APPROVER_HINT) -> Operation:
     verb = str(kind)
     return Operation(
         kind=kind,
@@ -88,14 +89,14 @@ def _decision(kind: Action, reason: str, role_hint: str = APPROVER_HINT) -> Oper
         verb=verb,
         done=kind.past.capitalize(),
         role_hint=role_hint,
-        reason=reason,
+        reason="required" if needs_reason(kind) else "optional",
     )
 
 
-ACCEPT = _decision(Action.ACCEPT, "optional")
-REJECT = _decision(Action.REJECT, "required")
-APPROVE = _decision(Action.APPROVE, "optional", GATE_HINT)
-DECLINE = _decision(Action.DECLINE, "required", GATE_HINT)
+ACCEPT = _decision(Action.ACCEPT)
+REJECT = _decision(Action.REJECT)
+APPROVE = _decision(Action.APPROVE, GATE_HINT)
+DECLINE = _decision(Action.DECLINE, GATE_HINT)
 REFRESH = Operation(
     kind=Action.REFRESH,
     action="refresh_selected",

@@ -8,8 +8,9 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from peerings.models import Tenant
+from peerings.rules.limits import REASON_MAX_LENGTH
 from peerings.secrets import Secret
-from peerings.validation import REASON_MAX_LENGTH, validate_project_id
+from peerings.validation import validate_project_id
 
 __all__ = ["PeeringActionForm", "TenantAdminForm", "TenantNameForm", "UsernameField", "WriteOnlySecretField"]
 

@@ -10,9 +10,10 @@ from django.utils.functional import SimpleLazyObject
 
 from peerings import selectors
 from peerings.choices import Role
+from peerings.rules.limits import NAV_COUNT_LIMIT
 
 #: The navigation counts up to this many ("99+" beyond): a count of every waiting row grew with them.
-COUNT_LIMIT = 99
+COUNT_LIMIT = NAV_COUNT_LIMIT
 
 
 def _count(request: HttpRequest) -> int | str:

@@ -14,7 +14,8 @@ from django.db.models.functions import Coalesce
 from peerings import selectors
 from peerings.choices import LEGACY_CHANGE_SOURCES, CallOperation, ChangeSource, PeeringStatus
 from peerings.models import Peering, StatusChange, Tenant, UpstreamCall
-from peerings.validation import ORDERING_UNKNOWN, TENANT_FILTER_UNKNOWN
+from peerings.rules.limits import CLOUD_ID_MAX_LENGTH, DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH
+from peerings.rules.messages import ORDERING_UNKNOWN, TENANT_FILTER_UNKNOWN
 
 __all__ = [
     "CREATED_ALIAS",
@@ -91,7 +92,7 @@ class PeeringFilterSet(filters.FilterSet):
     )
     tenant = filters.CharFilter(
         method="filter_tenant",
-        max_length=64,
+        max_length=CLOUD_ID_MAX_LENGTH,
         help_text="A tenant on either side: its portal id or project id.",
     )
     direction = filters.ChoiceFilter(
@@ -101,19 +102,27 @@ class PeeringFilterSet(filters.FilterSet):
     )
     peer_tenant = filters.CharFilter(
         method="filter_peer_tenant",
-        max_length=64,
+        max_length=CLOUD_ID_MAX_LENGTH,
         help_text="The tenant on the other side from yours: its portal id or project id.",
     )
     requester_tenant = filters.CharFilter(
-        method="filter_requester_tenant", max_length=64, help_text="The requester: a portal id or project id."
+        method="filter_requester_tenant",
+        max_length=CLOUD_ID_MAX_LENGTH,
+        help_text="The requester: a portal id or project id.",
     )
     accepter_tenant = filters.CharFilter(
-        method="filter_accepter_tenant", max_length=64, help_text="The accepter: a portal id or project id."
+        method="filter_accepter_tenant",
+        max_length=CLOUD_ID_MAX_LENGTH,
+        help_text="The accepter: a portal id or project id.",
     )
     vpc_id = filters.UUIDFilter(method="filter_vpc", help_text="A VPC on either side.")
-    name = filters.CharFilter(lookup_expr="icontains", max_length=64, help_text="Part of the name.")
+    name = filters.CharFilter(
+        lookup_expr="icontains", max_length=NAME_MAX_LENGTH, help_text="Part of the name."
+    )
     search = filters.CharFilter(
-        method="filter_search", max_length=255, help_text="Part of the name or the description."
+        method="filter_search",
+        max_length=DESCRIPTION_MAX_LENGTH,
+        help_text="Part of the name or the description.",
     )
     created_after = UtcDateTimeFilter(
         field_name=CREATED_ALIAS, lookup_expr="gte", help_text="Created at or after (ISO 8601)."
@@ -206,7 +215,9 @@ class PeeringFilterSet(filters.FilterSet):
 class UpstreamCallFilterSet(filters.FilterSet):
     peering = filters.NumberFilter(field_name="peering_id", min_value=1, help_text="A peering's portal id.")
     tenant = filters.CharFilter(
-        method="filter_tenant", max_length=64, help_text="The signing tenant: its portal id or project id."
+        method="filter_tenant",
+        max_length=CLOUD_ID_MAX_LENGTH,
+        help_text="The signing tenant: its portal id or project id.",
     )
     operation = filters.MultipleChoiceFilter(choices=CallOperation.choices, distinct=False)
     failed = filters.BooleanFilter(method="filter_failed", help_text="true: calls that failed.")
@@ -246,7 +257,7 @@ class StatusChangeFilterSet(filters.FilterSet):
     peering = filters.NumberFilter(field_name="peering_id", min_value=1, help_text="A peering's portal id.")
     tenant = filters.CharFilter(
         method="filter_tenant",
-        max_length=64,
+        max_length=CLOUD_ID_MAX_LENGTH,
         help_text="Either side of the peering: a tenant's portal id or project id.",
     )
     new_status = filters.MultipleChoiceFilter(choices=PeeringStatus.choices)

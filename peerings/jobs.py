@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -24,6 +23,7 @@ from peerings.exceptions import CloudUnavailable, InvalidState, PortalError
 from peerings.history import settle_lost_calls
 from peerings.models import Peering, Tenant
 from peerings.routes.workflow import routes_sync
+from peerings.rules import expiry
 from peerings.signals import pending_expiring
 from peerings.workflow import peering_refresh
 
@@ -222,9 +222,7 @@ def notify_pending_expiring(*, peerings: list[Peering], expired: list[Peering]) 
 def pending_near_expiry(now=None) -> QuerySet[Peering]:
     """Pending peerings whose cloud expiry is past or within ``PENDING_EXPIRY_WARNING_SECONDS``."""
     now = now or timezone.now()
-    lifetime = timedelta(seconds=settings.PENDING_EXPIRY_SECONDS)
-    warning = timedelta(seconds=settings.PENDING_EXPIRY_WARNING_SECONDS)
-    horizon = now - lifetime + warning  # created before this -> expires before now + warning
+    horizon = expiry.warned_if_created_before(now)  # created before this -> expires before now + warning
     return (
         Peering.objects.filter(status=PeeringStatus.PENDING_ACCEPTANCE)
         .filter(

@@ -16,6 +16,7 @@ from peerings.choices import CLOUD_STATUSES, PeeringStatus
 from peerings.history import record_status_change
 from peerings.models import Peering, Tenant
 from peerings.routes.records import describe, gone_with_peering
+from peerings.rules.limits import CLOUD_ID_MAX_LENGTH, DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH
 from peerings.storable import storable
 
 __all__ = ["STATUS_CONFLICT", "apply", "mark_deleted", "move", "parse_time"]
@@ -93,19 +94,19 @@ def apply(peering: Peering, data: dict, *, actor: Any, reason: str, source: str)
     """Copy the cloud's view of the peering onto the mirror (status last); returns whether it moved."""
     peering.error_code = peering.error_message = ""
     if data.get("id"):
-        peering.upstream_id = _text(data["id"], 64)
+        peering.upstream_id = _text(data["id"], CLOUD_ID_MAX_LENGTH)
     if data.get("name") is not None:
-        peering.name = _text(data["name"], 64)
+        peering.name = _text(data["name"], NAME_MAX_LENGTH)
     if data.get("description") is not None:
-        peering.description = _text(data["description"], 255)
+        peering.description = _text(data["description"], DESCRIPTION_MAX_LENGTH)
     request_info = _object(data.get("request_vpc_info"))
     accept_info = _object(data.get("accept_vpc_info"))
     if request_info.get("tenant_id"):
-        peering.requester_project_id = _text(request_info["tenant_id"], 64)
+        peering.requester_project_id = _text(request_info["tenant_id"], CLOUD_ID_MAX_LENGTH)
     if request_info.get("vpc_id"):
         peering.requester_vpc_id = _uuid(request_info["vpc_id"], peering.requester_vpc_id)
     if accept_info.get("tenant_id"):
-        peering.accepter_project_id = _text(accept_info["tenant_id"], 64)
+        peering.accepter_project_id = _text(accept_info["tenant_id"], CLOUD_ID_MAX_LENGTH)
     if accept_info.get("vpc_id"):
         peering.accepter_vpc_id = _uuid(accept_info["vpc_id"], peering.accepter_vpc_id)
     if peering.accepter_tenant_id is None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -28,6 +27,7 @@ from peerings.choices import (
     RouteSide,
     RouteState,
 )
+from peerings.rules import expiry, limits
 from peerings.secrets import EncryptedSecretField
 
 #: The statuses in which a peering waits for an approver's decision (the queue).
@@ -56,7 +56,10 @@ class Tenant(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     project_id = models.CharField(
-        "cloud project id", max_length=64, unique=True, help_text="The project's ID in the cloud."
+        "cloud project id",
+        max_length=limits.CLOUD_ID_MAX_LENGTH,
+        unique=True,
+        help_text="The project's ID in the cloud.",
     )
     access_key = EncryptedSecretField("access key (AK)")
     secret_key = EncryptedSecretField("secret key (SK)")
@@ -186,32 +189,40 @@ class Peering(models.Model):
 
     upstream_id = models.CharField(
         "cloud peering id",
-        max_length=64,
+        max_length=limits.CLOUD_ID_MAX_LENGTH,
         null=True,
         blank=True,
         unique=True,
         help_text="Empty until the cloud has created the peering.",
     )
-    name = models.CharField(max_length=64)
-    description = models.CharField(max_length=255, blank=True)
+    name = models.CharField(max_length=limits.NAME_MAX_LENGTH)
+    description = models.CharField(max_length=limits.DESCRIPTION_MAX_LENGTH, blank=True)
     status = models.CharField(max_length=32, choices=PeeringStatus.choices, default=PeeringStatus.SUBMITTING)
 
     requester_tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="requested_peerings")
-    requester_project_id = models.CharField(max_length=64)
+    requester_project_id = models.CharField(max_length=limits.CLOUD_ID_MAX_LENGTH)
     requester_vpc_id = models.UUIDField("requester VPC id")
     # The accepter may be a project the portal does not manage: then accepter_tenant is empty.
     accepter_tenant = models.ForeignKey(
         Tenant, on_delete=models.PROTECT, null=True, blank=True, related_name="addressed_peerings"
     )
-    accepter_project_id = models.CharField(max_length=64)
+    accepter_project_id = models.CharField(max_length=limits.CLOUD_ID_MAX_LENGTH)
     accepter_vpc_id = models.UUIDField("accepter VPC id")
     # The VPCs' names and ranges as the cloud listed them when the peering was requested or
     # last refreshed by a person, so pages and lists need no cloud call. Empty when unknown
     # (a project the portal does not hold). The accepter's range is shown only to its members.
-    requester_vpc_name = models.CharField("requester VPC name", max_length=64, blank=True)
-    requester_vpc_cidr = models.CharField("requester VPC CIDR", max_length=64, blank=True)
-    accepter_vpc_name = models.CharField("accepter VPC name", max_length=64, blank=True)
-    accepter_vpc_cidr = models.CharField("accepter VPC CIDR", max_length=64, blank=True)
+    requester_vpc_name = models.CharField(
+        "requester VPC name", max_length=limits.VPC_LABEL_MAX_LENGTH, blank=True
+    )
+    requester_vpc_cidr = models.CharField(
+        "requester VPC CIDR", max_length=limits.VPC_LABEL_MAX_LENGTH, blank=True
+    )
+    accepter_vpc_name = models.CharField(
+        "accepter VPC name", max_length=limits.VPC_LABEL_MAX_LENGTH, blank=True
+    )
+    accepter_vpc_cidr = models.CharField(
+        "accepter VPC CIDR", max_length=limits.VPC_LABEL_MAX_LENGTH, blank=True
+    )
 
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -325,7 +336,7 @@ class Peering(models.Model):
         there; ``None`` unless it is pending acceptance (a held request has no cloud deadline yet)."""
         if self.status != PeeringStatus.PENDING_ACCEPTANCE:
             return None
-        return self.created_time + timedelta(seconds=settings.PENDING_EXPIRY_SECONDS)
+        return expiry.pending_deadline(self.created_time)
 
     @property
     def updated_time(self) -> Any:
@@ -513,7 +524,9 @@ class PeeringRoute(models.Model):
     )
     vpc_id = models.UUIDField("VPC id")
     destination = models.CharField(max_length=64)
-    upstream_id = models.CharField("cloud route id", max_length=64, null=True, blank=True, unique=True)
+    upstream_id = models.CharField(
+        "cloud route id", max_length=limits.CLOUD_ID_MAX_LENGTH, null=True, blank=True, unique=True
+    )
     state = models.CharField(max_length=16, choices=RouteState.choices, default=RouteState.APPLYING)
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)

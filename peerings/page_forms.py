@@ -14,18 +14,18 @@ from django.db.models import QuerySet
 
 from peerings.models import Tenant
 from peerings.permissions import Action
-from peerings.validation import (
+from peerings.rules.decisions import needs_reason, reason_problem
+from peerings.rules.limits import (
+    CLOUD_ID_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
     NAME_MAX_LENGTH,
-    NAME_REQUIRED,
     REASON_MAX_LENGTH,
-    REASON_REQUIRED,
-    REASON_REQUIRED_FOR,
 )
+from peerings.rules.messages import NAME_REQUIRED, REASON_REQUIRED
 
 __all__ = ["DecisionForm", "PeeringEditForm", "PeeringRequestForm", "vpc_label"]
 
-DESCRIPTION_HELP = "Optional; at most 255 characters, without < or >."
+DESCRIPTION_HELP = f"Optional; at most {DESCRIPTION_MAX_LENGTH} characters, without < or >."
 
 
 def vpc_label(vpc: dict) -> str:
@@ -89,7 +89,7 @@ class PeeringRequestForm(forms.Form):
     )
     accept_vpc_id = forms.CharField(
         label="Peer VPC id",
-        max_length=64,
+        max_length=CLOUD_ID_MAX_LENGTH,
         widget=forms.TextInput(attrs={"list": "peer-vpcs", "autocomplete": "off", "spellcheck": "false"}),
         help_text=(
             "The id (a UUID) of the VPC to peer with: another of your VPCs or another tenant's; "
@@ -99,7 +99,7 @@ class PeeringRequestForm(forms.Form):
     accept_project_id = forms.CharField(
         label="Peer project id",
         required=False,
-        max_length=64,
+        max_length=CLOUD_ID_MAX_LENGTH,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
         help_text="Only when the peer VPC belongs to another tenant's project (32 hexadecimal characters).",
     )
@@ -171,9 +171,9 @@ class DecisionForm(forms.Form):
     def __init__(self, action: Action, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, prefix=str(action), **kwargs)
         reason = self.fields["reason"]
-        reason.required = str(action) in REASON_REQUIRED_FOR
+        reason.required = needs_reason(action)
         reason.label = "Reason" if reason.required else "Reason (optional)"
-        reason.error_messages["required"] = REASON_REQUIRED_FOR.get(str(action), REASON_REQUIRED)
+        reason.error_messages["required"] = reason_problem(action, "") or REASON_REQUIRED
 
     def fields_keys(self) -> list[str]:
         """The posted names of the form's fields (with their prefix)."""
@@ -203,6 +203,7 @@ class BulkDecisionForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if data.get("action") == Action.REJECT and not (data.get("reason") or "").strip():
-            self.add_error("reason", REASON_REQUIRED)
+        problem = reason_problem(data.get("action") or "", data.get("reason"))
+        if problem:
+            self.add_error("reason", problem)
         return data

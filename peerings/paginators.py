@@ -13,9 +13,9 @@ from typing import Any
 
 from django.core.paginator import Paginator
 
-__all__ = ["COUNT_LIMIT", "CappedCountPaginator"]
+from peerings.rules.limits import COUNT_LIMIT
 
-COUNT_LIMIT = 1000
+__all__ = ["COUNT_LIMIT", "CappedCountPaginator"]
 
 
 class CappedCountPaginator(Paginator):

@@ -50,7 +50,8 @@ from peerings.choices import NOT_SENT_STATUSES, TERMINAL_STATUSES, PeeringStatus
 from peerings.exceptions import InvalidState, NotPermitted, OperationInFlight, PortalError
 from peerings.models import Peering, Tenant
 from peerings.routes.messages import NO_SIDE_TENANT, NOT_ACTIVE, NOT_YOUR_SIDE
-from peerings.validation import (
+from peerings.rules import duties
+from peerings.rules.messages import (
     GONE,
     HELD_NOT_IN_CLOUD,
     IN_FLIGHT,
@@ -167,11 +168,7 @@ def denial(action: Action, peering: Peering, actor: Actor | None, *, now: Any = 
         if not system and not actor.superuser and requester != Role.APPROVER:
             return NotPermitted(NOT_A_REQUESTER_APPROVER)
         if (  # separation of duties binds superusers too: there is no override
-            not system
-            and action == Action.APPROVE
-            and peering.requested_by_id is not None
-            and peering.requested_by_id == actor.user_id
-            and peering.requester_tenant.separate_duties
+            not system and action == Action.APPROVE and not duties.may_approve(actor.user_id, peering)
         ):
             return NotPermitted(NOT_THE_REQUESTER_TO_APPROVE)
         if not held:
@@ -182,13 +179,7 @@ def denial(action: Action, peering: Peering, actor: Actor | None, *, now: Any = 
             return InvalidState(NOT_PENDING.format(verb=action.past, status=_status_label(peering)))
         if not system and accepter != Role.APPROVER:
             return NotPermitted(NOT_AN_APPROVER)
-        if (
-            not system
-            and action == Action.ACCEPT
-            and peering.requested_by_id is not None
-            and peering.requested_by_id == actor.user_id
-            and peering.accepter_tenant.separate_duties
-        ):
+        if not system and action == Action.ACCEPT and not duties.may_accept(actor.user_id, peering):
             return NotPermitted(NOT_THE_REQUESTER_TOO)
         if not pending or not peering.upstream_id:
             return InvalidState(NOT_PENDING.format(verb=action.past, status=_status_label(peering)))

@@ -10,12 +10,10 @@ messages. Views never call the cloud client; the VPC select reads through
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import QuerySet
@@ -36,6 +34,7 @@ from peerings.page_forms import BulkDecisionForm, DecisionForm, PeeringEditForm,
 from peerings.paginators import CappedCountPaginator
 from peerings.permissions import DECISIONS, GATE, Action
 from peerings.routes import selectors as route_selectors
+from peerings.rules import expiry, limits
 
 __all__ = [
     "DashboardView",
@@ -52,7 +51,6 @@ __all__ = [
 ]
 
 S = PeeringStatus
-PAGE_SIZE = 25
 DASHBOARD_RECENT = 10
 DASHBOARD_WAITING = 25
 
@@ -122,7 +120,7 @@ class PeeringListView(LoginRequiredMixin, ListView):
 
     template_name = "peerings/peering_list.html"
     context_object_name = "peerings"
-    paginate_by = PAGE_SIZE
+    paginate_by = limits.PAGE_SIZE
     paginator_class = CappedCountPaginator
 
     @cached_property
@@ -177,7 +175,7 @@ class DecisionQueueView(LoginRequiredMixin, View):
 
     template_name = "peerings/queue.html"
     #: Rows per page: an approver with hundreds waiting gets them in pages, oldest first.
-    page_size = 50
+    page_size = limits.QUEUE_PAGE_SIZE
 
     def page(self) -> Any:
         roles = selectors.request_roles(self.request)
@@ -203,7 +201,7 @@ class DecisionQueueView(LoginRequiredMixin, View):
                     "peering": peering,
                     "expires_at": expires_at,
                     "expired": expires_at <= now,
-                    "urgent": expires_at - now <= timedelta(seconds=settings.PENDING_EXPIRY_WARNING_SECONDS),
+                    "urgent": expiry.expiring_soon(expires_at, now),
                     "can_decide": bool(allowed & DECISIONS),
                     "allowed": allowed,
                 }

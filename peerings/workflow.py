@@ -78,15 +78,12 @@ from peerings.mirror import STATUS_CONFLICT
 from peerings.models import Peering, Tenant
 from peerings.operations import Call, Change, Operation
 from peerings.permissions import Action
-from peerings.validation import (
-    ALREADY_DECIDED,
-    PAIR_ALREADY_OPEN,
-    REASON_REQUIRED_FOR,
-    UPDATE_NOTHING,
-    check_peering_request,
-    validate_description,
-    validate_name,
-)
+from peerings.request_facts import gather_request_facts
+from peerings.rules.decisions import reason_problem
+from peerings.rules.limits import VPC_LABEL_MAX_LENGTH
+from peerings.rules.messages import ALREADY_DECIDED, PAIR_ALREADY_OPEN, UPDATE_NOTHING
+from peerings.rules.request import plan_request
+from peerings.validation import validate_description, validate_name
 from peerings.vpcs import fetch_tenant_vpcs, request_vpcs
 
 __all__ = [
@@ -146,9 +143,9 @@ def _begin(
 
     def authorize(actor: permissions.Actor) -> Tenant:
         permissions.check(action, peering, actor)
-        required = REASON_REQUIRED_FOR.get(action)
-        if reason is not None and required and not reason.strip():
-            raise RequestInvalid({"reason": [required]})
+        problem = None if reason is None else reason_problem(action, reason)
+        if problem:
+            raise RequestInvalid({"reason": [problem]})
         return permissions.acting_tenant(action, peering, actor)
 
     def lease_for(locked: Peering) -> str:
@@ -283,24 +280,19 @@ def peering_request(
     roles = selectors.user_roles(acting_user)  # one read: the membership check and the rules
     permissions.check_tenant(acting_user, tenant, roles=roles)
 
-    def _wanted(listed: Tenant) -> list[Any]:
-        """The VPCs a list must hold for the rules to pass: a cached list without them is re-read."""
-        if listed.pk != tenant.pk:
-            return [accept_vpc_id]
-        same_project = not accept_project_id or accept_project_id == tenant.project_id
-        return [request_vpc_id, accept_vpc_id] if same_project else [request_vpc_id]
-
-    plan = check_peering_request(
+    facts = gather_request_facts(
         tenant=tenant,
+        acting_user=acting_user,
+        roles=roles,
         name=name,
         description=description,
         request_vpc_id=request_vpc_id,
         accept_vpc_id=accept_vpc_id,
         accept_project_id=accept_project_id,
         confirm_overlap=confirm_overlap,
-        list_vpcs=lambda t: request_vpcs(tenant=t, wanted=_wanted(t), acting_user=acting_user),
-        member_of=set(roles),
+        list_vpcs=request_vpcs,
     )
+    plan = plan_request(facts)
     # The requester tenant's approval policy (peerings/approval.py): held, or sent at once.
     rule = ""
     if approval.holds(tenant):
@@ -635,8 +627,8 @@ def _remember_vpcs(peering: Peering, *, acting_user: Any) -> None:
                 continue
         vpc = next((v for v in listed[tenant.pk] if str(v.get("id")) == str(vpc_id)), None)
         if vpc is not None:
-            known[f"{side}_vpc_name"] = str(vpc.get("name") or "")[:64]
-            known[f"{side}_vpc_cidr"] = str(vpc.get("cidr") or "")[:64]
+            known[f"{side}_vpc_name"] = str(vpc.get("name") or "")[:VPC_LABEL_MAX_LENGTH]
+            known[f"{side}_vpc_cidr"] = str(vpc.get("cidr") or "")[:VPC_LABEL_MAX_LENGTH]
     if known:
         # Only these descriptive columns: no status, no lease, nothing the workflow decides on.
         Peering.objects.filter(pk=peering.pk).update(**known)

@@ -15,7 +15,7 @@ from accounts.models import ApiToken, Preferences
 from peerings.choices import ApprovalPolicy, PeeringStatus, Role
 from peerings.exceptions import CloudUnavailable
 from peerings.models import AutoApprovedVpc, Tenant
-from peerings.validation import NOT_THE_REQUESTER_TO_APPROVE
+from peerings.rules.messages import NOT_THE_REQUESTER_TO_APPROVE
 from tests.factories import MembershipFactory, PeeringFactory, TenantFactory, UserFactory, tenant_admin_form
 
 pytestmark = pytest.mark.django_db

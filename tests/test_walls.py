@@ -68,7 +68,7 @@ from peerings.admin import APPROVER_HINT, GATE_HINT, MEMBER_HINT
 from peerings.choices import ApprovalPolicy, CallOperation, PeeringStatus, Role
 from peerings.models import Peering, PeeringRoute, StatusChange, Tenant, UpstreamCall
 from peerings.routes.messages import NOT_YOUR_SIDE
-from peerings.validation import (
+from peerings.rules.messages import (
     NOT_A_MEMBER,
     NOT_A_REQUESTER_APPROVER,
     NOT_A_TENANT_MEMBER,

@@ -28,11 +28,10 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from peerings.paginators import CappedCountPaginator
+from peerings.rules.limits import API_MAX_PAGE_SIZE, COUNT_LIMIT
 
 __all__ = ["COUNT_LIMIT", "PortalPagination", "cursor_for"]
 
-#: Lists count at most this many rows (then ``count_capped`` is true); a deeper ``?page=`` counts to it.
-COUNT_LIMIT = 1000
 CURSOR_PARAM = "cursor"
 _KEY = "_cursor_key_"
 
@@ -104,7 +103,7 @@ def _after(ordering: list[str], values: list[Any]) -> Q:
 
 class PortalPagination(PageNumberPagination):
     page_size_query_param = "page_size"
-    max_page_size = 200
+    max_page_size = API_MAX_PAGE_SIZE
     #: Numbered pages count only as far as the page asked for (``count_capped`` says when they stopped).
     django_paginator_class = CappedCountPaginator
 

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from peerings.api.serializers import PeeringSerializer
 from peerings.choices import RouteSide, RouteState
 from peerings.models import PeeringRoute
-from peerings.routes.workflow import MAX_DESTINATIONS
+from peerings.rules.limits import MAX_DESTINATIONS
 
 __all__ = [
     "PeeringDeletedSerializer",

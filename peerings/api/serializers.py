@@ -6,7 +6,7 @@ the caller's tenant. Every rule about peerings is the workflow's.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -16,16 +16,15 @@ from peerings import leases, permissions, selectors
 from peerings.choices import CallOperation, ChangeSource, PeeringStatus, Role
 from peerings.models import Peering, StatusChange, Tenant, UpstreamCall
 from peerings.permissions import Action
-from peerings.validation import (
-    DECLINE_REASON_REQUIRED,
+from peerings.rules.decisions import reason_problem
+from peerings.rules.limits import (
+    CLOUD_ID_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
     NAME_MAX_LENGTH,
-    NOT_A_TENANT_MEMBER,
     REASON_MAX_LENGTH,
-    validate_description,
-    validate_name,
-    validate_project_id,
 )
+from peerings.rules.messages import DECLINE_REASON_REQUIRED, NOT_A_TENANT_MEMBER, UPDATE_NOTHING
+from peerings.validation import validate_description, validate_name, validate_project_id
 
 #: A number that stands for the primary key while a link's template is reversed.
 _PK_MARK = 987654321987654321
@@ -70,9 +69,6 @@ __all__ = [
     "UpstreamCallSerializer",
     "VpcSerializer",
 ]
-
-PROJECT_ID_MAX = 64
-
 
 # --- Errors (documentation only: the exception handler writes them) ---------------------
 
@@ -369,7 +365,7 @@ class RequestVpcInfoInputSerializer(VpcInfoInputSerializer):
     tenant_id = CharField(
         required=False,
         allow_blank=True,
-        max_length=PROJECT_ID_MAX,
+        max_length=CLOUD_ID_MAX_LENGTH,
         help_text="Project id of your tenant making the request; required when you belong to several.",
     )
 
@@ -381,7 +377,7 @@ class AcceptVpcInfoInputSerializer(VpcInfoInputSerializer):
     tenant_id = CharField(
         required=False,
         allow_blank=True,
-        max_length=PROJECT_ID_MAX,
+        max_length=CLOUD_ID_MAX_LENGTH,
         validators=[validate_project_id],
         help_text="Project id of the peer VPC; required when it belongs to another account.",
     )
@@ -446,19 +442,34 @@ class PeeringUpdateSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs:
-            raise serializers.ValidationError("Give a name, a description or both.")
+            raise serializers.ValidationError(UPDATE_NOTHING)
         return attrs
 
 
-class PeeringAcceptSerializer(serializers.Serializer):
+class _DecisionSerializer(serializers.Serializer):
+    """A decision's reason, checked by the one rule of which decisions need one."""
+
+    action: ClassVar[str]
+
+    def validate_reason(self, value: str) -> str:
+        problem = reason_problem(self.action, value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
+
+
+class PeeringAcceptSerializer(_DecisionSerializer):
+    action = "accept"
     reason = CharField(max_length=REASON_MAX_LENGTH, required=False, allow_blank=True, default="")
 
 
-class PeeringRejectSerializer(serializers.Serializer):
+class PeeringRejectSerializer(_DecisionSerializer):
+    action = "reject"
     reason = CharField(max_length=REASON_MAX_LENGTH, help_text="Why the request is rejected.")
 
 
-class PeeringDeclineSerializer(serializers.Serializer):
+class PeeringDeclineSerializer(_DecisionSerializer):
+    action = "decline"
     reason = CharField(
         max_length=REASON_MAX_LENGTH,
         help_text="Why the request is declined (the requester reads it).",

@@ -55,7 +55,7 @@ from peerings.models import IdempotencyKey, Peering, StatusChange, Tenant, Upstr
 from peerings.permissions import Action
 from peerings.routes import workflow as route_workflow
 from peerings.routes.selectors import live_routes, peering_routes
-from peerings.validation import UNKNOWN_QUERY_PARAMETER
+from peerings.rules.messages import UNKNOWN_QUERY_PARAMETER
 
 __all__ = ["PeeringViewSet", "StatusChangeViewSet", "TenantViewSet", "UpstreamCallViewSet", "not_found"]
 

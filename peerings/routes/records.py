@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from peerings.choices import RouteEvent, RouteState
 from peerings.models import Peering, PeeringRoute, RouteChange
+from peerings.rules.limits import CLOUD_ID_MAX_LENGTH
 from peerings.storable import storable
 
 __all__ = ["describe", "gone_with_peering", "record_route_change", "set_state"]
@@ -49,7 +50,7 @@ def set_state(
     """Move ``route`` to ``state``, save it and record ``event``."""
     route.state = state
     if upstream_id:
-        route.upstream_id = str(storable(upstream_id))[:64]
+        route.upstream_id = str(storable(upstream_id))[:CLOUD_ID_MAX_LENGTH]
     route.error_code = str(storable(error[0]))[:64]
     route.error_message = str(storable(error[1]))
     now = timezone.now()

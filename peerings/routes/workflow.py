@@ -57,6 +57,7 @@ from peerings.routes.messages import (
 )
 from peerings.routes.plan import ProposedRoute, network, plan_routes
 from peerings.routes.records import describe, record_route_change, set_state
+from peerings.rules.limits import MAX_DESTINATIONS
 
 __all__ = [
     "LEASE",
@@ -77,8 +78,6 @@ LEASE = "routes"
 #: Page size of a route listing (the cloud's maximum) and a guard against a cloud that loops.
 LIST_PAGE_SIZE = 2000
 LIST_MAX_PAGES = 50
-#: At most this many destinations per side in one apply.
-MAX_DESTINATIONS = 20
 
 
 # --- Values ----------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from peerings.validation import REASON_REQUIRED
+from peerings.rules.messages import REASON_REQUIRED
 from peerings.workflow import peering_request
 from tests.browser.conftest import PASSWORD
 from tests.factories import PeeringFactory, TenantFactory, UpstreamCallFactory, UserFactory

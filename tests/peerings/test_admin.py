@@ -19,8 +19,8 @@ from peerings import workflow
 from peerings.choices import CallOperation, ChangeSource, PeeringStatus, Role
 from peerings.exceptions import CloudRefused, InvalidState, NotPermitted
 from peerings.models import Membership, Peering, StatusChange, Tenant, UpstreamCall
+from peerings.rules.messages import ALREADY_DECIDED, PROJECT_ID_INVALID
 from peerings.secrets import fernet
-from peerings.validation import ALREADY_DECIDED, PROJECT_ID_INVALID
 from tests.factories import (
     MembershipFactory,
     PeeringFactory,

@@ -14,7 +14,7 @@ from peerings.choices import ApprovalPolicy, CallOperation
 from peerings.choices import PeeringStatus as S
 from peerings.exceptions import CloudUnavailable, InvalidState, NotPermitted, RequestInvalid
 from peerings.models import AutoApprovedVpc, Peering, StatusChange, UpstreamCall
-from peerings.validation import DECLINE_REASON_REQUIRED, PAIR_ALREADY_OPEN
+from peerings.rules.messages import DECLINE_REASON_REQUIRED, PAIR_ALREADY_OPEN
 from peerings.workflow import (
     peering_approve,
     peering_decline,

@@ -12,7 +12,8 @@ from django.test import Client
 from django.urls import reverse
 
 from peerings.models import Peering, UpstreamCall
-from peerings.validation import NAME_CONTROL_CHARACTERS, validate_name
+from peerings.rules.messages import NAME_CONTROL_CHARACTERS
+from peerings.validation import validate_name
 from tests.factories import create_body
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from peerings import admin as peerings_admin
-from peerings.views import PAGE_SIZE
+from peerings.rules.limits import PAGE_SIZE
 from tests.factories import MembershipFactory, PeeringFactory
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,7 @@ from peerings.exceptions import CloudUnavailable, InvalidState, NotPermitted, Re
 from peerings.models import PeeringRoute, RouteChange, UpstreamCall
 from peerings.routes.messages import BLOCKED, NOT_ACTIVE, NOT_YOUR_SIDE
 from peerings.routes.workflow import routes_apply, routes_plan, routes_remove
-from peerings.validation import NOT_A_MEMBER
+from peerings.rules.messages import NOT_A_MEMBER
 from peerings.workflow import peering_delete
 from tests.peerings.routes_support import sdk_for, sdk_routes
 from vpcsim.models import Route

@@ -1,4 +1,5 @@
-"""The request rules: single-field validators, the overlap rule, and the full check."""
+"""The request rules: single-field validators, the overlap rule, and the full check (the facts
+gathered from the database and the cloud, then the rules over them)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from django.core.exceptions import ValidationError
 from peerings.choices import PeeringStatus
 from peerings.exceptions import RequestInvalid
 from peerings.models import Peering, UpstreamCall
-from peerings.selectors import user_roles
-from peerings.validation import (
+from peerings.request_facts import gather_request_facts
+from peerings.rules.messages import (
     ACCEPT_PROJECT_MISMATCH,
     ACCEPT_PROJECT_REQUIRED,
     ACCEPT_VPC_NOT_IN_PROJECT,
@@ -29,13 +30,11 @@ from peerings.validation import (
     REQUEST_VPC_NOT_OWNED,
     SAME_VPC,
     VPC_ID_INVALID,
-    check_cidr_overlap,
-    check_peering_request,
-    validate_description,
-    validate_name,
-    validate_project_id,
-    validate_vpc_id,
 )
+from peerings.rules.overlap import check_cidr_overlap
+from peerings.rules.request import plan_request
+from peerings.selectors import user_roles
+from peerings.validation import validate_description, validate_name, validate_project_id, validate_vpc_id
 from peerings.vpcs import fetch_tenant_vpcs
 from peerings.workflow import peering_request
 from tests.factories import MembershipFactory, PeeringFactory, SimProjectFactory, SimVpcFactory, TenantFactory
@@ -156,10 +155,15 @@ def test_a_non_member_of_the_peer_learns_only_that_the_ranges_overlap(local, pee
 # --- The whole request: rules checked before anything is sent ------------------------------------------
 
 
+def check_peering_request(*, member_of=(), **given):
+    """Gather the facts, then run the rules over them (as ``workflow.peering_request`` does)."""
+    return plan_request(gather_request_facts(acting_user=None, roles=member_of, **given))
+
+
 def _check(tenant, **overrides):
     data = {
         "tenant": tenant,
-        "list_vpcs": lambda t: fetch_tenant_vpcs(tenant=t),
+        "list_vpcs": lambda *, tenant, **_: fetch_tenant_vpcs(tenant=tenant),
         "name": "web-to-db",
         "description": "",
         "request_vpc_id": uuid.uuid4(),
@@ -223,7 +227,7 @@ def test_another_tenants_open_peering_is_not_revealed_before_the_vpc_is_shown_to
     with pytest.raises(RequestInvalid) as caught:
         _check(
             TenantFactory(),
-            list_vpcs=lambda t: listed.append(t) or [],
+            list_vpcs=lambda *, tenant, **_: listed.append(tenant) or [],
             request_vpc_id=theirs.requester_vpc_id,
             accept_vpc_id=theirs.accepter_vpc_id,
         )
@@ -237,7 +241,7 @@ def test_another_tenants_open_peering_is_not_revealed_before_the_vpc_is_shown_to
 def _request(tenant, user, request_vpc, accept_vpc, project_id=None, **kwargs):
     return check_peering_request(
         tenant=tenant,
-        list_vpcs=lambda t: fetch_tenant_vpcs(tenant=t, acting_user=user),
+        list_vpcs=lambda *, tenant, **_: fetch_tenant_vpcs(tenant=tenant, acting_user=user),
         member_of=set(user_roles(user)),
         name="check",
         request_vpc_id=request_vpc.vpc_id if hasattr(request_vpc, "vpc_id") else request_vpc,

@@ -20,7 +20,7 @@ from django.utils.html import escape
 
 from peerings.choices import CallOperation, ChangeSource, PeeringStatus, Role
 from peerings.models import Peering, StatusChange, Tenant, UpstreamCall
-from peerings.validation import (
+from peerings.rules.messages import (
     ACCEPT_PROJECT_REQUIRED,
     CIDR_NESTED_HIDDEN,
     DESCRIPTION_FORBIDDEN_CHARACTERS,

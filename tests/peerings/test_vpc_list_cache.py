@@ -8,7 +8,7 @@ from django.core.cache import cache
 from peerings.choices import ChangeSource, PeeringStatus
 from peerings.exceptions import RequestInvalid
 from peerings.models import UpstreamCall
-from peerings.validation import REQUEST_VPC_NOT_OWNED
+from peerings.rules.messages import REQUEST_VPC_NOT_OWNED
 from peerings.workflow import peering_delete, peering_request
 from tests.factories import SimVpcFactory
 

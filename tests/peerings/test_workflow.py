@@ -18,13 +18,13 @@ from peerings import workflow
 from peerings.choices import ChangeSource, PeeringStatus, Role
 from peerings.exceptions import CloudRefused, CloudUnavailable, InvalidState, NotPermitted, RequestInvalid
 from peerings.models import Peering, StatusChange, Tenant, UpstreamCall
-from peerings.upstream import tenant_client
-from peerings.validation import (
+from peerings.rules.messages import (
     ALREADY_DECIDED,
     DESCRIPTION_FORBIDDEN_CHARACTERS,
     REASON_REQUIRED,
     UPDATE_NOTHING,
 )
+from peerings.upstream import tenant_client
 from peerings.workflow import (
     STATUS_CONFLICT,
     peering_accept,

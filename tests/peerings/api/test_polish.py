@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from peerings.validation import NAME_TOO_LONG
+from peerings.rules.messages import NAME_TOO_LONG, UPDATE_NOTHING
 from tests.factories import PeeringFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,6 +28,13 @@ def test_a_too_long_rename_is_one_message(acme_api, acme_prod):
     response = acme_api.patch(f"{URL}{peering.pk}/", {"name": "x" * 65}, format="json")
     assert response.status_code == 400
     assert response.json()["error"]["fields"]["name"] == [NAME_TOO_LONG]
+
+
+def test_a_rename_that_changes_nothing_has_the_workflows_message(acme_api, acme_prod):
+    peering = PeeringFactory(requester_tenant=acme_prod)
+    response = acme_api.patch(f"{URL}{peering.pk}/", {}, format="json")
+    assert response.status_code == 400
+    assert UPDATE_NOTHING in str(response.json()["error"])
 
 
 def test_one_pair_of_timestamps(acme_api, acme_prod):
