@@ -161,6 +161,17 @@ def outsider(db):
     return UserFactory(username="oscar")
 
 
+@pytest.fixture
+def no_cloud_calls(monkeypatch) -> None:
+    """Fail the test if any request is put on the wire to a cloud: every client's calls go
+    through ``VpcApiClient._send``, whichever module built the client."""
+
+    def send(self, call):
+        pytest.fail(f"the cloud was called: {call.operation}")
+
+    monkeypatch.setattr(cloud_client.VpcApiClient, "_send", send)
+
+
 # --- Failures the simulator cannot produce ----------------------------------------------------------
 
 

@@ -22,7 +22,6 @@ from django.utils import timezone
 
 from accounts.models import ApiToken, Preferences
 from notifications.models import Delivery, Event, NotificationPreference, WebhookEndpoint
-from peerings import workflow
 from peerings.choices import PeeringStatus, Role
 from peerings.models import Membership, Tenant
 from sso.models import GroupMapping, Identity, MembershipChange
@@ -371,10 +370,9 @@ PROBERS = ["staff without a tenant", "approver of another tenant"]
 
 
 @pytest.fixture
-def estate(monkeypatch):
+def estate(no_cloud_calls):
     """Tenants ``mine`` (the prober's, when they have one) and ``theirs``; a request ``theirs``
     holds for approval, addressed to ``mine``, with its history, call, event and e-mail."""
-    monkeypatch.setattr(workflow, "tenant_client", lambda *a, **k: pytest.fail("the cloud was called"))
     mine, theirs = TenantFactory(name="zz-mine"), TenantFactory(name="zz-theirs")
     their_membership = MembershipFactory(user__username="zz-their-user", tenant=theirs, role=Role.APPROVER)
     held = PeeringFactory(

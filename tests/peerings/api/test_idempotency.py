@@ -130,6 +130,7 @@ def test_another_body_method_or_path_with_the_same_key_is_422(api, active, decid
         assert response.status_code == 422
         assert response.json()["error"]["code"] == "idempotency_key_reused"
         assert "Idempotent-Replayed" not in response
+    assert decided == ["accept"]  # the first only
 
 
 def test_the_same_body_in_another_json_spelling_is_a_replay(api, active, decided):
@@ -139,6 +140,7 @@ def test_the_same_body_in_another_json_spelling_is_a_replay(api, active, decided
 
     assert again.json() == first.json()
     assert again["Idempotent-Replayed"] == "true"
+    assert decided == ["reject"]
 
 
 def test_keys_are_per_user(client_for, approver, active, decided):
@@ -172,17 +174,25 @@ def test_a_malformed_key_is_400(api, active, key):
 def test_a_5xx_is_not_stored_so_the_client_can_retry(api, approver, monkeypatch):
     peering = PeeringFactory(requester_tenant=approver.tenant)
 
+    refreshed = []
+
     def down(**kwargs):
+        refreshed.append("down")
         raise CloudUnavailable("Down.", status=503)
+
+    def up(*, peering, **kwargs):
+        refreshed.append("up")
+        return peering
 
     monkeypatch.setattr(workflow, "peering_refresh", down)
     failed = api.post(f"/api/v1/peerings/{peering.pk}/refresh/", HTTP_IDEMPOTENCY_KEY="retry")
     assert failed.status_code == 503
     assert not IdempotencyKey.objects.exists()
 
-    monkeypatch.setattr(workflow, "peering_refresh", lambda *, peering, **kw: peering)
+    monkeypatch.setattr(workflow, "peering_refresh", up)
     retried = api.post(f"/api/v1/peerings/{peering.pk}/refresh/", HTTP_IDEMPOTENCY_KEY="retry")
     assert retried.status_code == 200
+    assert refreshed == ["down", "up"]
     assert "Idempotent-Replayed" not in retried
     assert IdempotencyKey.objects.get().response_status == 200
 
@@ -196,6 +206,7 @@ def test_a_duplicate_while_the_first_runs_is_409(api, active, decided):
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "idempotency_key_in_use"
     assert IdempotencyKey.objects.get().response_status == IN_PROGRESS  # still the first one's
+    assert decided == ["accept"]  # the duplicate never reached the workflow
 
 
 def test_a_stale_reservation_is_taken_over(api, active, decided):
