@@ -354,6 +354,21 @@ def sim_faults(db, settings):
     faults.seed(None)
 
 
+# --- The caller of a test: ``me`` and ``home`` (no cloud) ----------------------------------------------
+
+
+@pytest.fixture
+def me(db):
+    """The caller of a test: a user with no tenant yet (``home`` gives them one)."""
+    return UserFactory(username="me")
+
+
+@pytest.fixture
+def home(me) -> Tenant:
+    """``me``'s tenant, where they are an approver."""
+    return MembershipFactory(user=me, role=Role.APPROVER, tenant__name="home").tenant
+
+
 # --- REST API clients -------------------------------------------------------------------------------
 
 

@@ -22,19 +22,9 @@ from tests.factories import MembershipFactory, PeeringFactory
 
 
 @pytest.fixture
-def approver(db):
-    return MembershipFactory(role=Role.APPROVER)
-
-
-@pytest.fixture
-def active(approver):
-    """A peering addressed to the approver's tenant that can no longer be accepted."""
-    return PeeringFactory(accepter_tenant=approver.tenant, status=PeeringStatus.ACTIVE)
-
-
-@pytest.fixture
-def api(client_for, approver):
-    return client_for(approver.user)
+def active(home):
+    """A peering addressed to ``me``'s tenant (``me`` approves there) that can no longer be accepted."""
+    return PeeringFactory(accepter_tenant=home, status=PeeringStatus.ACTIVE)
 
 
 @pytest.fixture
@@ -89,8 +79,8 @@ def test_a_refusal_before_any_work_is_not_stored(api, active):
     assert not IdempotencyKey.objects.exists()
 
 
-def test_a_body_that_fails_validation_frees_the_key_for_the_fixed_body(api, approver, decided):
-    pending = PeeringFactory(accepter_tenant=approver.tenant, status=PeeringStatus.PENDING_ACCEPTANCE)
+def test_a_body_that_fails_validation_frees_the_key_for_the_fixed_body(api, home, decided):
+    pending = PeeringFactory(accepter_tenant=home, status=PeeringStatus.PENDING_ACCEPTANCE)
     path = f"/api/v1/peerings/{pending.pk}/reject/"
 
     invalid = api.post(path, {}, format="json", HTTP_IDEMPOTENCY_KEY="fix-me")
@@ -143,9 +133,9 @@ def test_the_same_body_in_another_json_spelling_is_a_replay(api, active, decided
     assert decided == ["reject"]
 
 
-def test_keys_are_per_user(client_for, approver, active, decided):
-    colleague = MembershipFactory(tenant=approver.tenant, role=Role.APPROVER).user
-    _accept(client_for(approver.user), active, "shared")
+def test_keys_are_per_user(client_for, api, home, active, decided):
+    colleague = MembershipFactory(tenant=home, role=Role.APPROVER).user
+    _accept(api, active, "shared")
 
     theirs = _accept(client_for(colleague), active, "shared")
 
@@ -171,8 +161,8 @@ def test_a_malformed_key_is_400(api, active, key):
     assert not IdempotencyKey.objects.exists()
 
 
-def test_a_5xx_is_not_stored_so_the_client_can_retry(api, approver, monkeypatch):
-    peering = PeeringFactory(requester_tenant=approver.tenant)
+def test_a_5xx_is_not_stored_so_the_client_can_retry(api, home, monkeypatch):
+    peering = PeeringFactory(requester_tenant=home)
 
     refreshed = []
 
