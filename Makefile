@@ -62,6 +62,7 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=portal.test_settings
+	$(BIN)/lint-imports --no-cache
 
 ## Refresh the README's screenshots (docs/screenshots/) by walking through the portal in Chromium
 screenshots: install-test browser
