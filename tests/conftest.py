@@ -223,7 +223,7 @@ class CloudProxy:
                     proxy.seen.append((self.command, self.path, mode))
                 self.close_connection = True
                 if mode == "delay":
-                    time.sleep(proxy.delay)
+                    time.sleep(proxy.delay)  # the behaviour asked for: an answer still on its way
                 if mode in ("503", "forward-then-503"):
                     if mode == "forward-then-503":
                         proxy.forward(self.command, self.path, self.headers.items(), body)
