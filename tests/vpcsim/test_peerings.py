@@ -545,9 +545,8 @@ def test_either_side_deletes_in_any_state(api, make_peering, alpha, beta, side, 
 
     assert response.status_code == 204
     assert response.content == b""
-    for party in (alpha, beta):
-        assert api(party).get(url(peering)).status_code == 404
-    assert api(caller).delete(url(peering)).status_code == 404
+    gone = [api(party).get(url(peering)) for party in (alpha, beta)] + [api(caller).delete(url(peering))]
+    assert [(r.status_code, neutron_error(r)["type"]) for r in gone] == [(404, "VpcPeeringNotFound")] * 3
 
 
 def test_deleting_frees_the_vpc_pair(api, make_peering, alpha, beta):
