@@ -62,6 +62,8 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=portal.test_settings
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python bin/import-cycles peerings notifications ops portal sso accounts
 
 ## Refresh the README's screenshots (docs/screenshots/) by walking through the portal in Chromium
 screenshots: install-test browser

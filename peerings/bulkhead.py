@@ -25,8 +25,8 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 
+from peerings.call_bounds import call_bound
 from peerings.exceptions import CloudBusy
-from peerings.leases import call_bound
 
 __all__ = ["RefuseWhenBusyMiddleware", "claim", "guarded", "in_use", "limit", "scope", "slot", "waiting"]
 

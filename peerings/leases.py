@@ -21,29 +21,13 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from peerings.call_bounds import max_call_seconds
+from peerings.call_bounds import MARGIN_SECONDS, call_bound
 from peerings.models import Peering
 
 __all__ = ["acquire", "call_bound", "extend", "held", "hold", "landing_bound", "release"]
 
-#: Added to every bound: scheduling, the database, clocks a little apart between servers.
-MARGIN_SECONDS = 5.0
 
 LEASE_FIELDS = ["inflight_operation", "inflight_token", "inflight_until", "revision"]
-
-
-def call_bound(*, retryable: bool = True) -> float:
-    """The longest one client call can take, in seconds, with the margin: the client's own bound
-    (:meth:`peerings.cloud.VpcApiClient.max_call_seconds`, built from the same settings)."""
-    return (
-        max_call_seconds(
-            retries=settings.VPC_API_RETRIES if retryable else 0,
-            connect_timeout=settings.VPC_API_CONNECT_TIMEOUT,
-            read_timeout=settings.VPC_API_READ_TIMEOUT,
-            backoff=settings.VPC_API_BACKOFF,
-        )
-        + MARGIN_SECONDS
-    )
 
 
 def landing_bound() -> float:

@@ -161,6 +161,17 @@ def outsider(db):
     return UserFactory(username="oscar")
 
 
+@pytest.fixture
+def no_cloud_calls(settings) -> None:
+    """Fail the test if the portal builds a client to call the cloud: every call it makes goes
+    through the one injected factory (``settings.VPC_CLIENT_FACTORY``, :mod:`peerings.operations`)."""
+
+    def factory(tenant, **kwargs):
+        pytest.fail(f"the cloud was called with {tenant.name}'s keys")
+
+    settings.VPC_CLIENT_FACTORY = factory
+
+
 # --- Failures the simulator cannot produce ----------------------------------------------------------
 
 
@@ -212,7 +223,7 @@ class CloudProxy:
                     proxy.seen.append((self.command, self.path, mode))
                 self.close_connection = True
                 if mode == "delay":
-                    time.sleep(proxy.delay)
+                    time.sleep(proxy.delay)  # the behaviour asked for: an answer still on its way
                 if mode in ("503", "forward-then-503"):
                     if mode == "forward-then-503":
                         proxy.forward(self.command, self.path, self.headers.items(), body)
@@ -341,6 +352,21 @@ def sim_faults(db, settings):
     yield faults
     faults.clear()
     faults.seed(None)
+
+
+# --- The caller of a test: ``me`` and ``home`` (no cloud) ----------------------------------------------
+
+
+@pytest.fixture
+def me(db):
+    """The caller of a test: a user with no tenant yet (``home`` gives them one)."""
+    return UserFactory(username="me")
+
+
+@pytest.fixture
+def home(me) -> Tenant:
+    """``me``'s tenant, where they are an approver."""
+    return MembershipFactory(user=me, role=Role.APPROVER, tenant__name="home").tenant
 
 
 # --- REST API clients -------------------------------------------------------------------------------

@@ -370,10 +370,9 @@ PROBERS = ["staff without a tenant", "approver of another tenant"]
 
 
 @pytest.fixture
-def estate(settings):
+def estate(no_cloud_calls):
     """Tenants ``mine`` (the prober's, when they have one) and ``theirs``; a request ``theirs``
     holds for approval, addressed to ``mine``, with its history, call, event and e-mail."""
-    settings.VPC_CLIENT_FACTORY = lambda *a, **k: pytest.fail("the cloud was called")
     mine, theirs = TenantFactory(name="zz-mine"), TenantFactory(name="zz-theirs")
     their_membership = MembershipFactory(user__username="zz-their-user", tenant=theirs, role=Role.APPROVER)
     held = PeeringFactory(

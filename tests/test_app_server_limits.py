@@ -16,11 +16,12 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 60.0  # seconds for a server to answer /healthz/
@@ -34,21 +35,18 @@ def _free_port() -> int:
 
 
 def _wait_until_up(process: subprocess.Popen, port: int) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
+    def answers() -> bool:
         if process.poll() is not None:
             output = process.stdout.read().decode(errors="replace") if process.stdout else ""
             pytest.fail(f"the server exited with {process.returncode}:\n{output[-4000:]}")
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         try:
-            conn.request("GET", "/healthz/")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.1)  # not listening yet: poll again
+            conn.request("GET", "/healthz/")  # refused: not listening yet
+            return conn.getresponse().status == 200
         finally:
             conn.close()
-    pytest.fail(f"no answer on port {port} within {START_TIMEOUT} s")
+
+    wait_for(answers, timeout=START_TIMEOUT, interval=0.1, what=f"an answer on port {port}")
 
 
 def _command(server: str, port: int) -> list[str]:

@@ -14,9 +14,7 @@ from urllib.parse import quote
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rest_framework.test import APIClient
 
-from accounts.models import ApiToken
 from peerings.choices import CallOperation, PeeringStatus
 from peerings.models import Peering, StatusChange, Tenant, UpstreamCall
 
@@ -76,14 +74,8 @@ def _deep(depth: int) -> bytes:
 
 
 @pytest.fixture
-def api(acme_approver, globex_approver):
-    def client(user) -> APIClient:
-        _, key = ApiToken.objects.create_token(user, name="hostile")
-        c = APIClient()
-        c.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-        return c
-
-    return {"acme": client(acme_approver), "globex": client(globex_approver)}
+def api(client_for, acme_approver, globex_approver):
+    return {"acme": client_for(acme_approver), "globex": client_for(globex_approver)}
 
 
 def _snapshot() -> tuple:

@@ -14,10 +14,16 @@ T = TypeVar("T")
 
 
 def wait_for(
-    condition: Callable[[], T], *, timeout: float = 10.0, what: str = "the condition", interval: float = 0.05
+    condition: Callable[[], T],
+    *,
+    timeout: float = 10.0,
+    what: str | Callable[[], str] = "the condition",
+    interval: float = 0.05,
 ) -> T:
-    """Call ``condition`` until it returns something true (an exception counts as not yet, e.g. a
-    service still starting); fail the test after ``timeout`` seconds, naming ``what``."""
+    """Call ``condition`` until it returns something true, and return that value (an exception
+    counts as not yet, e.g. a service still starting; ``pytest.fail`` inside it ends the wait).
+    Fail the test after ``timeout`` seconds, naming ``what`` (a callable is asked only then, e.g.
+    for the servers' logs)."""
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -29,5 +35,6 @@ def wait_for(
         if value:
             return value
         if time.monotonic() > deadline:
-            pytest.fail(f"not within {timeout}s: {what}" + (f" (last error: {last!r})" if last else ""))
+            named = what() if callable(what) else what
+            pytest.fail(f"not within {timeout}s: {named}" + (f" (last error: {last!r})" if last else ""))
         time.sleep(interval)

@@ -42,6 +42,7 @@ import requests
 from django.db import connection
 
 from peerings.cloud import Credentials, VpcApiClient
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.multiprocess
 
@@ -149,17 +150,14 @@ class Stack:
                 proc.wait(timeout=10)
 
     def wait_until_up(self, url: str, name: str) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
+        def answers() -> bool:
             if self.processes[name].poll() is not None:
                 pytest.fail(f"{name} exited with {self.processes[name].returncode}\n{self.logs()}")
-            try:
-                if requests.get(url, timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.3)
-        pytest.fail(f"{name} did not answer {url} within {START_TIMEOUT}s\n{self.logs()}")
+            return requests.get(url, timeout=2).status_code == 200  # refused: not listening yet
+
+        wait_for(
+            answers, timeout=START_TIMEOUT, interval=0.3, what=lambda: f"{name} answers {url}\n{self.logs()}"
+        )
 
     def token(self, username: str) -> str:
         return next(u["token"] for u in self.world["users"] if u["username"] == username)
@@ -341,7 +339,18 @@ def race(stack: Stack) -> dict[str, Any]:
     for thread in threads:
         thread.join(timeout=120)
     assert not any(t.is_alive() for t in threads), "a racer did not finish within 120s"
-    time.sleep(0.5)  # the simulator's access log is written after each answer
+    # The simulator writes its access log after each answer: wait until it holds every decision
+    # call the portal recorded for this peering (at least the winner's).
+    [(recorded,)] = _sql(
+        "SELECT coalesce(sum(attempts), 0) FROM peerings_upstreamcall "
+        "WHERE peering_id = %s AND operation IN ('accept', 'reject')",
+        (peering["id"],),
+    )
+    wait_for(
+        lambda: sum(_decision_requests(stack, peering["peering_id"]).values()) >= max(recorded, 1),
+        timeout=10,
+        what=lambda: f"{recorded} decision calls in the simulator's access log\n{stack.logs()}",
+    )
     return {"peering": peering, "results": results}
 
 
@@ -406,14 +415,12 @@ def test_the_worker_syncs_a_peering_accepted_in_the_cloud(stack: Stack):
     assert accepter.accept_peering(peering["peering_id"]).data["status"] == "ACTIVE"
 
     read = _api(stack, "alice", server=0)
-    deadline = time.monotonic() + SYNC_TIMEOUT
-    status = None
-    while time.monotonic() < deadline:
-        status = read("GET", f"peerings/{peering['id']}/").json()["status"]
-        if status == "ACTIVE":
-            break
-        time.sleep(0.5)
-    assert status == "ACTIVE", f"not synced within {SYNC_TIMEOUT}s\n{stack.logs()}"
+    wait_for(
+        lambda: read("GET", f"peerings/{peering['id']}/").json()["status"] == "ACTIVE",
+        timeout=SYNC_TIMEOUT,
+        interval=0.5,
+        what=lambda: f"the peering synced to ACTIVE\n{stack.logs()}",
+    )
     changes = read("GET", f"peerings/{peering['id']}/status-changes/").json()
     rows = changes["results"] if isinstance(changes, dict) else changes
     synced = [c for c in rows if c["new_status"] == "ACTIVE"]
@@ -422,13 +429,15 @@ def test_the_worker_syncs_a_peering_accepted_in_the_cloud(stack: Stack):
     assert synced[0].get("actor") in (None, "")
     # The worker ran it: the job logs its run (JSON) in the worker's output once every open
     # peering (and the active ones' routes) has been read, so after this one's commit.
-    worker_log = ""
-    while time.monotonic() < deadline + SYNC_TIMEOUT:
-        worker_log = (stack.tmp / "worker.log").read_text(errors="replace")
-        if '"job": "sync_peerings"' in worker_log:
-            break
-        time.sleep(0.5)
-    assert '"job": "sync_peerings"' in worker_log, worker_log[-2000:]
+    worker_log = stack.tmp / "worker.log"
+    wait_for(
+        lambda: '"job": "sync_peerings"' in worker_log.read_text(errors="replace"),
+        timeout=SYNC_TIMEOUT,
+        interval=0.5,
+        what=lambda: (
+            "the worker's sync_peerings run logged\n" + worker_log.read_text(errors="replace")[-2000:]
+        ),
+    )
 
 
 # --- The defects of "never lose track of a cloud peering", across two app servers ------------------
@@ -471,13 +480,11 @@ def test_a_create_on_its_way_is_never_concluded_absent_by_the_other_server(stack
     )
     creator.start()
     other = _api(stack, "alice", server=0)
-    deadline = time.monotonic() + 20
-    kept = None
-    while kept is None and time.monotonic() < deadline:
-        rows = _sql("SELECT id FROM peerings_peering WHERE name = 'in-flight'")
-        kept = rows[0][0] if rows else None
-        time.sleep(0.05)
-    assert kept is not None, stack.logs()
+    [(kept,)] = wait_for(
+        lambda: _sql("SELECT id FROM peerings_peering WHERE name = 'in-flight'"),
+        timeout=20,
+        what=lambda: f"server 1's peering row saved before its create is sent\n{stack.logs()}",
+    )
     refused = [other("DELETE", f"peerings/{kept}/"), other("POST", f"peerings/{kept}/refresh/")]
     creator.join(timeout=60)
 
@@ -522,17 +529,16 @@ def test_a_create_the_cloud_failed_is_kept_and_a_retry_on_the_other_server_finds
     assert (kept["status"], "saved as SUBMITTING" in down.json()["error"]["message"]) == ("SUBMITTING", True)
 
     retry = _api(stack, "alice", server=1)
-    deadline = time.monotonic() + SYNC_TIMEOUT
-    answers = []
-    while time.monotonic() < deadline:  # the worker's periodic sync completes it
+    answers: list[int] = []
+
+    def completed() -> bool:  # by the worker's periodic sync; until then 202, the same peering
         again = retry("POST", "peerings/", json=body, headers=key)
         answers.append(again.status_code)
-        assert again.status_code in (201, 202), again.text
-        assert again.json()["id"] == kept["id"]
-        if again.status_code == 201:
-            break
-        time.sleep(0.5)
-    assert answers[-1] == 201, answers
+        if again.status_code not in (201, 202) or again.json()["id"] != kept["id"]:
+            pytest.fail(f"the retry answered another peering or an error: {again.text}")
+        return again.status_code == 201
+
+    wait_for(completed, timeout=SYNC_TIMEOUT, interval=0.5, what=lambda: f"a 201 for the retry: {answers}")
     assert len(_sim_peerings("kept")) == 1
 
 
@@ -584,12 +590,13 @@ def test_one_export_per_user_across_app_servers(stack: Stack):
         other_user = requests.get(f"{stack.servers[1]}{path}", headers=carol, timeout=60)
         assert other_user.status_code == 200
     # Closing the first ends it on server 0, which gives the slot back.
-    deadline = time.monotonic() + 30
-    while True:
+    statuses: list[int] = []
+
+    def slot_back() -> requests.Response | None:
         with requests.get(f"{stack.servers[1]}{path}", headers=alice, stream=True, timeout=60) as again:
-            if again.status_code == 200:
-                assert again.headers["X-Export-Row-Limit"] == "100000"
-                break
-            assert again.status_code == 429
-        assert time.monotonic() < deadline, "the slot never came back"
-        time.sleep(0.2)
+            statuses.append(again.status_code)
+            return again if again.status_code == 200 else None
+
+    again = wait_for(slot_back, timeout=30, interval=0.2, what="the slot came back")
+    assert set(statuses[:-1]) <= {429}, statuses
+    assert again.headers["X-Export-Row-Limit"] == "100000"

@@ -173,7 +173,7 @@ from ops.locks import job_lock
 with job_lock("sync_peerings", ttl=timedelta(seconds={ttl})) as lease:
     assert lease is not None
     print("holding", flush=True)
-    time.sleep(600)
+    time.sleep(600)  # the behaviour under test: a run that hangs while it holds the lease
 """
 
 

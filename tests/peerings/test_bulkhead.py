@@ -9,8 +9,7 @@ on a slow cloud would be: no timing, only conditions.
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from django.test import Client
@@ -22,6 +21,7 @@ from peerings.choices import PeeringStatus
 from peerings.exceptions import CloudBusy
 from peerings.jobs import sync_open_peerings
 from peerings.models import IdempotencyKey, Peering, UpstreamCall
+from tests.waiting import wait_for
 from vpcsim.models import Peering as SimPeering
 
 S = PeeringStatus
@@ -29,14 +29,6 @@ S = PeeringStatus
 pytestmark = pytest.mark.usefixtures("cloud")
 
 LIMIT = 2
-
-
-def _until(condition: Callable[[], bool], what: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
 
 
 class Holders:
@@ -47,7 +39,7 @@ class Holders:
         self.threads = [threading.Thread(target=self._hold, args=(gate,)) for gate in self.gates]
         for thread in self.threads:
             thread.start()
-        _until(lambda: bulkhead.in_use() == count, f"{count} slots taken")
+        wait_for(lambda: bulkhead.in_use() == count, timeout=30, interval=0.01, what=f"{count} slots taken")
 
     @staticmethod
     def _hold(gate: threading.Event) -> None:
@@ -72,7 +64,7 @@ def full(settings) -> Iterator[Holders]:
     holders = Holders(LIMIT)
     yield holders
     holders.join()
-    _until(lambda: bulkhead.in_use() == 0, "the slots given back")
+    wait_for(lambda: bulkhead.in_use() == 0, timeout=30, interval=0.01, what="the slots given back")
 
 
 def _create_body(prod_web, globex_app, globex_main) -> dict:
@@ -103,7 +95,7 @@ def test_a_write_finding_the_bulkhead_full_is_refused_at_once_with_nothing_sent_
     assert not IdempotencyKey.objects.filter(key="busy-1").exists()  # not a final answer
     # A slot frees: the same request (same key) goes through.
     full.free(1)
-    _until(lambda: bulkhead.in_use() == LIMIT - 1, "one slot free")
+    wait_for(lambda: bulkhead.in_use() == LIMIT - 1, timeout=30, interval=0.01, what="one slot free")
     response = acme_api.post("/api/v1/peerings/", body, format="json", HTTP_IDEMPOTENCY_KEY="busy-1")
     assert response.status_code == 201, response.content
     assert SimPeering.objects.count() == 1
@@ -164,7 +156,7 @@ def test_a_job_waits_for_a_slot_instead_of_refusing(pending, full):
     reports = []
     job = threading.Thread(target=lambda: reports.append(sync_open_peerings()))
     job.start()
-    _until(lambda: bulkhead.waiting() == 1, "the job waiting for a slot")
+    wait_for(lambda: bulkhead.waiting() == 1, timeout=30, interval=0.01, what="the job waiting for a slot")
     assert reports == []
 
     full.free(1)

@@ -25,9 +25,8 @@ NOT_SENT = ["zz-held", "zz-declined", "zz-withdrawn"]
 
 
 @pytest.fixture
-def sides(settings, django_capture_on_commit_callbacks):
+def sides(no_cloud_calls, django_capture_on_commit_callbacks):
     """Tenant ``req`` holds its requests; three of them never reached ``peer``; one did (``zz-sent``)."""
-    settings.VPC_CLIENT_FACTORY = lambda *a, **k: pytest.fail("the cloud was called")
     req, peer = TenantFactory(name="req"), TenantFactory(name="peer")
     requester = MembershipFactory(user__username="rita", tenant=req, role=Role.MEMBER).user
     approver = MembershipFactory(user__username="rob", tenant=req, role=Role.APPROVER).user

@@ -8,7 +8,6 @@ terminated by the server while the cloud answers.
 from __future__ import annotations
 
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -22,6 +21,7 @@ from peerings.models import Peering, UpstreamCall
 from peerings.routes.workflow import routes_apply
 from peerings.vpcs import tenant_vpcs
 from peerings.workflow import peering_accept, peering_delete, peering_reject
+from tests.waiting import wait_for
 from vpcsim.models import Peering as SimPeering
 
 S = PeeringStatus
@@ -148,18 +148,18 @@ def test_a_real_database_failure_while_the_cloud_answers_is_settled_by_the_sync(
     def terminate_once_sent() -> None:
         """Wait (bounded) for the delete's row, then cut the portal's connection mid-call."""
         try:
-            deadline = time.monotonic() + 30
             with connections["default"].cursor() as cursor:  # this thread's own connection
-                while time.monotonic() < deadline:
+
+                def sending() -> bool:
                     cursor.execute(
                         "SELECT 1 FROM peerings_upstreamcall WHERE operation = %s AND outcome = %s",
                         [CallOperation.DELETE, CallOutcome.SENDING],
                     )
-                    if cursor.fetchone():
-                        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
-                        killed.set()
-                        return
-                    time.sleep(0.05)
+                    return cursor.fetchone() is not None
+
+                wait_for(sending, timeout=30, what="the delete's row recorded as SENDING")
+                cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+                killed.set()
         finally:
             connections.close_all()
 

@@ -763,35 +763,30 @@ def count_queries(client: Client, url: str) -> int:
     return len(queries)
 
 
-@pytest.fixture
-def approver(db):
-    return MembershipFactory(user__username="me", role=Role.APPROVER)
-
-
-def _grow_peerings(membership, n: int) -> None:
+def _grow_peerings(tenant, n: int) -> None:
     other = TenantFactory()
     for i in range(n):
         PeeringFactory(
-            requester_tenant=other if i % 2 else membership.tenant,
-            accepter_tenant=membership.tenant if i % 2 else other,
+            requester_tenant=other if i % 2 else tenant,
+            accepter_tenant=tenant if i % 2 else other,
             requested_by=UserFactory(),
             decided_by=UserFactory(),
         )
 
 
 @pytest.mark.parametrize("name", ["list", "dashboard"])
-def test_list_pages_run_as_many_queries_for_20_rows_as_for_2(as_user, approver, name):
-    client = as_user(approver.user)
+def test_list_pages_run_as_many_queries_for_20_rows_as_for_2(as_user, me, home, name):
+    client = as_user(me)
     url = reverse(f"peerings:{name}")
-    _grow_peerings(approver, 2)
+    _grow_peerings(home, 2)
     few = count_queries(client, url)
-    _grow_peerings(approver, 18)
+    _grow_peerings(home, 18)
     assert count_queries(client, url) == few
 
 
-def test_detail_runs_as_many_queries_for_20_history_rows_as_for_2(as_user, approver):
-    peering = PeeringFactory(requester_tenant=approver.tenant, requested_by=approver.user)
-    client = as_user(approver.user)
+def test_detail_runs_as_many_queries_for_20_history_rows_as_for_2(as_user, me, home):
+    peering = PeeringFactory(requester_tenant=home, requested_by=me)
+    client = as_user(me)
 
     def grow(n: int) -> None:
         for _ in range(n):

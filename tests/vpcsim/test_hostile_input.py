@@ -27,6 +27,13 @@ def v1_error(response) -> dict:
     return body
 
 
+NUL_IN_BODY = {
+    "type": "InvalidInput",
+    "message": "Invalid input for operation: the request body contains a NUL character.",
+    "detail": "",
+}
+
+
 def _raw(value) -> bytes:
     """JSON with non-ASCII escaped, so a lone surrogate travels as ``\\ud800`` (valid JSON)."""
     return json.dumps(value, ensure_ascii=True).encode()
@@ -57,8 +64,9 @@ def test_update_with_a_nul_or_surrogate_is_400(api, alpha, beta, make_peering, t
 
 def test_a_nul_in_a_key_or_a_tenant_id_is_400(api, alpha, beta):
     body = peering_body(alpha.vpc_ids[0], beta.vpc_ids[0], f"{beta.project_id}\x00")
-    assert api(alpha).post(PEERINGS, raw=_raw(body)).status_code == 400
-    assert api(alpha).post(PEERINGS, raw=_raw({"peering\x00": {}})).status_code == 400
+    refused = [api(alpha).post(PEERINGS, raw=_raw(value)) for value in (body, {"peering\x00": {}})]
+
+    assert [(r.status_code, neutron_error(r)) for r in refused] == [(400, NUL_IN_BODY)] * 2
     assert not Peering.objects.exists()
 
 
@@ -80,6 +88,11 @@ def test_deep_nesting_inside_a_valid_looking_body(api, alpha, beta):
     response = api(alpha).post(PEERINGS, raw=_raw(body))
 
     assert response.status_code == 400
+    assert neutron_error(response) == {
+        "type": "MalformedRequestBody",
+        "message": "Malformed request body: nested deeper than 32 levels",
+        "detail": "",
+    }
     assert not Peering.objects.exists()
 
 
@@ -106,8 +119,17 @@ def test_hostile_route_body_and_filters(api, alpha):
     body = {
         "route": {"type": "peering", "nexthop": str(uuid.uuid4()), "destination": "\x00", "vpc_id": "\ud800"}
     }
-    assert api(alpha).post(ROUTES, raw=_raw(body)).status_code == 400
-    assert api(alpha).get(ROUTES, query=[("destination", "\x00")]).status_code == 400
+    created = api(alpha).post(ROUTES, raw=_raw(body))
+    listed = api(alpha).get(ROUTES, query=[("destination", "\x00")])
+
+    assert [created.status_code, listed.status_code] == [400, 400]
+    assert neutron_error(created)["message"] == (
+        "Invalid input for operation: the request body contains an invalid Unicode character "
+        "(a lone surrogate)."
+    )
+    assert neutron_error(listed)["message"] == (
+        "Invalid input for operation: the query parameter 'destination' contains a NUL character."
+    )
     assert not Route.objects.exists()
 
 

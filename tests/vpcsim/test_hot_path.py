@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.vpcsim.support import PEERINGS, peering_body, pending_peering
+from tests.vpcsim.support import PEERINGS, neutron_error, peering_body, pending_peering
 from tests.vpcsim.test_faults import call
 from vpcsim import auth, clock, store
 from vpcsim.expiry import expire_due
@@ -112,7 +112,8 @@ def test_delete_takes_the_routes_and_is_404_for_an_outsider(api, make_peering, a
     assert (Peering.objects.count(), Route.objects.count()) == (1, 1)
     assert api(beta).delete(f"{PEERINGS}/{peering['id']}").status_code == 204  # the accepter may
     assert (Peering.objects.count(), Route.objects.count()) == (0, 0)
-    assert api(alpha).delete(f"{PEERINGS}/not-a-uuid").status_code == 404
+    unknown = api(alpha).delete(f"{PEERINGS}/not-a-uuid")
+    assert (unknown.status_code, neutron_error(unknown)["type"]) == (404, "VpcPeeringNotFound")
 
 
 def test_routes_are_the_only_rows_that_point_at_a_peering():

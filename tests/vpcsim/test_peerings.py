@@ -174,12 +174,22 @@ def test_create_validation(api, alpha, beta, mutate, error_type, message):
     assert not Peering.objects.exists()
 
 
-def test_a_name_of_64_characters_and_a_description_of_255_are_accepted(api, alpha, beta):
+@pytest.mark.parametrize(("name", "description"), [("n" * 64, "d" * 255), ("é" * 64, "ü" * 255), ("n", "")])
+def test_names_and_descriptions_up_to_the_limits_are_stored_whole(api, alpha, beta, name, description):
+    """64 and 255 characters (not bytes: multi-byte ones too) are kept as sent, and shown back."""
     body = peering_body(
-        alpha.vpc_ids[0], beta.vpc_ids[0], beta.project_id, name="n" * 64, description="d" * 255
+        alpha.vpc_ids[0], beta.vpc_ids[0], beta.project_id, name=name, description=description
     )
 
-    assert api(alpha).post(PEERINGS, body).status_code == 201
+    response = api(alpha).post(PEERINGS, body)
+
+    assert response.status_code == 201
+    created = response.json()["peering"]
+    assert (created["name"], created["description"]) == (name, description)
+    stored = Peering.objects.get()
+    assert (stored.name, stored.description) == (name, description)
+    shown = api(beta).get(url(created)).json()["peering"]
+    assert (shown["name"], shown["description"]) == (name, description)
 
 
 @pytest.mark.parametrize("raw", [b"{not json", b"", b"\xff\xfe"])
@@ -257,18 +267,29 @@ def test_second_live_peering_between_the_same_vpcs_is_409(api, make_peering, alp
         response = api(alpha).post(PEERINGS, peering_body(alpha.vpc_ids[0], beta.vpc_ids[0], beta.project_id))
 
     assert response.status_code == 409
-    error = neutron_error(response)
-    assert error["type"] == "VpcPeeringExists"
-    assert first["id"] in error["message"]
+    request_vpc, accept_vpc = (beta, alpha) if reverse else (alpha, beta)
+    assert neutron_error(response) == {
+        "type": "VpcPeeringExists",
+        "message": f"A VPC peering connection between VPC {request_vpc.vpc_ids[0]} and VPC "
+        f"{accept_vpc.vpc_ids[0]} already exists: {first['id']}.",
+        "detail": "",
+    }
     assert Peering.objects.count() == 1
 
 
 def test_duplicate_of_an_active_peering_is_409(api, make_peering, alpha):
-    make_peering(alpha, alpha, request_vpc=0, accept_vpc=1)
+    first = make_peering(alpha, alpha, request_vpc=0, accept_vpc=1)
 
     response = api(alpha).post(PEERINGS, peering_body(alpha.vpc_ids[1], alpha.vpc_ids[0]))
 
     assert response.status_code == 409
+    assert neutron_error(response) == {
+        "type": "VpcPeeringExists",
+        "message": f"A VPC peering connection between VPC {alpha.vpc_ids[1]} and VPC "
+        f"{alpha.vpc_ids[0]} already exists: {first['id']}.",
+        "detail": "",
+    }
+    assert Peering.objects.count() == 1
 
 
 def test_a_rejected_peering_does_not_block_a_new_one(api, make_peering, alpha, beta):
@@ -323,10 +344,12 @@ def test_a_third_project_sees_nothing(api, make_peering, alpha, alpha_dev, beta)
         "message": f"VPC peering connection {peering['id']} could not be found.",
         "detail": "",
     }
-    for action in ("accept", "reject"):
-        assert api(alpha_dev).put(url(peering, action)).status_code == 404
-    assert api(alpha_dev).put(url(peering), {"peering": {"name": "x"}}).status_code == 404
-    assert api(alpha_dev).delete(url(peering)).status_code == 404
+    refused = [api(alpha_dev).put(url(peering, action)) for action in ("accept", "reject")]
+    refused += [
+        api(alpha_dev).put(url(peering), {"peering": {"name": "x"}}),
+        api(alpha_dev).delete(url(peering)),
+    ]
+    assert [(r.status_code, neutron_error(r)["type"]) for r in refused] == [(404, "VpcPeeringNotFound")] * 4
     assert Peering.objects.get().name == "link"
 
 
@@ -477,13 +500,25 @@ def test_only_pending_peerings_can_be_answered(api, make_peering, alpha, beta, f
 def test_same_account_peering_is_already_active_so_accept_is_409(api, make_peering, alpha, alpha_dev):
     peering = make_peering(alpha, alpha_dev)
 
-    assert api(alpha_dev).put(url(peering, "accept")).status_code == 409
+    response = api(alpha_dev).put(url(peering, "accept"))
+
+    assert response.status_code == 409
+    assert neutron_error(response) == {
+        "type": "VpcPeeringInvalidState",
+        "message": f"VPC peering connection {peering['id']} is ACTIVE; only a PENDING_ACCEPTANCE "
+        "connection can be accepted.",
+        "detail": "",
+    }
 
 
 def test_requester_is_refused_before_state_is_checked(api, make_peering, alpha, alpha_dev):
     peering = make_peering(alpha, alpha_dev)
 
-    assert api(alpha).put(url(peering, "accept")).status_code == 403
+    response = api(alpha).put(url(peering, "accept"))
+
+    assert response.status_code == 403
+    assert neutron_error(response)["type"] == "PolicyNotAuthorized"
+    assert Peering.objects.get().status == "ACTIVE"
 
 
 def test_accept_ignores_a_body(api, make_peering, alpha, beta):
@@ -510,9 +545,8 @@ def test_either_side_deletes_in_any_state(api, make_peering, alpha, beta, side, 
 
     assert response.status_code == 204
     assert response.content == b""
-    for party in (alpha, beta):
-        assert api(party).get(url(peering)).status_code == 404
-    assert api(caller).delete(url(peering)).status_code == 404
+    gone = [api(party).get(url(peering)) for party in (alpha, beta)] + [api(caller).delete(url(peering))]
+    assert [(r.status_code, neutron_error(r)["type"]) for r in gone] == [(404, "VpcPeeringNotFound")] * 3
 
 
 def test_deleting_frees_the_vpc_pair(api, make_peering, alpha, beta):

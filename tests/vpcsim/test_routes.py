@@ -51,8 +51,9 @@ def test_show_list_and_delete(api, alpha, alpha_dev, active):
     assert client.get(f"{ROUTES}/{route['id']}").json() == {"route": route}
     assert client.get(ROUTES).json() == {"routes": [route], "routes_links": []}
     assert api(alpha_dev).get(ROUTES).json()["routes"] == []
-    assert api(alpha_dev).get(f"{ROUTES}/{route['id']}").status_code == 404
-    assert api(alpha_dev).delete(f"{ROUTES}/{route['id']}").status_code == 404
+    hidden = [api(alpha_dev).get(f"{ROUTES}/{route['id']}"), api(alpha_dev).delete(f"{ROUTES}/{route['id']}")]
+    assert [(r.status_code, neutron_error(r)["type"]) for r in hidden] == [(404, "RouteNotFound")] * 2
+    assert Route.objects.count() == 1
 
     response = client.delete(f"{ROUTES}/{route['id']}")
 
@@ -143,6 +144,14 @@ def test_ipv6_destination_is_accepted(api, alpha, active):
     )
 
     assert response.status_code == 201
+    route = response.json()["route"]
+    assert (route["destination"], route["nexthop"], route["vpc_id"]) == (
+        "2001:db8::/32",
+        active["id"],
+        alpha.vpc_ids[0],
+    )
+    stored = Route.objects.get()
+    assert (str(stored.route_id), stored.destination) == (route["id"], "2001:db8::/32")
 
 
 def test_route_needs_an_active_peering(api, make_peering, alpha, beta):
@@ -190,7 +199,11 @@ def test_one_route_per_destination_per_vpc(api, alpha, active):
     response = add_route(client, nexthop=active["id"], vpc_id=alpha.vpc_ids[0], destination="10.2.0.0/16")
 
     assert response.status_code == 409
-    assert neutron_error(response)["type"] == "RouteExists"
+    assert neutron_error(response) == {
+        "type": "RouteExists",
+        "message": f"A route to 10.2.0.0/16 already exists in VPC {alpha.vpc_ids[0]}.",
+        "detail": "",
+    }
     assert Route.objects.count() == 1
 
 

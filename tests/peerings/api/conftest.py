@@ -1,4 +1,5 @@
-"""The REST API tests start every test with empty throttle counters (the clients are in tests/conftest.py)."""
+"""The REST API tests start every test with empty throttle counters; ``api`` is ``me``'s client
+(``me``, ``home`` and the clients are in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -12,23 +13,6 @@ def _clear_throttle_history():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture
-def me(db):
-    """The caller of an API test: a user with no tenant yet (``home`` gives them one)."""
-    from tests.factories import UserFactory
-
-    return UserFactory(username="me")
-
-
-@pytest.fixture
-def home(me):
-    """``me``'s tenant, where they are an approver."""
-    from peerings.choices import Role
-    from tests.factories import MembershipFactory
-
-    return MembershipFactory(user=me, role=Role.APPROVER, tenant__name="home").tenant
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from peerings.models import IdempotencyKey
-from tests.factories import MembershipFactory, PeeringFactory
+from tests.factories import PeeringFactory
 
 ENDPOINTS = [
     ("get", "/api/v1/"),
@@ -29,21 +29,16 @@ ENDPOINTS = [
 
 
 @pytest.fixture
-def membership(db):
-    return MembershipFactory()
-
-
-@pytest.fixture
-def peering(membership):
-    return PeeringFactory(requester_tenant=membership.tenant)
+def peering(home):
+    return PeeringFactory(requester_tenant=home)
 
 
 @pytest.mark.parametrize(("method", "path"), ENDPOINTS)
 @pytest.mark.parametrize("credentials", [None, "Token wrong-key", "Bearer something"])
-def test_no_valid_credentials_answers_401(anon, membership, peering, method, path, credentials):
+def test_no_valid_credentials_answers_401(anon, home, peering, method, path, credentials):
     if credentials:
         anon.credentials(HTTP_AUTHORIZATION=credentials)
-    url = path.format(tenant=membership.tenant_id, peering=peering.pk)
+    url = path.format(tenant=home.pk, peering=peering.pk)
 
     response = getattr(anon, method)(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="k")
 
@@ -53,24 +48,23 @@ def test_no_valid_credentials_answers_401(anon, membership, peering, method, pat
     assert not IdempotencyKey.objects.exists()
 
 
-def test_a_token_authenticates(client_for, membership, peering):
-    response = client_for(membership.user).get("/api/v1/peerings/")
+def test_a_token_authenticates(api, peering):
+    response = api.get("/api/v1/peerings/")
 
     assert response.status_code == 200
     assert [p["id"] for p in response.json()["results"]] == [peering.pk]
 
 
-def test_an_inactive_users_token_is_refused(client_for, membership):
-    api = client_for(membership.user)
-    membership.user.is_active = False
-    membership.user.save()
+def test_an_inactive_users_token_is_refused(api, me):
+    me.is_active = False
+    me.save()
 
     assert api.get("/api/v1/peerings/").status_code == 401
 
 
-def test_a_browser_session_authenticates_and_needs_csrf_to_write(membership, peering):
+def test_a_browser_session_authenticates_and_needs_csrf_to_write(me, peering):
     browser = APIClient(enforce_csrf_checks=True)
-    assert browser.login(username=membership.user.username, password="correct horse battery staple")
+    assert browser.login(username=me.username, password="correct horse battery staple")
 
     read = browser.get("/api/v1/peerings/")
     write = browser.patch(f"/api/v1/peerings/{peering.pk}/", {"name": "x"}, format="json")

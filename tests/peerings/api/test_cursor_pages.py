@@ -8,6 +8,7 @@ from peerings.api import pagination
 from peerings.choices import Role
 from peerings.paginators import CappedCountPaginator
 from tests.factories import MembershipFactory, PeeringFactory
+from tests.peerings.api.errors import api_error
 
 
 @pytest.fixture
@@ -72,7 +73,7 @@ def test_numbered_pages_count_only_to_the_page_asked_for(client_for, me, five, m
 
 @pytest.mark.parametrize("cursor", ["garbage", "eyJvIjpbIm5hbWUiXSwidiI6WzFdfQ"])
 def test_a_bad_or_foreign_cursor_is_not_found(client_for, me, five, cursor):
-    assert client_for(me).get(f"/api/v1/peerings/?cursor={cursor}").status_code == 404
+    assert api_error(client_for(me).get(f"/api/v1/peerings/?cursor={cursor}")) == (404, "not_found", [])
 
 
 def test_the_page_list_counts_up_to_its_limit_and_beyond_on_request(client, me, five, monkeypatch):

@@ -21,6 +21,7 @@ from tests.factories import (
     TenantFactory,
     UpstreamCallFactory,
 )
+from tests.peerings.api.errors import api_error
 
 pytestmark = pytest.mark.django_db
 
@@ -124,7 +125,8 @@ def test_status_changes_list_is_walled_too(world, client_for):
         world["changes"]["shared_active"].pk,
     }
     other = world["changes"]["private"].pk
-    assert client_for(world["alice"]).get(f"/api/v1/status-changes/{other}/").status_code == 404
+    hidden = client_for(world["alice"]).get(f"/api/v1/status-changes/{other}/")
+    assert api_error(hidden) == (404, "not_found", [])
 
 
 def test_an_outsider_exports_nothing(world, client_for):

@@ -22,19 +22,9 @@ from tests.factories import MembershipFactory, PeeringFactory
 
 
 @pytest.fixture
-def approver(db):
-    return MembershipFactory(role=Role.APPROVER)
-
-
-@pytest.fixture
-def active(approver):
-    """A peering addressed to the approver's tenant that can no longer be accepted."""
-    return PeeringFactory(accepter_tenant=approver.tenant, status=PeeringStatus.ACTIVE)
-
-
-@pytest.fixture
-def api(client_for, approver):
-    return client_for(approver.user)
+def active(home):
+    """A peering addressed to ``me``'s tenant (``me`` approves there) that can no longer be accepted."""
+    return PeeringFactory(accepter_tenant=home, status=PeeringStatus.ACTIVE)
 
 
 @pytest.fixture
@@ -89,8 +79,8 @@ def test_a_refusal_before_any_work_is_not_stored(api, active):
     assert not IdempotencyKey.objects.exists()
 
 
-def test_a_body_that_fails_validation_frees_the_key_for_the_fixed_body(api, approver, decided):
-    pending = PeeringFactory(accepter_tenant=approver.tenant, status=PeeringStatus.PENDING_ACCEPTANCE)
+def test_a_body_that_fails_validation_frees_the_key_for_the_fixed_body(api, home, decided):
+    pending = PeeringFactory(accepter_tenant=home, status=PeeringStatus.PENDING_ACCEPTANCE)
     path = f"/api/v1/peerings/{pending.pk}/reject/"
 
     invalid = api.post(path, {}, format="json", HTTP_IDEMPOTENCY_KEY="fix-me")
@@ -130,6 +120,7 @@ def test_another_body_method_or_path_with_the_same_key_is_422(api, active, decid
         assert response.status_code == 422
         assert response.json()["error"]["code"] == "idempotency_key_reused"
         assert "Idempotent-Replayed" not in response
+    assert decided == ["accept"]  # the first only
 
 
 def test_the_same_body_in_another_json_spelling_is_a_replay(api, active, decided):
@@ -139,11 +130,12 @@ def test_the_same_body_in_another_json_spelling_is_a_replay(api, active, decided
 
     assert again.json() == first.json()
     assert again["Idempotent-Replayed"] == "true"
+    assert decided == ["reject"]
 
 
-def test_keys_are_per_user(client_for, approver, active, decided):
-    colleague = MembershipFactory(tenant=approver.tenant, role=Role.APPROVER).user
-    _accept(client_for(approver.user), active, "shared")
+def test_keys_are_per_user(client_for, api, home, active, decided):
+    colleague = MembershipFactory(tenant=home, role=Role.APPROVER).user
+    _accept(api, active, "shared")
 
     theirs = _accept(client_for(colleague), active, "shared")
 
@@ -169,20 +161,28 @@ def test_a_malformed_key_is_400(api, active, key):
     assert not IdempotencyKey.objects.exists()
 
 
-def test_a_5xx_is_not_stored_so_the_client_can_retry(api, approver, monkeypatch):
-    peering = PeeringFactory(requester_tenant=approver.tenant)
+def test_a_5xx_is_not_stored_so_the_client_can_retry(api, home, monkeypatch):
+    peering = PeeringFactory(requester_tenant=home)
+
+    refreshed = []
 
     def down(**kwargs):
+        refreshed.append("down")
         raise CloudUnavailable("Down.", status=503)
+
+    def up(*, peering, **kwargs):
+        refreshed.append("up")
+        return peering
 
     monkeypatch.setattr(workflow, "peering_refresh", down)
     failed = api.post(f"/api/v1/peerings/{peering.pk}/refresh/", HTTP_IDEMPOTENCY_KEY="retry")
     assert failed.status_code == 503
     assert not IdempotencyKey.objects.exists()
 
-    monkeypatch.setattr(workflow, "peering_refresh", lambda *, peering, **kw: peering)
+    monkeypatch.setattr(workflow, "peering_refresh", up)
     retried = api.post(f"/api/v1/peerings/{peering.pk}/refresh/", HTTP_IDEMPOTENCY_KEY="retry")
     assert retried.status_code == 200
+    assert refreshed == ["down", "up"]
     assert "Idempotent-Replayed" not in retried
     assert IdempotencyKey.objects.get().response_status == 200
 
@@ -196,6 +196,7 @@ def test_a_duplicate_while_the_first_runs_is_409(api, active, decided):
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "idempotency_key_in_use"
     assert IdempotencyKey.objects.get().response_status == IN_PROGRESS  # still the first one's
+    assert decided == ["accept"]  # the duplicate never reached the workflow
 
 
 def test_a_stale_reservation_is_taken_over(api, active, decided):

@@ -11,6 +11,7 @@ import yaml
 
 from peerings.rules.messages import NAME_TOO_LONG, UPDATE_NOTHING
 from tests.factories import PeeringFactory
+from tests.peerings.api.errors import api_error
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +73,7 @@ def test_the_tenant_filter_takes_an_id_or_project_id_and_refuses_the_unknown(acm
         response = acme_api.get(URL, {"tenant": unknown})
         assert response.status_code == 400, unknown
         assert response.json()["error"]["code"] == "invalid"
-    assert acme_api.get("/api/v1/calls/", {"tenant": "nope"}).status_code == 400
+    assert api_error(acme_api.get("/api/v1/calls/", {"tenant": "nope"})) == (400, "invalid", ["tenant"])
 
 
 def test_the_root_describes_the_api(acme_api):

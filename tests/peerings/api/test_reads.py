@@ -11,6 +11,7 @@ from django.utils import timezone
 from peerings.choices import CallOperation, ChangeSource, PeeringStatus, Role
 from peerings.models import Peering, StatusChange, Tenant, UpstreamCall
 from tests.factories import MembershipFactory, PeeringFactory, TenantFactory
+from tests.peerings.api.errors import api_error
 
 URL = "/api/v1/peerings/"
 
@@ -53,7 +54,7 @@ def test_tenants_are_mine_with_my_role_and_never_keys(api, me, home):
     assert "access_key" not in text
     assert "secret_key" not in text
     assert api.get(f"/api/v1/tenants/{home.pk}/").json()["role"] == Role.APPROVER
-    assert api.get(f"/api/v1/tenants/{stranger.pk}/").status_code == 404
+    assert api_error(api.get(f"/api/v1/tenants/{stranger.pk}/")) == (404, "not_found", [])
 
 
 # --- Tenant walls ------------------------------------------------------------------------------
@@ -87,7 +88,7 @@ def test_writes_to_another_tenants_peering_are_not_found(api, home, method, acti
 
     response = getattr(api, method)(f"{URL}{theirs.pk}/{action}", body, format="json")
 
-    assert response.status_code == 404
+    assert api_error(response) == (404, "not_found", [])
     theirs.refresh_from_db()
     assert theirs.name.startswith("peering-")
     assert theirs.status == PeeringStatus.PENDING_ACCEPTANCE
@@ -102,7 +103,7 @@ def test_history_shows_calls_of_my_tenants_and_of_peerings_i_can_see(api, home):
 
     assert sorted(_ids(api.get("/api/v1/calls/"))) == sorted([mine.pk, signed_by_peer.pk])
     assert api.get(f"/api/v1/calls/{signed_by_peer.pk}/").json()["tenant"]["project_id"] == peer.project_id
-    assert api.get(f"/api/v1/calls/{hidden.pk}/").status_code == 404
+    assert api_error(api.get(f"/api/v1/calls/{hidden.pk}/")) == (404, "not_found", [])
     assert _ids(api.get(f"{URL}{shared.pk}/calls/")) == [signed_by_peer.pk]
 
 
@@ -167,7 +168,7 @@ def test_filter_by_direction_relative_to_my_tenants(api, home):
 
     assert _ids(api.get(URL, {"direction": "outgoing"})) == [outgoing.pk]
     assert _ids(api.get(URL, {"direction": "incoming"})) == [incoming.pk]
-    assert api.get(URL, {"direction": "sideways"}).status_code == 400
+    assert api_error(api.get(URL, {"direction": "sideways"})) == (400, "invalid", ["direction"])
 
 
 def test_filter_by_vpc_on_either_side_and_by_name(api, home):
@@ -179,7 +180,7 @@ def test_filter_by_vpc_on_either_side_and_by_name(api, home):
     assert sorted(_ids(api.get(URL, {"vpc_id": str(vpc)}))) == sorted([as_requester.pk, as_accepter.pk])
     assert len(_ids(api.get(URL, {"name": "WEB"}))) == 2
     assert _ids(api.get(URL, {"name": "to-db"})) == [as_requester.pk]
-    assert api.get(URL, {"vpc_id": "not-a-uuid"}).status_code == 400
+    assert api_error(api.get(URL, {"vpc_id": "not-a-uuid"})) == (400, "invalid", ["vpc_id"])
 
 
 def test_filter_by_created_range_uses_the_clouds_time_when_known(api, home):
@@ -191,7 +192,7 @@ def test_filter_by_created_range_uses_the_clouds_time_when_known(api, home):
 
     assert sorted(_ids(api.get(URL, {"created_after": cut}))) == sorted([new.pk, submitting.pk])
     assert _ids(api.get(URL, {"created_before": cut})) == [old.pk]
-    assert api.get(URL, {"created_after": "yesterday"}).status_code == 400
+    assert api_error(api.get(URL, {"created_after": "yesterday"})) == (400, "invalid", ["created_after"])
 
 
 @pytest.mark.parametrize(
@@ -223,7 +224,7 @@ def test_ordering_by_name_status_and_created_at_with_ties_on_id(api, home):
     assert _ids(api.get(URL, {"ordering": "status,-name"})) == [b.pk, a2.pk, a1.pk]
     assert _ids(api.get(URL, {"ordering": ",name,"})) == [a1.pk, a2.pk, b.pk]
     assert len(_ids(api.get(URL, {"ordering": ","}))) == 3
-    assert api.get(URL, {"ordering": "secret_key"}).status_code == 400
+    assert api_error(api.get(URL, {"ordering": "secret_key"})) == (400, "invalid", ["ordering"])
 
 
 def test_pages_are_stable_when_sort_keys_tie(api, home):
@@ -238,7 +239,7 @@ def test_pages_are_stable_when_sort_keys_tie(api, home):
             seen += _ids(api.get(URL, params))
         assert sorted(seen) == sorted(ids), ordering
         assert len(seen) == len(ids)
-    assert api.get(URL, {"page": 9}).status_code == 404
+    assert api_error(api.get(URL, {"page": 9})) == (404, "not_found", [])
 
 
 def test_calls_filters(api, home):

@@ -8,11 +8,6 @@ from tests.factories import MembershipFactory, PeeringFactory
 
 
 @pytest.fixture
-def member(db):
-    return MembershipFactory()
-
-
-@pytest.fixture
 def rates(settings):
     def set_rates(user: str, writes: str) -> None:
         settings.REST_FRAMEWORK = {
@@ -23,10 +18,9 @@ def rates(settings):
     return set_rates
 
 
-def test_writes_have_their_own_tighter_rate(client_for, member, rates):
+def test_writes_have_their_own_tighter_rate(api, home, rates):
     rates("100/minute", "2/minute")
-    peering = PeeringFactory(requester_tenant=member.tenant)
-    api = client_for(member.user)
+    peering = PeeringFactory(requester_tenant=home)
     url = f"/api/v1/peerings/{peering.pk}/"
 
     answers = [api.patch(url, {}, format="json").status_code for _ in range(3)]
@@ -38,9 +32,8 @@ def test_writes_have_their_own_tighter_rate(client_for, member, rates):
     assert api.get(url).status_code == 200  # reads are not writes
 
 
-def test_every_request_counts_against_the_user_rate_per_user(client_for, member, rates):
+def test_every_request_counts_against_the_user_rate_per_user(client_for, api, home, rates):
     rates("3/minute", "100/minute")
-    api = client_for(member.user)
     other = client_for(MembershipFactory().user)
 
     answers = [api.get("/api/v1/tenants/").status_code for _ in range(4)]

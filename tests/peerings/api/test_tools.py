@@ -14,6 +14,7 @@ from peerings.choices import ChangeSource, PeeringStatus
 from peerings.export import STATUS_CHANGE_COLUMNS
 from peerings.models import StatusChange
 from tests.factories import PeeringFactory, TenantFactory
+from tests.peerings.api.errors import api_error
 
 URL = "/api/v1/peerings/"
 
@@ -69,7 +70,7 @@ def test_a_peers_vpcs_are_names_and_ids_and_ranges_only_to_its_members(
     assert {(v["name"], v["cidr"]) for v in stranger} == {("prod-web", None), ("prod-db", None)}
     assert "10.1.0.0" not in json.dumps(stranger)
     # tenants/ is still the caller's own: the peer's VPCs there stay a 404
-    assert acme_api.get(f"/api/v1/tenants/{globex_main.pk}/vpcs/").status_code == 404
+    assert api_error(acme_api.get(f"/api/v1/tenants/{globex_main.pk}/vpcs/")) == (404, "not_found", [])
 
 
 def test_the_directory_never_shows_keys(client_for, outsider, acme_prod):
@@ -77,7 +78,7 @@ def test_the_directory_never_shows_keys(client_for, outsider, acme_prod):
 
     assert acme_prod.access_key not in body
     assert acme_prod.secret_key not in body
-    assert client_for(outsider).get("/api/v1/directory/999999/").status_code == 404
+    assert api_error(client_for(outsider).get("/api/v1/directory/999999/")) == (404, "not_found", [])
 
 
 # --- 2. Names in payloads ---------------------------------------------------------------------
@@ -145,8 +146,9 @@ def test_a_detail_takes_no_list_parameters(api, home):
     peering = PeeringFactory(requester_tenant=home)
 
     assert api.get(f"{URL}{peering.pk}/", {"format": "json"}).status_code == 200
-    assert api.get(f"{URL}{peering.pk}/", {"page_size": "5"}).status_code == 400
-    assert api.get(f"{URL}{peering.pk}/routes/plan/", {"requesters": "10.0.0.0/8"}).status_code == 400
+    assert api_error(api.get(f"{URL}{peering.pk}/", {"page_size": "5"})) == (400, "invalid", ["page_size"])
+    plan = api.get(f"{URL}{peering.pk}/routes/plan/", {"requesters": "10.0.0.0/8"})
+    assert api_error(plan) == (400, "invalid", ["requesters"])
 
 
 def test_search_finds_a_name_or_a_description(api, home):
