@@ -41,6 +41,7 @@ from peerings.permissions import Action
 from peerings.routes.records import describe
 from peerings.selectors import calls_as_seen, user_roles, without_keys
 from peerings.templatetags.peering_tags import vpc_html
+from portal.admin_mixins import ReadOnlyMixin
 
 __all__ = ["MembershipAdmin", "PeeringAdmin", "StatusChangeAdmin", "TenantAdmin", "UpstreamCallAdmin"]
 
@@ -173,19 +174,6 @@ def _admin_action(op: Operation) -> Any:
 
     action.__name__ = op.action
     return admin.action(description=DESCRIPTIONS[op], permissions=["operate"])(action)
-
-
-class ReadOnlyMixin:
-    """History is append-only: it may be viewed, never added, changed or deleted."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 def _export_actions(
@@ -497,8 +485,9 @@ class LargeListMixin:
 
 
 @admin.register(Peering)
-class PeeringAdmin(LargeListMixin, TenantScopedAdmin):
-    """Peerings as the portal mirrors them; every change goes through the workflow's actions."""
+class PeeringAdmin(LargeListMixin, ReadOnlyMixin, TenantScopedAdmin):
+    """Peerings as the portal mirrors them, read-only: they are requested in the portal or the API,
+    and every change goes through the workflow's actions."""
 
     peering_path = ""
     list_display = ["name", "status", "requester", "accepter", "requested_by", "created_at"]
@@ -553,17 +542,6 @@ class PeeringAdmin(LargeListMixin, TenantScopedAdmin):
             lambda request: inventory.inventory_table(set(user_roles(request.user))), "peerings"
         ),
     ]
-
-    # The mirror is read-only here: peerings are requested in the portal or the API,
-    # and changed only through the actions below.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Peering | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Peering | None = None) -> bool:
-        return False
 
     def has_operate_permission(self, request: HttpRequest) -> bool:
         """May run the workflow actions (the workflow then checks tenant roles)."""
