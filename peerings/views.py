@@ -27,7 +27,7 @@ from django.utils.functional import cached_property
 from django.views import View
 from django.views.generic import ListView, TemplateView
 
-from peerings import export, export_limits, inventory, permissions, selectors, vpcs, workflow
+from peerings import access, export, export_limits, inventory, permissions, selectors, vpcs, workflow
 from peerings.choices import ChangeSource, PeeringStatus, Role
 from peerings.exceptions import CloudError, CloudUnavailable, PortalError, RequestInvalid
 from peerings.filtersets import PeeringFilterSet, with_created
@@ -390,13 +390,6 @@ class PeeringRequestView(LoginRequiredMixin, View):
 ROUTE_CHANGES_SHOWN = 20
 
 
-def _my_sides(user: Any, peering: Peering) -> list[str]:
-    """The sides of ``peering`` whose tenant ``user`` is a member of (their routes are theirs)."""
-    roles = selectors.user_roles(user, [peering.requester_tenant_id, peering.accepter_tenant_id])
-    sides = [("requester", peering.requester_tenant_id), ("accepter", peering.accepter_tenant_id)]
-    return [side for side, tenant_id in sides if tenant_id is not None and tenant_id in roles]
-
-
 #: Closed without a peering in the cloud: "Request again" offers the same request, to edit and send.
 ASK_AGAIN = frozenset({S.REJECTED, S.DECLINED, S.EXPIRED, S.FAILED})
 
@@ -445,7 +438,7 @@ class PeeringMixin(LoginRequiredMixin):
             form = DecisionForm(action, refused.get("data") or {})
             form.is_valid()
             forms_.setdefault(f"{action}_form", form)
-        my_sides = _my_sides(self.request.user, peering)
+        my_sides = access.sides_of(self.request.user, peering)
         context = {
             "peering": peering,
             "allowed": self.allowed(peering),
