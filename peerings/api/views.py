@@ -35,13 +35,6 @@ from peerings.api.exporting import ExportMixin
 from peerings.api.idempotency import REPLAY_HEADER, IdempotentViewMixin
 from peerings.api.pagination import CURSOR_PARAM, PortalPagination
 from peerings.api.parsers import DepthLimitedJSONParser
-from peerings.api.route_serializers import (
-    PeeringDeletedSerializer,
-    PeeringRouteSerializer,
-    RouteApplySerializer,
-    RouteOutcomeSerializer,
-    RoutePlanSerializer,
-)
 from peerings.api.schema import CLOUD_ERRORS, IDEMPOTENCY_PARAMETERS, WRITE_ERRORS, errors
 from peerings.api.throttling import UserThrottle, WriteThrottle
 from peerings.choices import ChangeSource, PeeringStatus
@@ -53,7 +46,15 @@ from peerings.filtersets import (
 )
 from peerings.models import IdempotencyKey, Peering, StatusChange, Tenant, UpstreamCall
 from peerings.permissions import Action
+from peerings.routes.input import destinations_by_side
 from peerings.routes.selectors import live_routes, peering_routes
+from peerings.routes.serializers import (
+    PeeringDeletedSerializer,
+    PeeringRouteSerializer,
+    RouteApplySerializer,
+    RouteOutcomeSerializer,
+    RoutePlanSerializer,
+)
 from peerings.validation import UNKNOWN_QUERY_PARAMETER
 
 __all__ = ["PeeringViewSet", "StatusChangeViewSet", "TenantViewSet", "UpstreamCallViewSet", "not_found"]
@@ -479,11 +480,7 @@ class PeeringViewSet(
     @action(detail=True, methods=["get"], url_path="routes/plan", filter_backends=[], pagination_class=None)
     def routes_plan(self, request: Request, pk: str | None = None) -> Response:
         peering = self.get_object()
-        chosen = {
-            side: [d for d in request.query_params[side].replace(",", " ").split() if d]
-            for side in ("requester", "accepter")
-            if request.query_params.get(side)
-        }
+        chosen = destinations_by_side(request.query_params)
         plans = route_workflow.routes_plan(peering=peering, acting_user=request.user, destinations=chosen)
         return Response(RoutePlanSerializer(plans, many=True).data)
 

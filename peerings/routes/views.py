@@ -19,19 +19,15 @@ from peerings.choices import ChangeSource, RouteSide
 from peerings.exceptions import CloudError, PortalError, RequestInvalid
 from peerings.permissions import Action
 from peerings.route_workflow import default_destinations
+from peerings.routes.input import destinations_by_side, parse_destinations
 from peerings.routes.selectors import peering_routes
 from peerings.views import PeeringMixin, describe_cloud_error
 
-__all__ = ["PeeringRoutesView", "RouteRemoveView", "parse_destinations"]
+__all__ = ["PeeringRoutesView", "RouteRemoveView"]
 
 SIDES = [s.value for s in RouteSide]
 #: A route id longer than this is no route's (and would overflow the column).
 MAX_ID_DIGITS = 18
-
-
-def parse_destinations(text: str) -> list[str]:
-    """Destinations typed one per line, or separated by commas or spaces."""
-    return [part for part in text.replace(",", " ").split() if part]
 
 
 class PeeringRoutesView(PeeringMixin, View):
@@ -43,7 +39,7 @@ class PeeringRoutesView(PeeringMixin, View):
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         peering = self.get_peering(pk)
-        chosen = {side: parse_destinations(request.GET[side]) for side in SIDES if request.GET.get(side)}
+        chosen = destinations_by_side(request.GET)
         return self.render_plan(peering, chosen)
 
     def render_plan(self, peering: Any, chosen: dict[str, list[str]], **context: Any) -> HttpResponse:
