@@ -129,9 +129,10 @@ def webhook_endpoints(event: Event) -> list[WebhookEndpoint]:
     peering = event.peering
     if peering is None:
         return []
-    tenants = {t for t in (peering.requester_tenant_id, peering.accepter_tenant_id) if t}
-    if event.kind in REQUESTER_ONLY or access.is_held_back(peering):
-        tenants = {peering.requester_tenant_id}  # the portal's gate: the peer has not been asked yet
+    if event.kind in REQUESTER_ONLY:  # the portal's gate: the peer has not been asked
+        tenants = {peering.requester_tenant_id}
+    else:
+        tenants = access.seeing_tenant_ids(peering)  # a request held back is its requester's alone
     return [
         endpoint
         for endpoint in WebhookEndpoint.objects.filter(tenant__in=tenants, is_active=True).order_by("pk")

@@ -20,7 +20,16 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from peerings.choices import NOT_SENT_STATUSES, PeeringStatus, RouteSide
 
-__all__ = ["held_back", "is_held_back", "seen_by", "sides_of", "signed_in", "user_tenant_ids"]
+__all__ = [
+    "held_back",
+    "is_held_back",
+    "on_side",
+    "seeing_tenant_ids",
+    "seen_by",
+    "sides_of",
+    "signed_in",
+    "user_tenant_ids",
+]
 
 
 def _model(name: str) -> Any:
@@ -55,12 +64,27 @@ def held_back(through: str = "") -> Q:
     return held_or_declined | (never_sent & Q(Exists(withdrawn_while_held)))
 
 
+def on_side(side: str, tenant_ids: Any, *, through: str = "") -> Q:
+    """Peerings (reached through ``through``) whose ``side`` (``"requester"``, ``"accepter"``)
+    tenant is one of ``tenant_ids``: :func:`sides_of` as a filter."""
+    return Q(**{f"{through}{side}_tenant__in": tenant_ids})
+
+
 def seen_by(tenant_ids: Any, *, through: str = "") -> Q:
     """The one rule of who sees a peering (reached through ``through``): the members of its
     requester tenant, and those of its accepter tenant once it was sent (not :func:`held_back`)."""
-    requester = Q(**{f"{through}requester_tenant__in": tenant_ids})
-    accepter = Q(**{f"{through}accepter_tenant__in": tenant_ids})
+    requester = on_side(RouteSide.REQUESTER, tenant_ids, through=through)
+    accepter = on_side(RouteSide.ACCEPTER, tenant_ids, through=through)
     return requester | (accepter & ~held_back(through))
+
+
+def seeing_tenant_ids(peering: Any) -> set[int]:
+    """The tenants whose members see ``peering`` (:func:`seen_by` for one peering): its requester's,
+    and its accepter's unless it is :func:`held_back`."""
+    tenants = {peering.requester_tenant_id}
+    if peering.accepter_tenant_id is not None and not is_held_back(peering):
+        tenants.add(peering.accepter_tenant_id)
+    return tenants
 
 
 def is_held_back(peering: Any) -> bool:
