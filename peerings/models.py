@@ -485,7 +485,7 @@ class StatusChange(AppendOnlyModel):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["peering", "created_at", "id"], name="change_peering_created_id"),
-            # The few requests withdrawn while held (selectors.held_back reads them for every list
+            # The few requests withdrawn while held (access.held_back reads them for every list
             # that may show a deleted request the cloud never had): found without a scan of history.
             models.Index(
                 fields=["peering"],

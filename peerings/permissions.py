@@ -160,7 +160,7 @@ def denial(action: Action, peering: Peering, actor: Actor | None, *, now: Any = 
     pending = peering.status == PeeringStatus.PENDING_ACCEPTANCE
     held = peering.status == PeeringStatus.AWAITING_APPROVAL
     if peering.status in NOT_SENT_STATUSES:
-        accepter = None  # not sent to the peer: its members are outsiders (selectors.held_back)
+        accepter = None  # not sent to the peer: its members are outsiders (access.held_back)
     if action in ROUTE_ACTIONS:
         refusals = [route_denial(action, peering, actor, side, now=now) for side in SIDES]
         return None if None in refusals else _first_refusal(refusals)

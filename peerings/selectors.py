@@ -2,8 +2,7 @@
 
 Every front (pages, REST API, admin, FilterSets) and the permission rules read a user's
 tenants, roles and peerings, and a peering's history, through these functions. Who sees a
-peering is :mod:`peerings.access`'s rule (``held_back``, ``is_held_back`` and
-``user_tenant_ids`` are re-exported from there).
+peering is :mod:`peerings.access`'s rule (``user_tenant_ids`` is re-exported from there).
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Left, StrIndex
 
-from peerings.access import held_back, is_held_back, seen_by, signed_in, user_tenant_ids
+from peerings.access import seen_by, signed_in, user_tenant_ids
 from peerings.choices import PeeringStatus, Role
 from peerings.models import Membership, Peering, StatusChange, Tenant, UpstreamCall
 
@@ -31,8 +30,6 @@ __all__ = [
     "SIGNERS_ONLY",
     "awaiting_decision",
     "calls_as_seen",
-    "held_back",
-    "is_held_back",
     "known_tenants",
     "membership_role",
     "peering_calls",
