@@ -25,39 +25,29 @@ from notifications.models import (
 )
 from notifications.outbox import queue_delivery
 from ops.egress import validate_outbound_url
-from peerings import selectors
+from peerings import access
 from peerings.admin_scope import TenantScopedAdmin, TenantScopedInline, sees_all
+from portal.admin_mixins import ReadOnlyMixin
 
 
 def deliveries_within_walls(queryset: QuerySet, user: Any) -> QuerySet:
     """Webhook deliveries: the endpoint's tenant's staff; e-mails: the staff who see the peering."""
     if sees_all(user):
         return queryset
-    tenants = selectors.user_tenant_ids(user)
+    tenants = access.user_tenant_ids(user)
     webhook = Q(channel=Channel.WEBHOOK, endpoint__tenant__in=tenants)
-    email = Q(channel=Channel.EMAIL) & selectors.peerings_seen_by(tenants, through="event__peering__")
+    email = Q(channel=Channel.EMAIL) & access.seen_by(tenants, through="event__peering__")
     return queryset.filter(webhook | email)
 
 
-class ReadOnly:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class DeliveryAttemptInline(ReadOnly, admin.TabularInline):
+class DeliveryAttemptInline(ReadOnlyMixin, admin.TabularInline):
     model = DeliveryAttempt
     fields = ["created_at", "ok", "status_code", "error", "duration_ms"]
     readonly_fields = fields
     extra = 0
 
 
-class DeliveryInline(ReadOnly, TenantScopedInline, admin.TabularInline):
+class DeliveryInline(ReadOnlyMixin, TenantScopedInline, admin.TabularInline):
     model = Delivery
     fields = ["channel", "address", "status", "attempts", "last_error", "sent_at"]
     readonly_fields = fields
@@ -69,7 +59,7 @@ class DeliveryInline(ReadOnly, TenantScopedInline, admin.TabularInline):
 
 
 @admin.register(Event)
-class EventAdmin(ReadOnly, TenantScopedAdmin):
+class EventAdmin(ReadOnlyMixin, TenantScopedAdmin):
     tenant_scope = ("endpoint__tenant",)
     peering_path = "peering__"
     list_display = ["id", "kind", "peering", "created_at"]
@@ -81,7 +71,7 @@ class EventAdmin(ReadOnly, TenantScopedAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnly, TenantScopedAdmin):
+class DeliveryAdmin(ReadOnlyMixin, TenantScopedAdmin):
     def scope(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         return deliveries_within_walls(queryset, request.user)
 

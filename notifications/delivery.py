@@ -50,8 +50,8 @@ from notifications.models import (
     WebhookEndpoint,
 )
 from ops import egress
-from peerings import selectors
-from peerings.choices import ChangeSource, Role
+from peerings import access
+from peerings.choices import ChangeSource, Role, RouteSide
 from peerings.choices import PeeringStatus as S
 from peerings.models import Membership, Peering
 from peerings.permissions import peering_cidr_shown
@@ -86,7 +86,8 @@ def _deleted_by_other_side(event: Event, peering: Peering) -> bool:
     change = event.status_change
     if change is None or change.actor_id is None:
         return change is None or change.source == ChangeSource.SYNC
-    return not Membership.objects.filter(user_id=change.actor_id, tenant=peering.requester_tenant_id).exists()
+    actor_tenants = Membership.objects.filter(user_id=change.actor_id).values_list("tenant_id", flat=True)
+    return RouteSide.REQUESTER not in access.sides_of(set(actor_tenants), peering)
 
 
 def email_recipients(event: Event) -> list[Any]:
@@ -126,9 +127,10 @@ def webhook_endpoints(event: Event) -> list[WebhookEndpoint]:
     peering = event.peering
     if peering is None:
         return []
-    tenants = {t for t in (peering.requester_tenant_id, peering.accepter_tenant_id) if t}
-    if event.kind in REQUESTER_ONLY or selectors.is_held_back(peering):
-        tenants = {peering.requester_tenant_id}  # the portal's gate: the peer has not been asked yet
+    if event.kind in REQUESTER_ONLY:  # the portal's gate: the peer has not been asked
+        tenants = {peering.requester_tenant_id}
+    else:
+        tenants = access.seeing_tenant_ids(peering)  # a request held back is its requester's alone
     return [
         endpoint
         for endpoint in WebhookEndpoint.objects.filter(tenant__in=tenants, is_active=True).order_by("pk")

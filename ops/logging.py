@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ops import correlation
+from ops.redaction import MASK, is_secret
 
 __all__ = ["CorrelationIdFilter", "JsonFormatter", "TextFormatter"]
 
@@ -23,20 +24,12 @@ _RECORD_ATTRS = frozenset(
     vars(logging.LogRecord("", logging.INFO, "", 0, "", None, None)).keys()
     | {"message", "asctime", "taskName", "correlation_id"}
 )
-_SECRET_PARTS = ("secret", "password", "passwd", "token", "authorization", "credential", "cookie")
-_SECRET_NAMES = frozenset({"ak", "sk", "access_key", "secret_key", "api_key", "key"})
-_MASK = "********"
-
-
-def _is_secret(name: str) -> bool:
-    lowered = name.lower().replace("-", "_")
-    return lowered in _SECRET_NAMES or any(part in lowered for part in _SECRET_PARTS)
 
 
 def extras(record: logging.LogRecord) -> dict[str, Any]:
     """The ``extra=`` fields of ``record``, secret-looking ones masked."""
     return {
-        key: _MASK if _is_secret(key) else value
+        key: MASK if is_secret(key) else value
         for key, value in vars(record).items()
         if key not in _RECORD_ATTRS and not key.startswith("_")
     }

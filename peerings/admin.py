@@ -1,31 +1,26 @@
 """The operators' admin: tenants and their members, the peering approval screen, the history.
 
-The admin never changes a peering itself: every action calls the workflow, which
-checks tenant roles (superusers included), talks to the cloud and records the
+The admin never changes a peering itself: its actions (:mod:`peerings.admin_actions`) call the
+workflow, which checks tenant roles (superusers included), talks to the cloud and records the
 change; its errors are shown with ``message_user``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from django.contrib import admin, messages
-from django.contrib.admin import helpers
+from django.contrib import admin
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.forms.models import BaseInlineFormSet, modelform_factory
 from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
-from peerings import export, export_limits, inventory, permissions, workflow
-from peerings.admin_forms import PeeringActionForm, TenantAdminForm, TenantNameForm, UsernameField
+from peerings import export, inventory, permissions
+from peerings.admin_actions import OPERATIONS, PeeringOperations, admin_action, export_actions
+from peerings.admin_forms import TenantAdminForm, TenantNameForm, UsernameField
 from peerings.admin_scope import SuperuserChanges, TenantScopedAdmin, approver_tenant_ids, sees_all
-from peerings.choices import ChangeSource
-from peerings.exceptions import NotPermitted, PortalError
 from peerings.models import (
     AutoApprovedVpc,
     Membership,
@@ -37,182 +32,16 @@ from peerings.models import (
     UpstreamCall,
 )
 from peerings.paginators import CappedCountPaginator
-from peerings.permissions import Action
-from peerings.routes import workflow as route_workflow
 from peerings.routes.records import describe
-from peerings.rules.decisions import needs_reason
 from peerings.selectors import calls_as_seen, user_roles, without_keys
 from peerings.templatetags.peering_tags import vpc_html
+from portal.admin_mixins import ReadOnlyMixin
 
 __all__ = ["MembershipAdmin", "PeeringAdmin", "StatusChangeAdmin", "TenantAdmin", "UpstreamCallAdmin"]
 
 admin.site.site_header = "VPC peering portal"
 admin.site.site_title = "VPC peering portal"
 admin.site.index_title = "Administration"
-
-APPROVER_HINT = "Roles apply to superusers too: to decide, be an approver of the tenant it is addressed to."
-GATE_HINT = (
-    "A held request is approved by an approver of its requester tenant or a superuser, "
-    "not by its requester where the tenant separates duties."
-)
-MEMBER_HINT = "Roles apply to superusers too: be a member of the requester or the accepter tenant."
-
-
-@dataclass(frozen=True)
-class Operation:
-    """A workflow operation offered as an admin action on the selected peerings."""
-
-    kind: Action  # what it does (peerings/permissions.py decides who may, and when)
-    action: str  # the admin action's name
-    title: str
-    button: str  # its label on the peering's page
-    verb: str
-    done: str
-    role_hint: str  # added to a NotPermitted error: the workflow applies tenant roles to superusers too
-    confirm: bool = True  # show an intermediate page first
-    reason: str | None = None  # the reason box on that page: None, "optional" or "required"
-    function: Callable[..., Peering] | None = None  # default: the workflow's peering_<kind>
-
-    def run(self, peering: Peering, user: Any, **kwargs: Any) -> Peering:
-        """Call the workflow's ``peering_<kind>`` (or ``function``) for one peering, as ``user``."""
-        function = self.function or getattr(workflow, f"peering_{self.kind}")
-        return function(peering=peering, acting_user=user, source=ChangeSource.ADMIN, **kwargs)
-
-
-def _decision(kind: Action, role_hint: str = APPROVER_HINT) -> Operation:
-    verb = str(kind)
-    return Operation(
-        kind=kind,
-        action=f"{verb}_selected",
-        title=f"{verb.capitalize()} peerings",
-        button=verb.capitalize(),
-        verb=verb,
-        done=kind.past.capitalize(),
-        role_hint=role_hint,
-        reason="required" if needs_reason(kind) else "optional",
-    )
-
-
-ACCEPT = _decision(Action.ACCEPT)
-REJECT = _decision(Action.REJECT)
-APPROVE = _decision(Action.APPROVE, GATE_HINT)
-DECLINE = _decision(Action.DECLINE, GATE_HINT)
-REFRESH = Operation(
-    kind=Action.REFRESH,
-    action="refresh_selected",
-    title="Refresh peerings from the cloud",
-    button="Refresh from the cloud",
-    verb="refresh",
-    done="Refreshed",
-    role_hint=MEMBER_HINT,
-    confirm=False,
-)
-DELETE = Operation(
-    kind=Action.DELETE,
-    action="delete_selected_in_cloud",
-    title="Delete peerings in the cloud",
-    button="Delete in the cloud",
-    verb="delete",
-    done="Deleted",
-    role_hint=MEMBER_HINT,
-)
-
-
-def _on_my_sides(kind: Action, change: Callable[..., Any]) -> Callable[..., Peering]:
-    """Run a route operation on each side of the peering the user belongs to, with that side's keys."""
-
-    def run(*, peering: Peering, acting_user: Any, source: str, **kwargs: Any) -> Peering:
-        actor = permissions.actor_for(acting_user, peering)
-        sides = permissions.route_sides(peering, actor, kind)
-        if not sides:
-            permissions.check(kind, peering, actor)  # raises the refusal
-        for side in sides:
-            change(peering=peering, acting_user=acting_user, side=side, source=source)
-        peering.refresh_from_db()
-        return peering
-
-    return run
-
-
-APPLY_ROUTES = Operation(
-    kind=Action.APPLY_ROUTES,
-    action="apply_routes_selected",
-    title="Apply the routes of peerings",
-    button="Apply my sides' routes",
-    verb="apply the routes of",
-    done="Routes applied for",
-    role_hint=MEMBER_HINT,
-    function=_on_my_sides(Action.APPLY_ROUTES, route_workflow.routes_apply),
-)
-REMOVE_ROUTES = Operation(
-    kind=Action.REMOVE_ROUTES,
-    action="remove_routes_selected",
-    title="Remove the routes of peerings",
-    button="Remove my sides' routes",
-    verb="remove the routes of",
-    done="Routes removed for",
-    role_hint=MEMBER_HINT,
-    function=_on_my_sides(Action.REMOVE_ROUTES, route_workflow.routes_remove),
-)
-OPERATIONS = (APPROVE, DECLINE, ACCEPT, REJECT, REFRESH, DELETE, APPLY_ROUTES, REMOVE_ROUTES)
-DESCRIPTIONS = {
-    APPROVE: "Approve selected requests (held for approval) and send them to the cloud",
-    DECLINE: "Decline selected requests held for approval",
-    ACCEPT: "Accept selected peerings",
-    REJECT: "Reject selected peerings",
-    REFRESH: "Refresh selected peerings from the cloud",
-    DELETE: "Delete selected peerings in the cloud",
-    APPLY_ROUTES: "Apply the routes of selected peerings (your sides, to the peer's range)",
-    REMOVE_ROUTES: "Remove the routes of selected peerings (your sides)",
-}
-
-
-def _admin_action(op: Operation) -> Any:
-    """The admin action that runs ``op`` on the selected peerings."""
-
-    def action(modeladmin: PeeringAdmin, request: HttpRequest, queryset: QuerySet[Peering]) -> Any:
-        return modeladmin.operate(request, queryset, op)
-
-    action.__name__ = op.action
-    return admin.action(description=DESCRIPTIONS[op], permissions=["operate"])(action)
-
-
-class ReadOnlyMixin:
-    """History is append-only: it may be viewed, never added, changed or deleted."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-def _export_actions(
-    columns: list[tuple[str, str]] | Callable[[HttpRequest], export.Table], name: str
-) -> list[Any]:
-    """Admin actions streaming the selected rows (or all the filtered ones) as CSV / JSON lines;
-    ``columns`` may be built for the request's user (what they may see of each row)."""
-
-    def make(fmt: str, label: str) -> Any:
-        def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> Any:
-            table = columns(request) if callable(columns) else columns
-            try:
-                return export.export_response(
-                    queryset.order_by("-created_at", "-id"), table, fmt=fmt, name=name, user=request.user
-                )
-            except export_limits.ExportsBusy as busy:
-                modeladmin.message_user(
-                    request, f"{busy} Try again in {busy.retry_after} seconds.", messages.WARNING
-                )
-                return None
-
-        action.__name__ = f"export_{fmt}"
-        return admin.action(description=f"Export selected as {label}")(action)
-
-    return [make("csv", "CSV"), make("jsonl", "JSON lines")]
 
 
 def _pretty_json(value: Any) -> str:
@@ -499,8 +328,9 @@ class LargeListMixin:
 
 
 @admin.register(Peering)
-class PeeringAdmin(LargeListMixin, TenantScopedAdmin):
-    """Peerings as the portal mirrors them; every change goes through the workflow's actions."""
+class PeeringAdmin(PeeringOperations, LargeListMixin, ReadOnlyMixin, TenantScopedAdmin):
+    """Peerings as the portal mirrors them, read-only: they are requested in the portal or the API,
+    and every change goes through the workflow's actions."""
 
     peering_path = ""
     list_display = ["name", "status", "requester", "accepter", "requested_by", "created_at"]
@@ -550,22 +380,9 @@ class PeeringAdmin(LargeListMixin, TenantScopedAdmin):
     readonly_fields = [name for _, options in fieldsets for name in options["fields"]]
     inlines = [StatusChangeInline, PeeringRouteInline, RouteChangeInline, UpstreamCallInline]
     actions = [
-        *(_admin_action(op) for op in OPERATIONS),
-        *_export_actions(
-            lambda request: inventory.inventory_table(set(user_roles(request.user))), "peerings"
-        ),
+        *(admin_action(op) for op in OPERATIONS),
+        *export_actions(lambda request: inventory.inventory_table(set(user_roles(request.user))), "peerings"),
     ]
-
-    # The mirror is read-only here: peerings are requested in the portal or the API,
-    # and changed only through the actions below.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Peering | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Peering | None = None) -> bool:
-        return False
 
     def has_operate_permission(self, request: HttpRequest) -> bool:
         """May run the workflow actions (the workflow then checks tenant roles)."""
@@ -611,50 +428,6 @@ class PeeringAdmin(LargeListMixin, TenantScopedAdmin):
     @admin.display(description="accepter VPC")
     def accepter_vpc(self, obj: Peering) -> str:
         return self._vpc(obj, "accepter")
-
-    def operate(
-        self, request: HttpRequest, queryset: QuerySet[Peering], op: Operation
-    ) -> HttpResponse | None:
-        """Run ``op`` at once, or after an intermediate page (with its reason box) is confirmed."""
-        form_options = {"show_reason": op.reason is not None, "reason_required": op.reason == "required"}
-        if not op.confirm:
-            self._run(request, queryset, op)
-            return None
-        if request.POST.get("post") == "yes":
-            form = PeeringActionForm(request.POST, **form_options)
-            if form.is_valid():
-                self._run(request, queryset, op, **form.cleaned_data)
-                return None  # back to the changelist, where the messages show
-        else:
-            form = PeeringActionForm(**form_options)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": op.title,
-            "subtitle": None,
-            "op": op,
-            "opts": self.opts,
-            "queryset": queryset,
-            "form": form,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "media": self.media + form.media,
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, "admin/peerings/peering/action_confirmation.html", context)
-
-    def _run(self, request: HttpRequest, queryset: QuerySet[Peering], op: Operation, **kwargs: Any) -> None:
-        """Call the workflow for each peering and report each outcome; its errors become messages."""
-        for peering in queryset.order_by("pk"):
-            try:
-                result = op.run(peering, request.user, **kwargs)
-            except NotPermitted as exc:
-                self.message_user(
-                    request, f"Could not {op.verb} “{peering}”: {exc.message} {op.role_hint}", messages.ERROR
-                )
-            except PortalError as exc:
-                self.message_user(request, f"Could not {op.verb} “{peering}”: {exc}", messages.ERROR)
-            else:
-                status = result.get_status_display()
-                self.message_user(request, f"{op.done} “{result}”: it is now {status}.", messages.SUCCESS)
 
 
 # --- The append-only history -----------------------------------------------------------------------------
@@ -760,7 +533,7 @@ class UpstreamCallAdmin(LargeListMixin, ReadOnlyMixin, TenantScopedAdmin):
         "cloud_request_id_shown",
         "details_hidden",
     ]
-    actions = _export_actions(export.CALL_COLUMNS, "calls")
+    actions = export_actions(export.CALL_COLUMNS, "calls")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[UpstreamCall]:
         """Within the walls, each call as the user may see it: staff see the bodies of calls signed
@@ -813,4 +586,4 @@ class StatusChangeAdmin(LargeListMixin, ReadOnlyMixin, TenantScopedAdmin):
     search_fields = ["peering__name", "peering__upstream_id", "reason"]
     search_help_text = "Peering name or cloud id, reason"
     fields = ["created_at", "peering", "old_status", "new_status", "actor", "source", "reason"]
-    actions = _export_actions(export.STATUS_CHANGE_COLUMNS, "status-changes")
+    actions = export_actions(export.STATUS_CHANGE_COLUMNS, "status-changes")

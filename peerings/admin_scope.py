@@ -2,7 +2,7 @@
 
 * **Walls** (what a staff user sees): their tenants' rows only, whatever the role. Each admin
   names, in ``tenant_scope``, the lookups from its model to a tenant, and in ``peering_path`` the
-  way to a peering, whose visibility is :func:`peerings.selectors.peerings_seen_by` (a request
+  way to a peering, whose visibility is :func:`peerings.access.seen_by` (a request
   held, declined or withdrawn before it was sent is its requester's alone). The scoped queryset
   is the one the changelist, the change page, the actions and the inlines use, so a row outside
   the walls cannot be listed, opened or acted on. Superusers see every row.
@@ -27,7 +27,7 @@ from django.contrib import admin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
-from peerings import selectors
+from peerings import access, selectors
 from peerings.choices import Role
 from peerings.models import Membership, Tenant
 
@@ -64,12 +64,12 @@ def within_walls(
         return queryset
     if not lookups and peering is None:
         return queryset.none()
-    tenants = selectors.user_tenant_ids(user)
+    tenants = access.user_tenant_ids(user)
     condition = Q()
     for lookup in lookups:
         condition |= Q(**{f"{lookup}__in": tenants})
     if peering is not None:
-        condition |= selectors.peerings_seen_by(tenants, through=peering)
+        condition |= access.seen_by(tenants, through=peering)
     return queryset.filter(condition)
 
 

@@ -76,7 +76,7 @@ CLOUD_STATUSES = frozenset(
         PeeringStatus.DELETED,
     }
 )
-#: A request in these was never sent: the requester tenant's alone (see selectors.held_back).
+#: A request in these was never sent: the requester tenant's alone (see access.held_back).
 NOT_SENT_STATUSES = frozenset({PeeringStatus.AWAITING_APPROVAL, PeeringStatus.DECLINED})
 #: Statuses nothing leaves.
 TERMINAL_STATUSES = frozenset({PeeringStatus.FAILED, PeeringStatus.DECLINED, PeeringStatus.DELETED})

@@ -34,6 +34,7 @@ from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnection
 
 import aksk
 from ops import correlation, egress
+from ops.redaction import is_secret
 from peerings import bulkhead
 from peerings.call_bounds import RETRY_AFTER_CAP, backoff_delay, max_call_seconds
 from peerings.call_record import CallRecord
@@ -62,10 +63,6 @@ TEXT_EXCERPT = 2000
 MESSAGE_EXCERPT = 200
 POOL_SIZE = 20
 
-_SECRET_KEYS = frozenset(
-    {"ak", "sk", "access_key", "secret_key", "secret", "password", "token", "authorization"}
-)
-_SECRET_PARTS = ("secret", "password", "token", "credential")
 _MASK = "********"
 # Bodies of these shapes carry the cloud's error: (code key, message key).
 _ERROR_PAIRS = (("code", "message"), ("error_code", "error_msg"), ("errorCode", "errorMsg"))
@@ -149,15 +146,10 @@ class CloudResponse:
 def scrub(value: Any) -> Any:
     """``value`` with every secret-looking key's value masked, at any depth."""
     if isinstance(value, Mapping):
-        return {k: _MASK if _is_secret_key(str(k)) else scrub(v) for k, v in value.items()}
+        return {k: _MASK if is_secret(str(k)) else scrub(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [scrub(v) for v in value]
     return value
-
-
-def _is_secret_key(key: str) -> bool:
-    lowered = key.lower().replace("-", "_")
-    return lowered in _SECRET_KEYS or any(part in lowered for part in _SECRET_PARTS)
 
 
 def parse_error(status: int, body: Any, text: str) -> tuple[str, str]:

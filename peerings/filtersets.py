@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
 
-from peerings import selectors
-from peerings.choices import LEGACY_CHANGE_SOURCES, CallOperation, ChangeSource, PeeringStatus
+from peerings import access, selectors
+from peerings.choices import LEGACY_CHANGE_SOURCES, CallOperation, ChangeSource, PeeringStatus, RouteSide
 from peerings.models import Peering, StatusChange, Tenant, UpstreamCall
 from peerings.rules.limits import CLOUD_ID_MAX_LENGTH, DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH
 from peerings.rules.messages import ORDERING_UNKNOWN, TENANT_FILTER_UNKNOWN
@@ -189,7 +189,8 @@ class PeeringFilterSet(filters.FilterSet):
         requester = _tenant_q((("requester_project_id", "requester_tenant_id"),), value)
         accepter = _tenant_q((("accepter_project_id", "accepter_tenant_id"),), value)
         return queryset.filter(
-            (Q(requester_tenant__in=mine) & accepter) | (Q(accepter_tenant__in=mine) & requester)
+            (access.on_side(RouteSide.REQUESTER, mine) & accepter)
+            | (access.on_side(RouteSide.ACCEPTER, mine) & requester)
         )
 
     def filter_requester_tenant(
@@ -205,8 +206,8 @@ class PeeringFilterSet(filters.FilterSet):
 
     def filter_direction(self, queryset: QuerySet[Peering], name: str, value: str) -> QuerySet[Peering]:
         mine = selectors.user_tenant_ids(self.request.user)
-        side = "requester_tenant__in" if value == "outgoing" else "accepter_tenant__in"
-        return queryset.filter(**{side: mine})
+        side = RouteSide.REQUESTER if value == "outgoing" else RouteSide.ACCEPTER
+        return queryset.filter(access.on_side(side, mine))
 
     def filter_vpc(self, queryset: QuerySet[Peering], name: str, value: uuid.UUID) -> QuerySet[Peering]:
         return queryset.filter(Q(requester_vpc_id=value) | Q(accepter_vpc_id=value))

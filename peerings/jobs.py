@@ -13,7 +13,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -21,9 +23,10 @@ from peerings import leases
 from peerings.choices import OPEN_STATUSES, TERMINAL_STATUSES, ChangeSource, PeeringStatus
 from peerings.exceptions import CloudUnavailable, InvalidState, PortalError
 from peerings.history import settle_lost_calls
-from peerings.models import Peering, Tenant
+from peerings.models import IdempotencyKey, Peering, Tenant
 from peerings.routes.workflow import routes_sync
 from peerings.rules import expiry
+from peerings.rules.limits import IDEMPOTENCY_STALE_AFTER
 from peerings.signals import pending_expiring
 from peerings.workflow import peering_refresh
 
@@ -33,6 +36,7 @@ __all__ = [
     "notify_pending_expiring",
     "peerings_to_sync",
     "pending_expiring",
+    "purge_idempotency_keys",
     "sync_open_peerings",
 ]
 
@@ -244,3 +248,12 @@ def expire_and_report_pending(*, on_each: Callable[[], object] | None = None) ->
     if expired or expiring:
         notify_pending_expiring(peerings=expiring, expired=expired)
     return report
+
+
+def purge_idempotency_keys(*, now: Any = None, retention: timedelta | None = None) -> int:
+    """Delete the stored ``Idempotency-Key`` answers older than the retention (never one younger
+    than :data:`~peerings.rules.limits.IDEMPOTENCY_STALE_AFTER`: its request may still run); how many."""
+    retention = max(retention or settings.IDEMPOTENCY_RETENTION, IDEMPOTENCY_STALE_AFTER)
+    cutoff = (now or timezone.now()) - retention
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

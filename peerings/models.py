@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce, Greatest, Least
 
 from ops.egress import validate_outbound_url
+from peerings import access
 from peerings.choices import (
     LIVE_ROUTE_STATES,
     OPEN_STATUSES,
@@ -160,6 +161,13 @@ class Membership(models.Model):
 
 
 class PeeringQuerySet(models.QuerySet):
+    def visible_to(self, user: Any) -> PeeringQuerySet:
+        """The peerings ``user`` sees (:func:`peerings.access.seen_by`: the tenant walls); none for
+        an anonymous user. Every front scopes with it."""
+        if not access.signed_in(user):
+            return self.none()
+        return self.filter(access.seen_by(access.user_tenant_ids(user)))
+
     def on_either_side(self, tenant_ids: Any) -> PeeringQuerySet:
         """Peerings requested by, or addressed to, one of ``tenant_ids`` (a list or a subquery)."""
         return self.filter(Q(requester_tenant__in=tenant_ids) | Q(accepter_tenant__in=tenant_ids))
@@ -488,7 +496,7 @@ class StatusChange(AppendOnlyModel):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["peering", "created_at", "id"], name="change_peering_created_id"),
-            # The few requests withdrawn while held (selectors.held_back reads them for every list
+            # The few requests withdrawn while held (access.held_back reads them for every list
             # that may show a deleted request the cloud never had): found without a scan of history.
             models.Index(
                 fields=["peering"],

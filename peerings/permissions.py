@@ -45,7 +45,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from peerings import leases, selectors
+from peerings import access, leases, selectors
 from peerings.choices import NOT_SENT_STATUSES, TERMINAL_STATUSES, PeeringStatus, Role, RouteSide
 from peerings.exceptions import InvalidState, NotPermitted, OperationInFlight, PortalError
 from peerings.models import Peering, Tenant
@@ -82,6 +82,7 @@ __all__ = [
     "check_tenant",
     "cidr_shown",
     "denial",
+    "in_flight_refusal",
     "may_see_cidrs",
     "peering_cidr_shown",
     "route_denial",
@@ -160,7 +161,7 @@ def denial(action: Action, peering: Peering, actor: Actor | None, *, now: Any = 
     pending = peering.status == PeeringStatus.PENDING_ACCEPTANCE
     held = peering.status == PeeringStatus.AWAITING_APPROVAL
     if peering.status in NOT_SENT_STATUSES:
-        accepter = None  # not sent to the peer: its members are outsiders (selectors.held_back)
+        accepter = None  # not sent to the peer: its members are outsiders (access.held_back)
     if action in ROUTE_ACTIONS:
         refusals = [route_denial(action, peering, actor, side, now=now) for side in SIDES]
         return None if None in refusals else _first_refusal(refusals)
@@ -203,12 +204,17 @@ def denial(action: Action, peering: Peering, actor: Actor | None, *, now: Any = 
             and accepter != Role.APPROVER
         ):
             return NotPermitted(NOT_AN_APPROVER_TO_DELETE)
+    return in_flight_refusal(peering, now)
+
+
+def in_flight_refusal(peering: Peering, now: Any = None) -> OperationInFlight | None:
+    """The refusal while another operation on ``peering`` holds its lease at ``now``, or ``None``."""
     now = now or timezone.now()
-    if leases.held(peering, now):
-        wait = math.ceil((peering.inflight_until - now).total_seconds())
-        message = IN_FLIGHT.format(operation=peering.inflight_operation)
-        return OperationInFlight(message, retry_after=wait, peering=peering)
-    return None
+    if not leases.held(peering, now):
+        return None
+    wait = math.ceil((peering.inflight_until - now).total_seconds())
+    message = IN_FLIGHT.format(operation=peering.inflight_operation)
+    return OperationInFlight(message, retry_after=wait, peering=peering)
 
 
 def _status_label(peering: Peering) -> str:
@@ -241,22 +247,17 @@ def route_denial(
     Membership first (of either side, then of this side), then the portal's keys for that
     side, then the status, then the lease.
     """
-    tenant_id = _side_tenant_id(peering, side)
     if actor is not None:
-        if not any(_side_tenant_id(peering, s) in actor.roles for s in SIDES if _side_tenant_id(peering, s)):
+        mine = access.sides_of(actor.roles, peering)
+        if not mine:
             return NotPermitted(NOT_A_MEMBER)
-        if tenant_id is None or tenant_id not in actor.roles:
+        if side not in mine:
             return NotPermitted(NOT_YOUR_SIDE)
-    if tenant_id is None:
+    if _side_tenant_id(peering, side) is None:
         return InvalidState(NO_SIDE_TENANT)
     if peering.status != PeeringStatus.ACTIVE or not peering.upstream_id:
         return InvalidState(NOT_ACTIVE.format(status=_status_label(peering).lower()))
-    now = now or timezone.now()
-    if leases.held(peering, now):
-        wait = math.ceil((peering.inflight_until - now).total_seconds())
-        message = IN_FLIGHT.format(operation=peering.inflight_operation)
-        return OperationInFlight(message, retry_after=wait, peering=peering)
-    return None
+    return in_flight_refusal(peering, now)
 
 
 def route_sides(peering: Peering, actor: Actor | None, action: Action = Action.APPLY_ROUTES) -> list[str]:
@@ -294,7 +295,9 @@ def acting_tenant(action: Action, peering: Peering, actor: Actor | None) -> Tena
     """
     if action in DECISIONS:
         return peering.accepter_tenant
-    if actor is None or not peering.upstream_id or peering.requester_tenant_id in actor.roles:
+    if actor is None or not peering.upstream_id:
+        return peering.requester_tenant
+    if RouteSide.REQUESTER in access.sides_of(actor.roles, peering):
         return peering.requester_tenant
     return peering.accepter_tenant
 

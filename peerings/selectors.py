@@ -1,7 +1,8 @@
 """Reads of the portal's own tables, scoped to what a user may see; never a call to the cloud.
 
 Every front (pages, REST API, admin, FilterSets) and the permission rules read a user's
-tenants, roles and peerings, and a peering's history, through these functions.
+tenants, roles and peerings, and a peering's history, through these functions. Who sees a
+peering is :mod:`peerings.access`'s rule (``user_tenant_ids`` is re-exported from there).
 """
 
 from __future__ import annotations
@@ -12,10 +13,8 @@ from typing import Any
 from django.db.models import (
     BooleanField,
     Case,
-    Exists,
     F,
     FilteredRelation,
-    OuterRef,
     Q,
     QuerySet,
     Value,
@@ -23,20 +22,18 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Left, StrIndex
 
-from peerings.choices import NOT_SENT_STATUSES, PeeringStatus, Role
+from peerings.access import seen_by, signed_in, user_tenant_ids
+from peerings.choices import PeeringStatus, Role
 from peerings.models import Membership, Peering, StatusChange, Tenant, UpstreamCall
 
 __all__ = [
     "SIGNERS_ONLY",
     "awaiting_decision",
     "calls_as_seen",
-    "held_back",
-    "is_held_back",
     "known_tenants",
     "membership_role",
     "peering_calls",
     "peering_status_changes",
-    "peerings_seen_by",
     "request_roles",
     "shown",
     "user_memberships",
@@ -52,10 +49,6 @@ __all__ = [
 ]
 
 
-def _signed_in(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False))
-
-
 def known_tenants() -> QuerySet[Tenant]:
     """Every tenant the portal holds, by name: peers a user may address a request to.
 
@@ -66,29 +59,22 @@ def known_tenants() -> QuerySet[Tenant]:
 
 def user_memberships(user: Any) -> QuerySet[Membership]:
     """``user``'s memberships with their tenants (without their keys), by tenant name."""
-    if not _signed_in(user):
+    if not signed_in(user):
         return Membership.objects.none()
     memberships = Membership.objects.filter(user=user).select_related("tenant").order_by("tenant__name", "id")
     return without_keys(memberships, "tenant")
 
 
-def user_tenant_ids(user: Any) -> QuerySet:
-    """The ids of ``user``'s tenants, as a subquery."""
-    if not _signed_in(user):
-        return Membership.objects.none().values("tenant_id")
-    return Membership.objects.filter(user=user).values("tenant_id")
-
-
 def user_tenants(user: Any) -> QuerySet[Tenant]:
     """The tenants ``user`` is a member of (any role), by name."""
-    if not _signed_in(user):
+    if not signed_in(user):
         return Tenant.objects.none()
     return Tenant.objects.filter(pk__in=user_tenant_ids(user)).order_by("name", "id")
 
 
 def user_tenants_with_role(user: Any) -> QuerySet[Tenant]:
     """``user``'s tenants, each annotated with ``role``, by name."""
-    if not _signed_in(user):
+    if not signed_in(user):
         return Tenant.objects.none()
     mine = FilteredRelation("memberships", condition=Q(memberships__user=user))
     return (
@@ -101,7 +87,7 @@ def user_tenants_with_role(user: Any) -> QuerySet[Tenant]:
 
 def user_roles(user: Any, tenant_ids: Iterable[int | None] | None = None) -> dict[int, Role]:
     """``{tenant id: role}`` for ``user``'s memberships (only in ``tenant_ids`` when given)."""
-    if not _signed_in(user):
+    if not signed_in(user):
         return {}
     memberships = Membership.objects.filter(user=user)
     if tenant_ids is not None:
@@ -125,44 +111,12 @@ def without_keys(queryset: QuerySet, *relations: str) -> QuerySet:
 TENANT_KEYS = ("access_key", "secret_key")
 
 
-def held_back(through: str = "") -> Q:
-    """Peerings (reached through ``through``, e.g. ``"peering__"``) their peer has not been sent:
-    held for approval in the portal, declined there, or withdrawn while held. The cloud never had
-    them, so they are the requester tenant's alone (as their webhooks and e-mails are)."""
-    withdrawn_while_held = StatusChange.objects.filter(
-        peering=OuterRef(f"{through}pk"),
-        old_status=PeeringStatus.AWAITING_APPROVAL,
-        new_status=PeeringStatus.DELETED,
-    )
-    held_or_declined = Q(**{f"{through}status__in": sorted(NOT_SENT_STATUSES)})
-    # The cheap tests first: the history is read only for a deleted row the cloud never had.
-    never_sent = Q(**{f"{through}status": PeeringStatus.DELETED, f"{through}upstream_id__isnull": True})
-    return held_or_declined | (never_sent & Q(Exists(withdrawn_while_held)))
-
-
-def peerings_seen_by(tenant_ids: Any, *, through: str = "") -> Q:
-    """The one rule of who sees a peering (reached through ``through``): the members of its
-    requester tenant, and those of its accepter tenant once it was sent (not :func:`held_back`).
-    The pages, the API, its feeds and exports, and the admin all scope with it."""
-    requester = Q(**{f"{through}requester_tenant__in": tenant_ids})
-    accepter = Q(**{f"{through}accepter_tenant__in": tenant_ids})
-    return requester | (accepter & ~held_back(through))
-
-
-def is_held_back(peering: Peering) -> bool:
-    """Whether ``peering`` is :func:`held_back` now (its peer is not told about it)."""
-    return Peering.objects.filter(pk=peering.pk).filter(held_back()).exists()
-
-
 def visible_peerings(user: Any, *, listing: bool = False) -> QuerySet[Peering]:
-    """Peerings requested by, or sent to, one of ``user``'s tenants (:func:`peerings_seen_by`),
-    with what lists show.
+    """The peerings ``user`` sees (``Peering.objects.visible_to``), with what lists show.
 
     ``listing``: for reading many rows (never for a change): the tenants' keys are left out.
     """
-    if not _signed_in(user):
-        return Peering.objects.none()
-    peerings = Peering.objects.filter(peerings_seen_by(user_tenant_ids(user))).select_related(
+    peerings = Peering.objects.visible_to(user).select_related(
         "requester_tenant", "accepter_tenant", "requested_by", "decided_by", "approved_by"
     )
     return without_keys(peerings, "requester_tenant", "accepter_tenant") if listing else peerings
@@ -235,12 +189,12 @@ def peering_calls(peering: Peering, user: Any) -> QuerySet[UpstreamCall]:
 def visible_calls(user: Any) -> QuerySet[UpstreamCall]:
     """Cloud calls signed for one of ``user``'s tenants or made for a peering they see, newest first,
     as ``user`` may see them (:func:`calls_as_seen`)."""
-    if not _signed_in(user):
+    if not signed_in(user):
         return UpstreamCall.objects.none()
     # Through the call's own peering (a join), not "peering in (every visible peering)": checked
     # row by row as an index walks the newest calls, so a page stops early at any table size.
     mine = user_tenant_ids(user)
-    calls = UpstreamCall.objects.filter(Q(tenant__in=mine) | peerings_seen_by(mine, through="peering__"))
+    calls = UpstreamCall.objects.filter(Q(tenant__in=mine) | seen_by(mine, through="peering__"))
     calls = without_keys(calls.select_related("acting_user", "tenant"), "tenant").order_by(
         "-created_at", "-id"
     )
@@ -249,9 +203,9 @@ def visible_calls(user: Any) -> QuerySet[UpstreamCall]:
 
 def visible_status_changes(user: Any) -> QuerySet[StatusChange]:
     """Status changes of the peerings ``user`` sees (either side), newest first."""
-    if not _signed_in(user):
+    if not signed_in(user):
         return StatusChange.objects.none()
-    peerings = Peering.objects.filter(peerings_seen_by(user_tenant_ids(user))).values("pk")
+    peerings = Peering.objects.visible_to(user).values("pk")
     return (
         StatusChange.objects.filter(peering__in=peerings)
         .select_related("actor", "peering")
@@ -275,7 +229,7 @@ def awaiting_decision(
     (``peering_pending_accepter``, ``peering_held_requester``) instead of testing every waiting row
     of every tenant; a user who approves for no tenant gets an empty queryset without a query.
     """
-    if not _signed_in(user):
+    if not signed_in(user):
         return Peering.objects.none()
     if roles is None:
         roles = user_roles(user)

@@ -20,6 +20,7 @@ from django.db import transaction
 
 from ops import after_response, correlation, runs
 from ops.locks import job_lock
+from peerings import jobs
 from peerings.choices import ChangeSource
 from peerings.exceptions import CloudUnavailable, OperationInFlight, PortalError
 from peerings.jobs import JobReport, expire_and_report_pending, sync_open_peerings
@@ -101,10 +102,8 @@ def expire_pending() -> dict[str, Any]:
 @shared_task(name="peerings.purge_idempotency_keys")
 def purge_idempotency_keys() -> dict[str, Any]:
     """Delete stored ``Idempotency-Key`` answers past their retention (idempotent: a DELETE by age)."""
-    from peerings.api.idempotency import purge_expired
-
     with runs.track("purge_idempotency_keys"):
-        return {"deleted": purge_expired()}
+        return {"deleted": jobs.purge_idempotency_keys()}
 
 
 @shared_task(

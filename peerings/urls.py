@@ -2,8 +2,9 @@
 
 from django.urls import path
 
-from peerings import network_views, route_views, views
+from peerings import network_views, views
 from peerings.permissions import Action
+from peerings.routes import views as route_views
 
 app_name = "peerings"
 

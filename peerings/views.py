@@ -4,8 +4,8 @@ Every page needs a signed-in user. Peerings are fetched through
 ``selectors.visible_peerings(user)``, so another tenant's peering answers 404 on every
 URL. A change is a POST that calls :mod:`peerings.workflow` with
 ``source=ChangeSource.USER``; its exceptions become form errors (``RequestInvalid``) or
-messages. Views never call the cloud client; the VPC select reads through
-:func:`peerings.selectors.tenant_vpcs`.
+messages, as :mod:`peerings.page_errors` maps them. Views never call the cloud client; the VPC
+select reads through :func:`peerings.selectors.tenant_vpcs`.
 """
 
 from __future__ import annotations
@@ -25,11 +25,12 @@ from django.utils.functional import cached_property
 from django.views import View
 from django.views.generic import ListView, TemplateView
 
-from peerings import export, export_limits, inventory, permissions, selectors, vpcs, workflow
+from peerings import access, export, export_limits, inventory, permissions, selectors, vpcs, workflow
 from peerings.choices import ChangeSource, PeeringStatus, Role
-from peerings.exceptions import CloudError, CloudUnavailable, PortalError, RequestInvalid
+from peerings.exceptions import CloudError, PortalError, RequestInvalid
 from peerings.filtersets import PeeringFilterSet, with_created
 from peerings.models import Peering, Tenant
+from peerings.page_errors import PageErrorsMixin, add_request_errors, describe_cloud_error, error_message
 from peerings.page_forms import BulkDecisionForm, DecisionForm, PeeringEditForm, PeeringRequestForm
 from peerings.paginators import CappedCountPaginator
 from peerings.permissions import DECISIONS, GATE, Action
@@ -46,31 +47,11 @@ __all__ = [
     "PeeringListView",
     "PeeringRefreshView",
     "PeeringRequestView",
-    "add_request_errors",
-    "describe_cloud_error",
 ]
 
 S = PeeringStatus
 DASHBOARD_RECENT = 10
 DASHBOARD_WAITING = 25
-
-
-def describe_cloud_error(exc: CloudError) -> str:
-    """A sentence for the user with the cloud's code and message."""
-    code = exc.code or (f"HTTP {exc.status}" if exc.status else "no answer")
-    if isinstance(exc, CloudUnavailable):
-        text = f"The cloud's VPC API is unavailable ({code}): {exc.message}"
-        if exc.outcome_unknown:
-            return f"{text} The outcome is unknown: refresh the peering before trying again."
-        return f"{text} Try again later."
-    return f"The cloud refused the request ({code}): {exc.message}"
-
-
-def add_request_errors(form: forms.Form, exc: RequestInvalid) -> None:
-    """Put each of the workflow's messages on its field (``__all__`` or unknown: the whole form)."""
-    for field, errors in exc.errors.items():
-        for error in errors:
-            form.add_error(field if field in form.fields else None, error)
 
 
 # --- Reads -----------------------------------------------------------------------------------------
@@ -242,10 +223,8 @@ class DecisionQueueView(LoginRequiredMixin, View):
                     reason=reason,
                     source=ChangeSource.USER,
                 )
-            except CloudError as exc:
-                failed.append(f"{peering.name}: {describe_cloud_error(exc)}")
             except PortalError as exc:
-                failed.append(f"{peering.name}: {exc}")
+                failed.append(f"{peering.name}: {error_message(exc)}")
             else:
                 done.setdefault(performed, []).append(peering.name)
         # Each outcome by what was done: a held request is approved or declined, not accepted or rejected.
@@ -388,13 +367,6 @@ class PeeringRequestView(LoginRequiredMixin, View):
 ROUTE_CHANGES_SHOWN = 20
 
 
-def _my_sides(user: Any, peering: Peering) -> list[str]:
-    """The sides of ``peering`` whose tenant ``user`` is a member of (their routes are theirs)."""
-    roles = selectors.user_roles(user, [peering.requester_tenant_id, peering.accepter_tenant_id])
-    sides = [("requester", peering.requester_tenant_id), ("accepter", peering.accepter_tenant_id)]
-    return [side for side, tenant_id in sides if tenant_id is not None and tenant_id in roles]
-
-
 #: Closed without a peering in the cloud: "Request again" offers the same request, to edit and send.
 ASK_AGAIN = frozenset({S.REJECTED, S.DECLINED, S.EXPIRED, S.FAILED})
 
@@ -423,7 +395,7 @@ def refused_decision_key(peering: Peering) -> str:
     return f"peerings:refused-decision:{peering.pk}"
 
 
-class PeeringMixin(LoginRequiredMixin):
+class PeeringMixin(PageErrorsMixin, LoginRequiredMixin):
     """Fetches the peering of the URL among the user's tenants' peerings (404 otherwise)."""
 
     request: HttpRequest
@@ -443,7 +415,7 @@ class PeeringMixin(LoginRequiredMixin):
             form = DecisionForm(action, refused.get("data") or {})
             form.is_valid()
             forms_.setdefault(f"{action}_form", form)
-        my_sides = _my_sides(self.request.user, peering)
+        my_sides = access.sides_of(self.request.user, peering)
         context = {
             "peering": peering,
             "allowed": self.allowed(peering),
@@ -482,14 +454,11 @@ class PeeringActionView(PeeringMixin, View):
         peering = self.get_peering(pk)
         try:
             result = self.run(peering)
-        except CloudError as exc:
-            messages.error(request, describe_cloud_error(exc))
         except PortalError as exc:
-            messages.error(request, exc.message)
-        else:
-            if isinstance(result, HttpResponse):
-                return result
-            messages.success(request, self.done_message(result))
+            return self.refused(exc, peering)
+        if isinstance(result, HttpResponse):
+            return result
+        messages.success(request, self.done_message(result))
         return self.back(peering)
 
     #: The status the action leads to; the message names the status only when it is another one.
@@ -602,7 +571,6 @@ class PeeringEditView(PeeringMixin, View):
         except CloudError as exc:
             return self._render(peering, form, cloud_error=describe_cloud_error(exc))
         except PortalError as exc:
-            messages.error(request, exc.message)
-            return self.back(peering)
+            return self.refused(exc, peering)
         messages.success(request, f"Peering “{peering.name}” updated.")
         return self.back(peering)

@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from portal.admin_mixins import ReadOnlyMixin
 from sso.models import GroupMapping, Identity, MembershipChange
 
 __all__ = ["GroupMappingAdmin", "IdentityAdmin", "MembershipChangeAdmin"]
@@ -56,7 +57,7 @@ class IdentityAdmin(SuperuserOnlyAdmin):
 
 
 @admin.register(MembershipChange)
-class MembershipChangeAdmin(SuperuserOnlyAdmin):
+class MembershipChangeAdmin(ReadOnlyMixin, SuperuserOnlyAdmin):
     """The record of memberships the sign-in's group sync added, changed or removed (read-only)."""
 
     list_display = ["created_at", "user", "tenant", "action", "old_role", "new_role", "source"]
@@ -67,12 +68,3 @@ class MembershipChangeAdmin(SuperuserOnlyAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -64,7 +64,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import ApiToken
 from peerings import vpcs, workflow
-from peerings.admin import APPROVER_HINT, GATE_HINT, MEMBER_HINT
+from peerings.admin_actions import APPROVER_HINT, GATE_HINT, MEMBER_HINT
 from peerings.choices import ApprovalPolicy, CallOperation, PeeringStatus, Role
 from peerings.models import Peering, PeeringRoute, StatusChange, Tenant, UpstreamCall
 from peerings.routes.messages import NOT_YOUR_SIDE

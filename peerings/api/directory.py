@@ -18,8 +18,8 @@ from rest_framework.response import Response
 
 from peerings import selectors, vpcs
 from peerings.api import serializers as s
+from peerings.api.base import ApiView
 from peerings.api.schema import CLOUD_ERRORS, errors
-from peerings.api.views import ApiView
 from peerings.models import Tenant
 
 __all__ = ["DirectoryViewSet"]

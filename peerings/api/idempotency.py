@@ -16,7 +16,7 @@ The same key with another method, path or body answers 422; a duplicate that
 arrives while the first is still running answers 409.
 
 Records are kept for ``settings.IDEMPOTENCY_RETENTION`` (24 hours by default), then
-removed by :func:`purge_expired` (``manage.py purge_idempotency_keys``, from cron or a
+removed by :func:`peerings.jobs.purge_idempotency_keys` (``manage.py purge_idempotency_keys``, from cron or a
 periodic job): a retry after that is a new request.
 """
 
@@ -25,10 +25,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import QueryDict
 from django.utils import timezone
@@ -40,6 +38,7 @@ from rest_framework.response import Response
 
 from peerings import history
 from peerings.models import IdempotencyKey
+from peerings.rules.limits import IDEMPOTENCY_STALE_AFTER
 
 __all__ = [
     "HEADER",
@@ -53,7 +52,6 @@ __all__ = [
     "begin",
     "finish",
     "kept_peering_id",
-    "purge_expired",
 ]
 
 HEADER = "Idempotency-Key"
@@ -64,7 +62,7 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: ``response_status`` of a key whose first request has not answered yet.
 IN_PROGRESS = 0
 #: A reservation older than this belongs to a request that died; a retry may take it over.
-STALE_AFTER = timedelta(minutes=5)
+STALE_AFTER = IDEMPOTENCY_STALE_AFTER
 
 _KEY_RE = re.compile(KEY_PATTERN)
 
@@ -182,14 +180,6 @@ def finish(record: IdempotencyKey, response: Response, *, began: bool, peering_i
     data = getattr(response, "data", None)
     body = None if data is None else json.loads(JSONRenderer().render(data))
     rows.update(response_status=response.status_code, response_body=body, peering_id=peering_id)
-
-
-def purge_expired(*, now: Any = None, retention: timedelta | None = None) -> int:
-    """Delete the records older than the retention (never younger than ``STALE_AFTER``); how many."""
-    retention = max(retention or settings.IDEMPOTENCY_RETENTION, STALE_AFTER)
-    cutoff = (now or timezone.now()) - retention
-    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
-    return deleted
 
 
 class IdempotentViewMixin:

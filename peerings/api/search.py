@@ -11,8 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from peerings import search, selectors
+from peerings.api.base import ApiView
 from peerings.api.schema import errors
-from peerings.api.views import ApiView
 from peerings.choices import PeeringStatus, RouteSide
 
 __all__ = ["SearchApi"]

@@ -6,13 +6,12 @@ from rest_framework.routers import DefaultRouter
 
 from peerings.api.directory import DirectoryViewSet
 from peerings.api.docs import ApiDocsView
+from peerings.api.history import StatusChangeViewSet, UpstreamCallViewSet
 from peerings.api.search import SearchApi
 from peerings.api.views import (
     ApiRootView,
     PeeringViewSet,
-    StatusChangeViewSet,
     TenantViewSet,
-    UpstreamCallViewSet,
     not_found,
 )
 

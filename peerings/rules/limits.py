@@ -5,6 +5,8 @@ The simulator (``vpcsim``) keeps its own: it mirrors the cloud, not the portal.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 __all__ = [
     "API_MAX_PAGE_SIZE",
     "CLOUD_ID_MAX_LENGTH",
@@ -41,3 +43,7 @@ QUEUE_PAGE_SIZE = 50
 API_MAX_PAGE_SIZE = 200
 #: Route destinations in one request.
 MAX_DESTINATIONS = 20
+
+#: An ``Idempotency-Key`` reservation older than this belongs to a request that died: a retry may
+#: take it over, and no purge removes a younger one.
+IDEMPOTENCY_STALE_AFTER = timedelta(minutes=5)

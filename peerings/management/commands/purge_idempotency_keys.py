@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from peerings.api.idempotency import purge_expired
+from peerings.jobs import purge_idempotency_keys
 
 
 class Command(BaseCommand):
@@ -18,5 +18,5 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         retention = timedelta(hours=options["hours"]) if options["hours"] is not None else None
-        deleted = purge_expired(retention=retention)
+        deleted = purge_idempotency_keys(retention=retention)
         self.stdout.write(f"{deleted} idempotency record(s) deleted.")

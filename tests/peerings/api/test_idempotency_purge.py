@@ -9,7 +9,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from peerings.api.idempotency import STALE_AFTER, purge_expired
+from peerings.api.idempotency import STALE_AFTER
+from peerings.jobs import purge_idempotency_keys as purge_expired
 from peerings.models import IdempotencyKey
 from tests.factories import UserFactory
 

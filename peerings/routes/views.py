@@ -1,6 +1,7 @@
 """The routes pages: a peering's route plan (read with each of the user's sides' keys), apply, remove.
 
-Thin views over :mod:`peerings.routes.workflow`; its errors become messages, a plan's conflicts
+Thin views over :mod:`peerings.routes.workflow`; its errors become messages
+(:mod:`peerings.page_errors`), a plan's conflicts
 are shown beside the routes each VPC already has. The peering's own page lists its routes
 from the mirror (no cloud call).
 """
@@ -16,23 +17,22 @@ from django.views import View
 
 from peerings import permissions, selectors
 from peerings.choices import ChangeSource, RouteSide
-from peerings.exceptions import CloudError, PortalError, RequestInvalid
+from peerings.exceptions import PortalError, RequestInvalid
+from peerings.page_errors import flash_request_errors
 from peerings.permissions import Action
 from peerings.routes import workflow as route_workflow
+from peerings.routes.input import destinations_by_side, parse_destinations
 from peerings.routes.selectors import peering_routes
 from peerings.routes.workflow import default_destinations
-from peerings.views import PeeringMixin, describe_cloud_error
+from peerings.views import PeeringMixin
 
-__all__ = ["PeeringRoutesView", "RouteRemoveView", "parse_destinations"]
+__all__ = ["PeeringRoutesView", "RouteRemoveView"]
 
 SIDES = [s.value for s in RouteSide]
 #: A route id longer than this is no route's (and would overflow the column).
 MAX_ID_DIGITS = 18
-
-
-def parse_destinations(text: str) -> list[str]:
-    """Destinations typed one per line, or separated by commas or spaces."""
-    return [part for part in text.replace(",", " ").split() if part]
+#: Said after a cloud error: a run stops at its first failed call, some routes may be there.
+ROUTES_HINT = "The routes section shows which routes exist."
 
 
 class PeeringRoutesView(PeeringMixin, View):
@@ -41,10 +41,11 @@ class PeeringRoutesView(PeeringMixin, View):
 
     template_name = "peerings/peering_routes.html"
     http_method_names = ["get", "post"]
+    cloud_hint = ROUTES_HINT
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         peering = self.get_peering(pk)
-        chosen = {side: parse_destinations(request.GET[side]) for side in SIDES if request.GET.get(side)}
+        chosen = destinations_by_side(request.GET)
         return self.render_plan(peering, chosen)
 
     def render_plan(self, peering: Any, chosen: dict[str, list[str]], **context: Any) -> HttpResponse:
@@ -53,8 +54,7 @@ class PeeringRoutesView(PeeringMixin, View):
                 peering=peering, acting_user=self.request.user, destinations=chosen
             )
         except PortalError as exc:
-            messages.error(self.request, exc.message)
-            return self.back(peering)
+            return self.refused(exc, peering, described=False)
         actor = permissions.actor_for(self.request.user, peering)
         hops = {str(r.get("nexthop") or "") for plan in plans for r in plan.existing or ()} - {""}
         # A next hop reads as the peering's name where the user may see that peering, else as its id.
@@ -105,18 +105,10 @@ class PeeringRoutesView(PeeringMixin, View):
                 source=ChangeSource.USER,
             )
         except RequestInvalid as exc:
-            for errors in exc.errors.values():
-                for error in errors:
-                    messages.error(request, error)
+            flash_request_errors(request, exc)
             return self.render_plan(self.get_peering(pk), {side: destinations})
-        except CloudError as exc:
-            messages.error(
-                request, f"{describe_cloud_error(exc)} The routes section shows which routes exist."
-            )
-            return self.back(peering)
         except PortalError as exc:
-            messages.error(request, exc.message)
-            return self.back(peering)
+            return self.refused(exc, peering)
         messages.success(request, outcome.summary())
         return self.back(peering)
 
@@ -125,6 +117,7 @@ class RouteRemoveView(PeeringMixin, View):
     """POST ``side`` (all its routes) or ``route`` (one of the mirror's): remove them from the cloud."""
 
     http_method_names = ["post"]
+    cloud_hint = ROUTES_HINT
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         peering = self.get_peering(pk)
@@ -144,12 +137,7 @@ class RouteRemoveView(PeeringMixin, View):
                 route_ids=[route.pk] if route is not None else None,
                 source=ChangeSource.USER,
             )
-        except CloudError as exc:
-            messages.error(
-                request, f"{describe_cloud_error(exc)} The routes section shows which routes exist."
-            )
         except PortalError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, outcome.summary())
+            return self.refused(exc, peering)
+        messages.success(request, outcome.summary())
         return self.back(peering)
