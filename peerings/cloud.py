@@ -398,8 +398,32 @@ class VpcApiClient:
         request_vpc_id: str,
         accept_vpc_id: str,
         accept_project_id: str | None = None,
+        prepared: PreparedCall | None = None,
     ) -> CloudResponse:
-        """Request a peering from one of this project's VPCs; never retried."""
+        """Request a peering from one of this project's VPCs; never retried.
+
+        ``prepared``: this create as :meth:`prepare_create` built it earlier (its history row
+        already committed by the caller), sent as it is; the other arguments are then ignored.
+        """
+        call = prepared or self.prepare_create(
+            name=name,
+            description=description,
+            request_vpc_id=request_vpc_id,
+            accept_vpc_id=accept_vpc_id,
+            accept_project_id=accept_project_id,
+        )
+        return self._unwrap(self._send_call(call), _wrapped_peering)
+
+    def prepare_create(
+        self,
+        *,
+        name: str,
+        description: str = "",
+        request_vpc_id: str,
+        accept_vpc_id: str,
+        accept_project_id: str | None = None,
+    ) -> PreparedCall:
+        """The create of a peering, built and not sent (:meth:`create_peering` sends it)."""
         peering: dict[str, Any] = {"name": name}
         if description:
             peering["description"] = description
@@ -407,8 +431,9 @@ class VpcApiClient:
         peering["accept_vpc_info"] = {"vpc_id": str(accept_vpc_id)}
         if accept_project_id:
             peering["accept_vpc_info"]["tenant_id"] = accept_project_id
-        call = self._call(CallOperation.CREATE, "POST", "/v2.0/vpc/peerings", body={"peering": peering})
-        return self._unwrap(call, _wrapped_peering)
+        return prepare_call(
+            self.endpoint, CallOperation.CREATE, "POST", "/v2.0/vpc/peerings", body={"peering": peering}
+        )
 
     def update_peering(
         self, peering_id: str, *, name: str | None = None, description: str | None = None
@@ -475,7 +500,10 @@ class VpcApiClient:
 
         ``options`` are :func:`prepare_call`'s (``query``, ``body``, ``retryable``).
         """
-        call = prepare_call(self.endpoint, operation, method, path, **options)
+        return self._send_call(prepare_call(self.endpoint, operation, method, path, **options))
+
+    def _send_call(self, call: PreparedCall) -> PreparedCall:
+        """Send a prepared call (:meth:`_call`); ``before_send`` runs first, as for any call."""
         with bulkhead.slot():  # refused (CloudBusy) or waited for before anything is written
             if self.before_send is not None:
                 self.before_send(call.record)

@@ -1,16 +1,19 @@
 """The one way to get a cloud client for a tenant: its endpoint, its keys, its project, and the
-history row committed before each of its calls is sent (:func:`peerings.history.open_call`)."""
+history row committed before each of its calls is sent (:func:`peerings.history.open_call`).
+
+A new request's create may have its row written earlier, in the transaction that saves the peering
+(:func:`open_create`): the same moment and the same database, one commit instead of two."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from peerings.cloud import CallRecord, Credentials, VpcApiClient
+from peerings.cloud import CallRecord, Credentials, PreparedCall, VpcApiClient
 from peerings.history import open_call
 from peerings.models import Peering, Tenant
 from peerings.secrets import Secret
 
-__all__ = ["tenant_client"]
+__all__ = ["open_create", "tenant_client"]
 
 
 def _reveal(value: Secret | str) -> str:
@@ -37,7 +40,22 @@ def tenant_client(
     options.setdefault("guarded", tenant.endpoint_typed)
 
     def before_send(record: CallRecord) -> None:
-        open_call(record, tenant=tenant, acting_user=acting_user, peering=peering)
+        if record.row_id is None:  # else opened already, in the caller's transaction (open_create)
+            open_call(record, tenant=tenant, acting_user=acting_user, peering=peering)
 
     options.setdefault("before_send", before_send)
     return VpcApiClient(endpoint=tenant.api_endpoint, credentials=credentials, **options)
+
+
+def open_create(peering: Peering, *, tenant: Tenant, acting_user: Any = None) -> PreparedCall:
+    """The create of ``peering`` with ``tenant``'s keys, built, its history row (``sending``) saved
+    in the caller's transaction; send it with ``create_peering(prepared=...)`` once that commits."""
+    call = tenant_client(tenant).prepare_create(
+        name=peering.name,
+        description=peering.description,
+        request_vpc_id=str(peering.requester_vpc_id),
+        accept_vpc_id=str(peering.accepter_vpc_id),
+        accept_project_id=peering.accepter_project_id,
+    )
+    open_call(call.record, tenant=tenant, acting_user=acting_user, peering=peering)
+    return call
