@@ -68,7 +68,7 @@ from django.utils import timezone
 
 from peerings import approval, bulkhead, leases, mirror, permissions, selectors
 from peerings.choices import ChangeSource, PeeringStatus
-from peerings.cloud import CallRecord, CloudResponse, VpcApiClient
+from peerings.cloud import CallRecord, CloudResponse, PreparedCall, VpcApiClient
 from peerings.exceptions import (
     CloudError,
     CloudRefused,
@@ -80,7 +80,7 @@ from peerings.history import record_call, record_status_change
 from peerings.mirror import STATUS_CONFLICT
 from peerings.models import Peering, Tenant
 from peerings.permissions import Action
-from peerings.upstream import tenant_client
+from peerings.upstream import open_create, tenant_client
 from peerings.validation import (
     ALREADY_DECIDED,
     DECLINE_REASON_REQUIRED,
@@ -362,8 +362,10 @@ def _adopt(run: _Run, found: dict, *, release: bool = True) -> Peering:
     return run.commit(None, run.applied(found, ADOPTED), release=release)
 
 
-def _create(run: _Run) -> Peering:
-    """Send the create of a ``SUBMITTING`` peering with the requester's keys (steps 2 and 3)."""
+def _create(run: _Run, opened: PreparedCall | None = None) -> Peering:
+    """Send the create of a ``SUBMITTING`` peering with the requester's keys (steps 2 and 3).
+
+    ``opened``: the create as step 1 built it, its history row committed with the peering."""
     peering = run.peering
 
     def failed(p: Peering, exc: CloudRefused) -> None:
@@ -379,6 +381,7 @@ def _create(run: _Run) -> Peering:
                 request_vpc_id=str(peering.requester_vpc_id),
                 accept_vpc_id=str(peering.accepter_vpc_id),
                 accept_project_id=peering.accepter_project_id,
+                prepared=opened,
             ),
             refused=failed,
         )
@@ -487,12 +490,14 @@ def peering_request(
                 else " ".join(filter(None, ["Requested.", rule])),
                 source=source,
             )
+            # The create's history row, committed with the peering (one commit, not two).
+            opened = None if held else open_create(peering, tenant=tenant, acting_user=acting_user)
     except IntegrityError:
         raise RequestInvalid({"accept_vpc_id": [PAIR_ALREADY_OPEN]}) from None
     if held:
         return peering
     run = _Run(peering=peering, tenant=tenant, acting_user=acting_user, source=source, token=token)
-    return _create(run)
+    return _create(run, opened)
 
 
 # --- Deciding -----------------------------------------------------------------------------------------
