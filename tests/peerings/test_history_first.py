@@ -76,6 +76,28 @@ def test_every_request_finds_its_row_committed_before_it_is_sent(
     assert not rows.filter(status_code=None).exists()
 
 
+def test_a_new_requests_create_row_is_committed_with_the_peering(sends, request_to_globex, monkeypatch):
+    """One commit, not two: the create's row is written in the transaction that saves the request."""
+    opened: list[tuple[str, bool, bool]] = []
+    real = upstream.open_call
+
+    def open_call(record, **kwargs):
+        peering = kwargs.get("peering")
+        saved = peering is not None and Peering.objects.filter(pk=peering.pk).exists()
+        opened.append((record.operation, connection.in_atomic_block, saved))
+        return real(record, **kwargs)
+
+    monkeypatch.setattr(upstream, "open_call", open_call)
+    peering = request_to_globex()
+
+    assert (CallOperation.CREATE, True, True) in opened
+    create = UpstreamCall.objects.get(peering=peering, operation=CallOperation.CREATE)
+    assert create.outcome == CallOutcome.RECORDED
+    assert [s[:4] for s in sends if s[0] == CallOperation.CREATE] == [
+        (CallOperation.CREATE, CallOutcome.SENDING, True, False)  # committed before it was sent
+    ]
+
+
 def test_no_request_is_sent_when_its_row_cannot_be_written(sends, pending, acme_member, monkeypatch):
     sends.clear()  # the request's own calls
     before = UpstreamCall.objects.count()
