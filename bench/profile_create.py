@@ -27,6 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 __all__ = ["PHASES", "Phases", "main"]
 
+WRITES = frozenset({"INSERT", "UPDATE", "DELETE"})
+
 #: (dotted owner, attribute, phase): every function timed, the owner being where callers look it up.
 PHASES: list[tuple[str, str, str]] = [
     ("django.test.client.Client", "post", "request (middleware, routing, DRF, rest)"),
@@ -65,6 +67,9 @@ class Phases:
         self._stack: list[list[Any]] = []  # [phase, started, time spent in sub-phases]
         self.active = False  # timing only the creates, not the deletes between them
         self.statements: list[tuple[str, str]] = []  # (phase, SQL) of every statement timed
+        #: Commits that wait for the WAL to reach the disk (4-5 ms each on the bench's machine).
+        self.flushes: dict[str, int] = defaultdict(int)
+        self._wrote = False
 
     def wrap(self, owner: Any, attribute: str, phase: str) -> None:
         original = owner.__dict__[attribute] if isinstance(owner, type) else getattr(owner, attribute)
@@ -92,7 +97,24 @@ class Phases:
             phase = self._stack[-1][0] if self._stack else "outside"
             self.queries[phase] += 1
             self.statements.append((phase, sql))
+            if sql.lstrip().split(" ", 1)[0].upper() in WRITES and "synchronous_commit" not in sql:
+                if context["connection"].in_atomic_block:
+                    self._wrote = True  # its transaction's commit waits for the WAL flush
+                else:
+                    self.flushes[phase] += 1  # a write in autocommit: its own durable commit
         return execute(sql, params, many, context)
+
+    def count_commits(self, connection: Any) -> None:
+        """Count each durable commit of a transaction that wrote (``connection.commit`` wrapped)."""
+        commit = connection.commit
+
+        def counted() -> None:
+            if self.active and self._wrote:
+                self.flushes[self._stack[-1][0] if self._stack else "outside"] += 1
+            self._wrote = False
+            commit()
+
+        connection.commit = counted
 
 
 def _resolve(dotted: str) -> Any:
@@ -189,17 +211,22 @@ def main() -> None:
         phases = Phases()
         for owner, attribute, phase in PHASES:
             phases.wrap(_resolve(owner), attribute, phase)
+        phases.count_commits(connection)
         with connection.execute_wrapper(phases.count_query):
             measured = _creates(count, first=count, phases=phases)()
         answered = len(phases.statements) - phases.queries.get(PHASES[-1][2], 0)
+        flushed = sum(phases.flushes.values()) - phases.flushes.get(PHASES[-1][2], 0)
         print(
             f"create (in process): median {median(plain):.1f} ms over {count}; with the phase timers "
-            f"{median(measured):.1f} ms; {answered / count:.1f} statements before the answer"
+            f"{median(measured):.1f} ms; before the answer {answered / count:.1f} statements, "
+            f"{flushed / count:.1f} durable commits"
         )
-        print("\n| phase (own time, per create) | ms | statements | calls |\n| --- | ---: | ---: | ---: |")
+        print("\n| phase (own time, per create) | ms | statements | durable commits | calls |")
+        print("| --- | ---: | ---: | ---: | ---: |")
         for _, _, phase in PHASES:
             ms, queries = phases.ms.get(phase, 0) / count, phases.queries.get(phase, 0) / count
-            print(f"| {phase} | {ms:.2f} | {queries:.1f} | {phases.calls.get(phase, 0) / count:.1f} |")
+            flushes, calls = phases.flushes.get(phase, 0) / count, phases.calls.get(phase, 0) / count
+            print(f"| {phase} | {ms:.2f} | {queries:.1f} | {flushes:.1f} | {calls:.1f} |")
         if os.environ.get("PROFILE_SQL"):
             for phase, sql in phases.statements[: len(phases.statements) // count]:
                 print(f"  {phase}: {sql[:160]}")
