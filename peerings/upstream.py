@@ -47,10 +47,17 @@ def tenant_client(
     return VpcApiClient(endpoint=tenant.api_endpoint, credentials=credentials, **options)
 
 
-def open_create(peering: Peering, *, tenant: Tenant, acting_user: Any = None) -> PreparedCall:
+def open_create(peering: Peering, *, tenant: Tenant, acting_user: Any = None) -> PreparedCall | None:
     """The create of ``peering`` with ``tenant``'s keys, built, its history row (``sending``) saved
-    in the caller's transaction; send it with ``create_peering(prepared=...)`` once that commits."""
-    call = tenant_client(tenant).prepare_create(
+    in the caller's transaction; send it with ``create_peering(prepared=...)`` once that commits.
+
+    None when no client can be made for ``tenant`` (an endpoint it refuses): the send fails as before.
+    """
+    try:
+        client = tenant_client(tenant)
+    except ValueError:
+        return None
+    call = client.prepare_create(
         name=peering.name,
         description=peering.description,
         request_vpc_id=str(peering.requester_vpc_id),

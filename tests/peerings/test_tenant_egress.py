@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from ops import egress
 from peerings.exceptions import CloudUnavailable
-from peerings.models import REGION_INVALID, Tenant
-from peerings.upstream import tenant_client
+from peerings.models import REGION_INVALID, Peering, Tenant, UpstreamCall
+from peerings.upstream import open_create, tenant_client
 from tests.egress_support import fake_dns
 from tests.factories import TenantFactory, tenant_admin_form
 
@@ -83,6 +83,9 @@ def test_a_stored_region_outside_the_pattern_builds_no_url():
     assert tenant.api_endpoint == ""
     with pytest.raises(ValueError, match="must be an http"):
         tenant_client(tenant)
+    # Nor is a create opened for it in the request's transaction: the send refuses it, as before.
+    assert open_create(Peering(name="p", requester_tenant=tenant), tenant=tenant) is None
+    assert not UpstreamCall.objects.exists()
 
 
 def test_a_tenant_endpoint_at_loopback_is_never_called(egress_on, listeners):
