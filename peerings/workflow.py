@@ -268,6 +268,7 @@ def peering_request(
     confirm_overlap: bool = False,
     routes_on_accept: bool = False,
     source: str = ChangeSource.USER,
+    roles: dict[int, Any] | None = None,
 ) -> Peering:
     """Request a peering from one of ``tenant``'s VPCs; any member of the tenant may.
 
@@ -277,7 +278,8 @@ def peering_request(
     With ``routes_on_accept``, once it is active each side's routes are added by a job with that
     side's keys (:mod:`peerings.routes.workflow`).
     """
-    roles = selectors.user_roles(acting_user)  # one read: the membership check and the rules
+    if roles is None:  # ``roles``: the user's, when the caller has read them (the API's answer shares them)
+        roles = selectors.user_roles(acting_user)  # one read: the membership check and the rules
     permissions.check_tenant(acting_user, tenant, roles=roles)
 
     facts = gather_request_facts(

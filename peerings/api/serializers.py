@@ -188,7 +188,8 @@ def _actor(context: dict[str, Any]) -> permissions.Actor:
     """The caller's roles, read once per response and shared by every row."""
     actor = context.get("actor")
     if actor is None:
-        actor = context["actor"] = permissions.Actor.of(context["request"].user)
+        request = context["request"]
+        actor = context["actor"] = permissions.Actor.of(request.user, roles=selectors.request_roles(request))
     return actor
 
 

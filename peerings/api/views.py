@@ -180,6 +180,7 @@ class PeeringViewSet(
             confirm_overlap=data["confirm_overlap"],
             routes_on_accept=data["routes_on_accept"],
             source=ChangeSource.API,
+            roles=selectors.request_roles(request),  # read once: the rules and the answer's actions
         )
         response = self._answer(peering, status.HTTP_201_CREATED)
         response["Location"] = str(response.data["url"])  # a plain str: WSGI servers insist

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from portal.cache import DatabaseCache
@@ -50,3 +50,29 @@ def test_the_table_is_culled_now_and_then(cache):
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM bench_test_cache")
         assert cursor.fetchone()[0] <= 4  # MAX_ENTRIES 3 (+ the write after a cull)
+
+
+def test_a_write_outside_a_transaction_does_not_wait_for_the_disk(cache):
+    if connection.vendor != "postgresql":
+        pytest.skip("other databases keep Django's own writes")
+    cache.set("k", 1, 60)
+    with CaptureQueriesContext(connection) as queries:
+        cache.set("k", 2, 60)
+    assert "set_config('synchronous_commit', 'off', true)" in queries[0]["sql"]
+    assert cache.get("k") == 2
+    with connection.cursor() as cursor:  # for that statement only: the session's commits still wait
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
+
+
+def test_a_write_inside_a_transaction_leaves_its_commit_alone(cache):
+    if connection.vendor != "postgresql":
+        pytest.skip("other databases keep Django's own writes")
+    cache.set("k", 1, 60)
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        cache.set("k", 2, 60)
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"
+    assert not any("synchronous_commit" in q["sql"] and "INSERT" in q["sql"] for q in queries)
+    assert cache.get("k") == 2

@@ -82,7 +82,7 @@ def test_list_query_count_does_not_grow_with_rows(client_for, me, home, peering,
 def test_a_create_reads_the_users_roles_once_before_the_cloud_call(
     cloud, client_for, acme_member, prod_web, globex_app, globex_main
 ):
-    """The membership check and the request rules share one read of the user's roles."""
+    """The membership check, the request rules and the answer share one read of the user's roles."""
     api = client_for(acme_member)
     body = {
         "name": "counted",
@@ -97,3 +97,10 @@ def test_a_create_reads_the_users_roles_once_before_the_cloud_call(
     role_read = 'SELECT "peerings_membership"."tenant_id"'
     role_reads = [sql for sql in statements[:created] if sql.startswith(role_read)]
     assert len(role_reads) == 1, role_reads
+    # The answer's allowed actions use the same read: the user's roles are read once in all.
+    every_role = [
+        sql
+        for sql in statements
+        if sql.startswith(f'{role_read} AS "tenant_id", "peerings_membership"."role"')
+    ]
+    assert len(every_role) == 1, every_role
