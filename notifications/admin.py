@@ -12,7 +12,6 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 
-from notifications import delivery as sender
 from notifications.models import (
     WEBHOOK_KINDS,
     Channel,
@@ -24,6 +23,7 @@ from notifications.models import (
     WebhookEndpoint,
 )
 from notifications.outbox import queue_delivery
+from notifications.webhooks import allowed_url
 from ops.egress import validate_outbound_url
 from peerings import access
 from peerings.admin_scope import TenantScopedAdmin, TenantScopedInline, sees_all
@@ -121,7 +121,7 @@ class WebhookEndpointForm(forms.ModelForm):
 
     def clean_url(self) -> str:
         url = self.cleaned_data["url"]
-        if not sender.allowed_url(url):
+        if not allowed_url(url):
             raise forms.ValidationError("Only http:// and https:// URLs are called.")
         return url
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
-from notifications.delivery import deliver, email_subject
+from notifications.delivery import deliver
 from notifications.email_text import one_line, quoted
+from notifications.emails import email_subject
 from notifications.models import Delivery, DeliveryStatus, Event, EventKind
 from peerings.models import Peering
 from peerings.workflow import peering_reject

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from notifications.delivery import call_webhook
 from notifications.models import Delivery, DeliveryAttempt, Event, EventKind, WebhookEndpoint
+from notifications.webhooks import call_webhook
 from ops import egress
 from tests.egress_support import SECRET_BODY, SilentListener, fake_dns
 

@@ -187,7 +187,7 @@ def test_only_http_urls_are_called(db, acme_prod, admin_client):
     assert not WebhookEndpoint.objects.exists()
 
     endpoint = WebhookEndpoint.objects.create(tenant=acme_prod, url="ftp://127.0.0.1/x", secret=SECRET)
-    from notifications.delivery import call_webhook
+    from notifications.webhooks import call_webhook
 
     event = Event.objects.create(kind="webhook.test", endpoint=endpoint)
     delivery = Delivery.objects.create(
