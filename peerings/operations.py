@@ -75,7 +75,7 @@ _KEPT_RELATIONS = ("requester_tenant", "accepter_tenant", "requested_by", "decid
 
 def client_factory() -> ClientFactory:
     """The configured client factory (``settings.VPC_CLIENT_FACTORY``), else :func:`tenant_client`."""
-    factory = getattr(settings, "VPC_CLIENT_FACTORY", None) or tenant_client
+    factory = settings.VPC_CLIENT_FACTORY or tenant_client
     return import_string(factory) if isinstance(factory, str) else factory
 
 

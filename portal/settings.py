@@ -54,6 +54,9 @@ VPC_API_RETRIES = env.int("VPC_API_RETRIES", default=3)
 # A tenant's VPC list, as read for checking a new request, is kept this long in the shared cache.
 VPC_LIST_CACHE_SECONDS = env.int("VPC_LIST_CACHE_SECONDS", default=30)
 VPC_API_BACKOFF = env.float("VPC_API_BACKOFF", default=0.5)
+#: Builds the client of each cloud call (peerings/operations.py): a dotted path or a callable
+#: ``factory(tenant, acting_user=..., peering=...)``. Not an environment setting: tests inject a fake cloud.
+VPC_CLIENT_FACTORY = "peerings.upstream.tenant_client"
 # The bulkhead (peerings.bulkhead): at most this many threads of a process wait on the cloud at
 # once; by default half of GUNICORN_THREADS, so reads always find a thread. A request finding
 # it full is answered 503 cloud_busy at once, with Retry-After: CLOUD_BUSY_RETRY_AFTER seconds.
