@@ -19,8 +19,8 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from peerings import leases
-from peerings.choices import OPEN_STATUSES, TERMINAL_STATUSES, ChangeSource, PeeringStatus
+from peerings import access, leases
+from peerings.choices import OPEN_STATUSES, TERMINAL_STATUSES, ChangeSource, PeeringStatus, RouteSide
 from peerings.exceptions import CloudUnavailable, InvalidState, PortalError
 from peerings.history import settle_lost_calls
 from peerings.models import IdempotencyKey, Peering, Tenant
@@ -132,6 +132,11 @@ def _log(report: JobReport, **extra: object) -> None:
     )
 
 
+def _on_either_side(tenant: Tenant) -> Q:
+    """The tenant's peerings, whichever side it is on (the sync's scope, not what anyone sees)."""
+    return access.on_side(RouteSide.REQUESTER, [tenant.pk]) | access.on_side(RouteSide.ACCEPTER, [tenant.pk])
+
+
 def open_peerings(tenant: Tenant | None = None) -> QuerySet[Peering]:
     """The peerings the cloud may change: open ones, except those held for approval (not sent yet)."""
     peerings = (
@@ -141,7 +146,7 @@ def open_peerings(tenant: Tenant | None = None) -> QuerySet[Peering]:
         .order_by("pk")
     )
     if tenant is not None:
-        peerings = peerings.filter(Q(requester_tenant=tenant) | Q(accepter_tenant=tenant))
+        peerings = peerings.filter(_on_either_side(tenant))
     return peerings
 
 
@@ -159,7 +164,7 @@ def peerings_to_sync(tenant: Tenant | None = None) -> QuerySet[Peering]:
         .order_by("pk")
     )
     if tenant is not None:
-        peerings = peerings.filter(Q(requester_tenant=tenant) | Q(accepter_tenant=tenant))
+        peerings = peerings.filter(_on_either_side(tenant))
     return peerings
 
 
