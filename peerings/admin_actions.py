@@ -32,7 +32,7 @@ __all__ = [
     "GATE_HINT",
     "MEMBER_HINT",
     "OPERATIONS",
-    "Operation",
+    "AdminOperation",
     "PeeringOperations",
     "admin_action",
     "export_actions",
@@ -47,7 +47,7 @@ MEMBER_HINT = "Roles apply to superusers too: be a member of the requester or th
 
 
 @dataclass(frozen=True)
-class Operation:
+class AdminOperation:
     """A workflow operation offered as an admin action on the selected peerings."""
 
     kind: Action  # what it does (peerings/permissions.py decides who may, and when)
@@ -67,9 +67,9 @@ class Operation:
         return function(peering=peering, acting_user=user, source=ChangeSource.ADMIN, **kwargs)
 
 
-def _decision(kind: Action, role_hint: str = APPROVER_HINT) -> Operation:
+def _decision(kind: Action, role_hint: str = APPROVER_HINT) -> AdminOperation:
     verb = str(kind)
-    return Operation(
+    return AdminOperation(
         kind=kind,
         action=f"{verb}_selected",
         title=f"{verb.capitalize()} peerings",
@@ -85,7 +85,7 @@ ACCEPT = _decision(Action.ACCEPT)
 REJECT = _decision(Action.REJECT)
 APPROVE = _decision(Action.APPROVE, GATE_HINT)
 DECLINE = _decision(Action.DECLINE, GATE_HINT)
-REFRESH = Operation(
+REFRESH = AdminOperation(
     kind=Action.REFRESH,
     action="refresh_selected",
     title="Refresh peerings from the cloud",
@@ -95,7 +95,7 @@ REFRESH = Operation(
     role_hint=MEMBER_HINT,
     confirm=False,
 )
-DELETE = Operation(
+DELETE = AdminOperation(
     kind=Action.DELETE,
     action="delete_selected_in_cloud",
     title="Delete peerings in the cloud",
@@ -122,7 +122,7 @@ def _on_my_sides(kind: Action, change: Callable[..., Any]) -> Callable[..., Peer
     return run
 
 
-APPLY_ROUTES = Operation(
+APPLY_ROUTES = AdminOperation(
     kind=Action.APPLY_ROUTES,
     action="apply_routes_selected",
     title="Apply the routes of peerings",
@@ -132,7 +132,7 @@ APPLY_ROUTES = Operation(
     role_hint=MEMBER_HINT,
     function=_on_my_sides(Action.APPLY_ROUTES, route_workflow.routes_apply),
 )
-REMOVE_ROUTES = Operation(
+REMOVE_ROUTES = AdminOperation(
     kind=Action.REMOVE_ROUTES,
     action="remove_routes_selected",
     title="Remove the routes of peerings",
@@ -155,7 +155,7 @@ DESCRIPTIONS = {
 }
 
 
-def admin_action(op: Operation) -> Any:
+def admin_action(op: AdminOperation) -> Any:
     """The admin action that runs ``op`` on the selected peerings."""
 
     def action(modeladmin: PeeringOperations, request: HttpRequest, queryset: QuerySet[Peering]) -> Any:
@@ -191,10 +191,10 @@ def export_actions(
 
 
 class PeeringOperations:
-    """Mix into the peerings' ModelAdmin: runs an :class:`Operation` on the selected peerings."""
+    """Mix into the peerings' ModelAdmin: runs an :class:`AdminOperation` on the selected peerings."""
 
     def operate(
-        self, request: HttpRequest, queryset: QuerySet[Peering], op: Operation
+        self, request: HttpRequest, queryset: QuerySet[Peering], op: AdminOperation
     ) -> HttpResponse | None:
         """Run ``op`` at once, or after an intermediate page (with its reason box) is confirmed."""
         form_options = {"show_reason": op.reason is not None, "reason_required": op.reason == "required"}
@@ -222,7 +222,9 @@ class PeeringOperations:
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/peerings/peering/action_confirmation.html", context)
 
-    def _run(self, request: HttpRequest, queryset: QuerySet[Peering], op: Operation, **kwargs: Any) -> None:
+    def _run(
+        self, request: HttpRequest, queryset: QuerySet[Peering], op: AdminOperation, **kwargs: Any
+    ) -> None:
         """Call the workflow for each peering and report each outcome; its errors become messages."""
         for peering in queryset.order_by("pk"):
             try:
