@@ -138,7 +138,10 @@ class PortalPagination(PageNumberPagination):
         self.has_more = len(page) > page_size
         page = page[:page_size]
         self.last = [getattr(page[-1], f"{_KEY}{i}") for i in range(len(names))] if page else None
-        counted = queryset.order_by().values("pk")[: COUNT_LIMIT + 1].count()
+        if cursor or self.has_more:
+            counted = queryset.order_by().values("pk")[: COUNT_LIMIT + 1].count()
+        else:  # the whole list is on this first page: its rows are the count, without a statement
+            counted = len(page)
         self.count, self.count_capped = min(counted, COUNT_LIMIT), counted > COUNT_LIMIT
         return page
 

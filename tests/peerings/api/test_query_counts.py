@@ -97,3 +97,31 @@ def test_a_create_reads_the_users_roles_once_before_the_cloud_call(
     role_read = 'SELECT "peerings_membership"."tenant_id"'
     role_reads = [sql for sql in statements[:created] if sql.startswith(role_read)]
     assert len(role_reads) == 1, role_reads
+
+
+def _count_statements(queries) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT COUNT(*)")]
+
+
+def test_a_one_row_page_runs_four_statements_and_a_whole_first_page_no_count(api, me, home):
+    """Token, page, count and the caller's roles; a first page that holds the whole list is its count."""
+    _peerings(home, me, 3)
+    api.get("/api/v1/peerings/")  # the token's first use is written once
+
+    with CaptureQueriesContext(connection) as queries:
+        body = api.get("/api/v1/peerings/?page_size=1").json()
+    assert (body["count"], body["count_capped"], len(body["results"])) == (3, False, 1)
+    assert len(queries) == 4
+    assert len(_count_statements(queries)) == 1
+
+    with CaptureQueriesContext(connection) as queries:
+        body = api.get("/api/v1/peerings/").json()
+    assert (body["count"], body["count_capped"], len(body["results"])) == (3, False, 3)
+    assert len(queries) == 3
+    assert _count_statements(queries) == []
+
+    after = api.get("/api/v1/peerings/?page_size=2").json()["next"]
+    with CaptureQueriesContext(connection) as queries:  # after a cursor, the rows left are not the count
+        body = api.get(after).json()
+    assert (body["count"], len(body["results"])) == (3, 1)
+    assert len(_count_statements(queries)) == 1
