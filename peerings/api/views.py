@@ -64,9 +64,10 @@ __all__ = ["PeeringViewSet", "StatusChangeViewSet", "TenantViewSet", "UpstreamCa
 ENVELOPE_PARAM = "envelope"
 
 
-#: The users' columns a list of peerings never shows (it shows their usernames); reading and
-#: building them for three users per row was a fifth of a page's columns.
-UNSHOWN_USER_COLUMNS = tuple(
+#: The columns of a peering's users and tenants that a list row never reads: it shows the users'
+#: names, the tenants' ids and names, and its allowed actions read the tenants' separation of
+#: duties and approval rules. Reading and building the rest was a third of a page's columns.
+UNSHOWN_COLUMNS = tuple(
     f"{user}__{column}"
     for user in ("requested_by", "decided_by", "approved_by")
     for column in (
@@ -80,6 +81,10 @@ UNSHOWN_USER_COLUMNS = tuple(
         "is_active",
         "date_joined",
     )
+) + tuple(
+    f"{tenant}__{column}"
+    for tenant in ("requester_tenant", "accepter_tenant")
+    for column in ("project_id", "region", "endpoint", "created_at", "updated_at")
 )
 
 
@@ -261,8 +266,8 @@ class PeeringViewSet(
     def get_queryset(self) -> QuerySet[Peering]:
         listing = self.action in ("list", "export")
         peerings = selectors.visible_peerings(self.request.user, listing=listing)
-        if self.action == "list":  # a row shows its users' names only: not their other columns
-            peerings = peerings.defer(*UNSHOWN_USER_COLUMNS)
+        if self.action == "list":
+            peerings = peerings.defer(*UNSHOWN_COLUMNS)
         return with_created(peerings).order_by("-created_at", "-id")
 
     def export_table(self) -> export.Table:
