@@ -67,7 +67,8 @@ class ApiTokenQuerySet(models.QuerySet):
     def find(self, key: str) -> ApiToken | None:
         """The usable token with this key, or ``None`` (constant-time comparison of the digests)."""
         wanted = digest(key)
-        for token in self.usable().filter(prefix=key[:PREFIX_LENGTH]).select_related("user"):
+        # No ordering: the model's (by username, name) joined and sorted for every request's token.
+        for token in self.usable().filter(prefix=key[:PREFIX_LENGTH]).select_related("user").order_by():
             if hmac.compare_digest(token.digest, wanted):
                 return token
         return None

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from peerings.api.filtering import FilterBackend
 from peerings.api.idempotency import IdempotentViewMixin
 from peerings.api.pagination import CURSOR_PARAM, PortalPagination
 from peerings.api.parsers import DepthLimitedJSONParser
@@ -51,7 +51,7 @@ class ApiView(IdempotentViewMixin):
         if self.action in self.list_actions and isinstance(paginator, PortalPagination):
             accepted |= {paginator.page_query_param, paginator.page_size_query_param, CURSOR_PARAM}
         filterset_class = getattr(self, "filterset_class", None)
-        if filterset_class is not None and DjangoFilterBackend in self.filter_backends:
+        if filterset_class is not None and FilterBackend in self.filter_backends:
             accepted |= set(filterset_class.base_filters)
         return accepted | set(self.action_query_params.get(self.action or "", ()))
 

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
-from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import viewsets
 
 from peerings import export, selectors
@@ -15,6 +14,7 @@ from peerings.api import schema
 from peerings.api import serializers as s
 from peerings.api.base import ApiView
 from peerings.api.exporting import ExportMixin
+from peerings.api.filtering import FilterBackend
 from peerings.filtersets import StatusChangeFilterSet, UpstreamCallFilterSet
 from peerings.models import StatusChange, UpstreamCall
 
@@ -26,7 +26,7 @@ class HistoryViewSet(ExportMixin, ApiView, viewsets.ReadOnlyModelViewSet):
 
     model: type[UpstreamCall] | type[StatusChange]
     visible: Callable[[Any], QuerySet]
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self) -> QuerySet:

@@ -89,6 +89,20 @@ def _decode(cursor: str, ordering: list[str], queryset: QuerySet) -> list[Any]:
         raise NotFound("Invalid cursor.") from None
 
 
+def _attname(queryset: QuerySet, name: str) -> str | None:
+    """The attribute a row of ``queryset`` holds column ``name`` in, or ``None`` for an annotation,
+    a column left unread (deferred), or a name that is not a concrete column of the model."""
+    names, defer = queryset.query.deferred_loading
+    unread = name in names if defer else bool(names) and name not in names
+    if unread or name in queryset.query.annotations:
+        return None
+    try:
+        field = queryset.model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    return field.attname if field.concrete and not field.is_relation else None
+
+
 def _after(ordering: list[str], values: list[Any]) -> Q:
     """Rows after ``values`` in ``ordering``, with a range on the first term an index can start from."""
     terms = [(term.lstrip("-"), term.startswith("-")) for term in ordering]
@@ -132,12 +146,17 @@ class PortalPagination(PageNumberPagination):
         if cursor:
             rows = rows.filter(_after(ordering, _decode(cursor, ordering, queryset)))
         names = [term.lstrip("-") for term in ordering]
-        keys = {f"{_KEY}{i}": F(name) for i, name in enumerate(names)}
-        page = list(rows.annotate(**keys)[: page_size + 1])
+        # The last row's ordering values: a column of the row as read, else (an alias) selected for it.
+        attributes = [_attname(queryset, name) or f"{_KEY}{i}" for i, name in enumerate(names)]
+        keys = {key: F(name) for key, name in zip(attributes, names, strict=True) if key.startswith(_KEY)}
+        page = list((rows.annotate(**keys) if keys else rows)[: page_size + 1])
         self.has_more = len(page) > page_size
         page = page[:page_size]
-        self.last = [getattr(page[-1], f"{_KEY}{i}") for i in range(len(names))] if page else None
-        counted = queryset.order_by().values("pk")[: COUNT_LIMIT + 1].count()
+        self.last = [getattr(page[-1], attribute) for attribute in attributes] if page else None
+        if cursor or self.has_more:
+            counted = queryset.order_by().values("pk")[: COUNT_LIMIT + 1].count()
+        else:  # the whole list is on this first page: its rows are the count, without a statement
+            counted = len(page)
         self.count, self.count_capped = min(counted, COUNT_LIMIT), counted > COUNT_LIMIT
         return page
 

@@ -6,6 +6,7 @@ the caller's tenant. Every rule about peerings is the workflow's.
 
 from __future__ import annotations
 
+import copy
 from typing import Any, ClassVar
 
 from drf_spectacular.utils import extend_schema_field
@@ -53,9 +54,28 @@ class LinkField(serializers.HyperlinkedIdentityField):
         return link(self.context, view_name, obj.pk)
 
 
+class FieldsBuiltOnce:
+    """A read-only serializer whose fields are built once per class, then copied for each use.
+
+    DRF builds a ModelSerializer's fields anew for every serializer (every response, and the
+    child of every list): from the model's metadata, then deep copies of the declared ones. For
+    output-only serializers they are the same each time, so a process builds them once and each
+    serializer gets shallow copies, unbound, to bind as DRF does. Nothing in them is per request.
+    """
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        cls = type(self)
+        built = cls.__dict__.get("_fields_built")
+        if built is None:
+            built = super().get_fields()  # type: ignore[misc]
+            cls._fields_built = built
+        return {name: copy.copy(field) for name, field in built.items()}
+
+
 __all__ = [
     "DirectoryTenantSerializer",
     "ErrorSerializer",
+    "FieldsBuiltOnce",
     "LinkField",
     "PeerVpcSerializer",
     "PeeringAcceptSerializer",
@@ -261,7 +281,7 @@ class PeeringHistoryLinksSerializer(serializers.Serializer):
     status_changes = serializers.URLField(read_only=True, help_text="This peering's status changes.")
 
 
-class PeeringSerializer(serializers.ModelSerializer):
+class PeeringSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     """A peering: the cloud's fields beside the portal's own."""
 
     url = LinkField(view_name="api:peering-detail")
@@ -495,7 +515,7 @@ _HIDDEN_HELP = {
 }
 
 
-class UpstreamCallSerializer(serializers.ModelSerializer):
+class UpstreamCallSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     """One call the portal made to the cloud (append-only)."""
 
     acting_user = CharField(source="acting_user.username", read_only=True, allow_null=True)
@@ -555,7 +575,7 @@ class UpstreamCallSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class StatusChangeSerializer(serializers.ModelSerializer):
+class StatusChangeSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     """One change of a peering's status (append-only), naming its peering."""
 
     peering = serializers.IntegerField(

@@ -82,3 +82,17 @@ def test_the_page_list_counts_up_to_its_limit_and_beyond_on_request(client, me, 
     client.force_login(me)
     assert "(2+ peerings)" in client.get("/peerings/").content.decode()
     assert "(5 peerings)" in client.get("/peerings/?page=4").content.decode()
+
+
+def test_the_cursor_reads_a_column_from_the_row_and_selects_only_an_alias():
+    from peerings.filtersets import CREATED_ALIAS, with_created
+    from peerings.models import Peering
+
+    peerings = with_created(Peering.objects.all())
+    assert pagination._attname(peerings, "created_at") == "created_at"
+    assert pagination._attname(peerings, "id") == "id"
+    assert pagination._attname(peerings, CREATED_ALIAS) is None
+    assert pagination._attname(peerings, "requester_tenant") is None
+    assert pagination._attname(peerings.defer("name"), "name") is None
+    assert pagination._attname(peerings.only("id"), "name") is None
+    assert pagination._attname(peerings.only("id", "name"), "name") == "name"

@@ -104,3 +104,51 @@ def test_a_create_reads_the_users_roles_once_before_the_cloud_call(
         if sql.startswith(f'{role_read} AS "tenant_id", "peerings_membership"."role"')
     ]
     assert len(every_role) == 1, every_role
+
+
+def _count_statements(queries) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT COUNT(*)")]
+
+
+def test_a_one_row_page_runs_four_statements_and_a_whole_first_page_no_count(api, me, home):
+    """Token, page, count and the caller's roles; a first page that holds the whole list is its count."""
+    _peerings(home, me, 3)
+    api.get("/api/v1/peerings/")  # the token's first use is written once
+
+    with CaptureQueriesContext(connection) as queries:
+        body = api.get("/api/v1/peerings/?page_size=1").json()
+    assert (body["count"], body["count_capped"], len(body["results"])) == (3, False, 1)
+    assert len(queries) == 4
+    assert len(_count_statements(queries)) == 1
+
+    with CaptureQueriesContext(connection) as queries:
+        body = api.get("/api/v1/peerings/").json()
+    assert (body["count"], body["count_capped"], len(body["results"])) == (3, False, 3)
+    assert len(queries) == 3
+    assert _count_statements(queries) == []
+
+    after = api.get("/api/v1/peerings/?page_size=2").json()["next"]
+    with CaptureQueriesContext(connection) as queries:  # after a cursor, the rows left are not the count
+        body = api.get(after).json()
+    assert (body["count"], len(body["results"])) == (3, 1)
+    assert len(_count_statements(queries)) == 1
+
+
+def test_a_list_of_every_status_on_both_sides_reads_no_column_per_row(api, me, home):
+    """The list leaves its users' and tenants' unshown columns unread: no row's actions reach for one."""
+    from peerings.choices import PeeringStatus
+
+    api.get("/api/v1/peerings/")
+    PeeringFactory(requester_tenant=home, requested_by=me, decided_by=me, approved_by=me)
+    with CaptureQueriesContext(connection) as one:
+        assert api.get("/api/v1/peerings/").status_code == 200
+    home.separate_duties = True  # the approver's own requests: the rule reads both tenants' flag
+    home.save()
+    for status in PeeringStatus.values:
+        other = TenantFactory(separate_duties=True)
+        PeeringFactory(requester_tenant=home, accepter_tenant=other, status=status, requested_by=me)
+        PeeringFactory(requester_tenant=other, accepter_tenant=home, status=status, requested_by=me)
+    with CaptureQueriesContext(connection) as every:
+        body = api.get("/api/v1/peerings/?page_size=200").json()
+    assert body["count"] > len(PeeringStatus.values)
+    assert len(every) == len(one)  # both fit their page: no count
