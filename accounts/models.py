@@ -66,12 +66,16 @@ class ApiTokenQuerySet(models.QuerySet):
 
     def find(self, key: str) -> ApiToken | None:
         """The usable token with this key, or ``None`` (constant-time comparison of the digests)."""
+        rows = self.matching(key)
+        return rows[0] if rows else None
+
+    def matching(self, key: str) -> list[ApiToken]:
+        """The rows of the usable token with this key (several when this queryset joins a
+        many-valued relation, one per related row), with its user; constant-time comparison."""
         wanted = digest(key)
         # No ordering: the model's (by username, name) joined and sorted for every request's token.
-        for token in self.usable().filter(prefix=key[:PREFIX_LENGTH]).select_related("user").order_by():
-            if hmac.compare_digest(token.digest, wanted):
-                return token
-        return None
+        rows = self.usable().filter(prefix=key[:PREFIX_LENGTH]).select_related("user").order_by()
+        return [token for token in rows if hmac.compare_digest(token.digest, wanted)]
 
 
 class ApiToken(models.Model):

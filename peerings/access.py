@@ -16,11 +16,12 @@ from collections.abc import Collection
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Expression, F, Q, QuerySet
 
 from peerings.choices import NOT_SENT_STATUSES, PeeringStatus, RouteSide
 
 __all__ = [
+    "WithdrawnWhileHeld",
     "held_back",
     "is_held_back",
     "on_side",
@@ -49,19 +50,53 @@ def user_tenant_ids(user: Any) -> QuerySet:
     return membership.objects.filter(user=user).values("tenant_id")
 
 
+class WithdrawnWhileHeld(Expression):
+    """Whether the peering whose primary key is ``pk`` (an ``F``) went from awaiting approval to
+    deleted: ``EXISTS`` over its status changes (the partial index ``change_withdrawn_while_held``).
+
+    The statement ``Exists(StatusChange.objects.filter(...))`` made, written once: every list's
+    walls test it (twice with its count), and building and compiling that subquery was a tenth
+    of a one-row page's time."""
+
+    template = 'EXISTS(SELECT 1 AS "a" FROM %(table)s %(alias)s WHERE (%(tests)s = (%(pk)s)) LIMIT 1)'
+    output_field = BooleanField()
+    conditional = True
+    #: Not Django's ``U0``: this may sit inside a subquery whose own rows are ``U0``.
+    alias = "withdrawn_while_held"
+
+    def __init__(self, pk: Any) -> None:
+        super().__init__()
+        self.pk = pk
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.pk]
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        (self.pk,) = exprs
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        pk, pk_params = compiler.compile(self.pk)
+        changes = _model("StatusChange")._meta
+        quote, alias = connection.ops.quote_name, connection.ops.quote_name(self.alias)
+        column = {
+            name: f"{alias}.{quote(changes.get_field(name).column)}" for name in ("new_status", "old_status")
+        }
+        tests = (
+            f"{column['new_status']} = %s AND {column['old_status']} = %s"
+            f" AND {alias}.{quote(changes.get_field('peering').column)}"
+        )
+        sql = self.template % {"table": quote(changes.db_table), "alias": alias, "tests": tests, "pk": pk}
+        return sql, (PeeringStatus.DELETED.value, PeeringStatus.AWAITING_APPROVAL.value, *pk_params)
+
+
 def held_back(through: str = "") -> Q:
     """Peerings (reached through ``through``, e.g. ``"peering__"``) their peer has not been sent:
     held for approval in the portal, declined there, or withdrawn while held. The cloud never had
     them, so they are the requester tenant's alone (as their webhooks and e-mails are)."""
-    withdrawn_while_held = _model("StatusChange").objects.filter(
-        peering=OuterRef(f"{through}pk"),
-        old_status=PeeringStatus.AWAITING_APPROVAL,
-        new_status=PeeringStatus.DELETED,
-    )
     held_or_declined = Q(**{f"{through}status__in": sorted(NOT_SENT_STATUSES)})
     # The cheap tests first: the history is read only for a deleted row the cloud never had.
     never_sent = Q(**{f"{through}status": PeeringStatus.DELETED, f"{through}upstream_id__isnull": True})
-    return held_or_declined | (never_sent & Q(Exists(withdrawn_while_held)))
+    return held_or_declined | (never_sent & Q(WithdrawnWhileHeld(F(f"{through}pk"))))
 
 
 def on_side(side: str, tenant_ids: Any, *, through: str = "") -> Q:

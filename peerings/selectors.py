@@ -7,7 +7,7 @@ peering is :mod:`peerings.access`'s rule (``user_tenant_ids`` is re-exported fro
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from django.db.models import (
@@ -34,6 +34,7 @@ __all__ = [
     "membership_role",
     "peering_calls",
     "peering_status_changes",
+    "remember_roles",
     "request_roles",
     "shown",
     "user_memberships",
@@ -89,7 +90,7 @@ def user_roles(user: Any, tenant_ids: Iterable[int | None] | None = None) -> dic
     """``{tenant id: role}`` for ``user``'s memberships (only in ``tenant_ids`` when given)."""
     if not signed_in(user):
         return {}
-    memberships = Membership.objects.filter(user=user)
+    memberships = Membership.objects.filter(user=user).order_by()  # no ordering: it joined two tables
     if tenant_ids is not None:
         memberships = memberships.filter(tenant_id__in=[t for t in tenant_ids if t is not None])
     return {tenant_id: Role(role) for tenant_id, role in memberships.values_list("tenant_id", "role")}
@@ -111,12 +112,20 @@ def without_keys(queryset: QuerySet, *relations: str) -> QuerySet:
 TENANT_KEYS = ("access_key", "secret_key")
 
 
-def visible_peerings(user: Any, *, listing: bool = False) -> QuerySet[Peering]:
+def visible_peerings(
+    user: Any, *, listing: bool = False, tenant_ids: Collection[int] | None = None
+) -> QuerySet[Peering]:
     """The peerings ``user`` sees (``Peering.objects.visible_to``), with what lists show.
 
     ``listing``: for reading many rows (never for a change): the tenants' keys are left out.
+    ``tenant_ids``: ``user``'s tenants when this request has already read them (its roles): the
+    walls name them instead of reading the memberships again in each statement.
     """
-    peerings = Peering.objects.visible_to(user).select_related(
+    if tenant_ids is not None and signed_in(user):
+        visible = Peering.objects.filter(seen_by(sorted(tenant_ids)))
+    else:
+        visible = Peering.objects.visible_to(user)
+    peerings = visible.select_related(
         "requester_tenant", "accepter_tenant", "requested_by", "decided_by", "approved_by"
     )
     return without_keys(peerings, "requester_tenant", "accepter_tenant") if listing else peerings
@@ -250,6 +259,13 @@ def request_roles(request: Any) -> dict[int, Role]:
         cached = user_roles(getattr(request, "user", None))
         request._peering_roles = cached
     return cached
+
+
+def remember_roles(request: Any, roles: dict[int, Role]) -> None:
+    """Give ``request`` (a REST framework request or Django's) the signed-in user's roles read
+    with their credentials, so :func:`request_roles` does not read them again."""
+    inner = getattr(request, "_request", request)
+    inner._peering_roles = roles
 
 
 def waiting_for(approves: Any) -> Q:

@@ -484,7 +484,7 @@ PASSWORD_RESET_RATE_PER_ACCOUNT = env.str("PASSWORD_RESET_RATE_PER_ACCOUNT", def
 # Invalid API tokens per client address (shared cache): past it, 429 until the window ends.
 API_BAD_TOKEN_RATE = env.str("API_BAD_TOKEN_RATE", default="20/minute")
 REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
-    "accounts.authentication.ApiTokenAuthentication",
+    "peerings.api.authentication.TokenAndRolesAuthentication",
     "rest_framework.authentication.SessionAuthentication",
 ]
 

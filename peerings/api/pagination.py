@@ -21,7 +21,8 @@ from typing import Any
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, IntegerField, Q, QuerySet
+from django.db.models.expressions import Expression
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -34,6 +35,7 @@ __all__ = ["COUNT_LIMIT", "PortalPagination", "cursor_for"]
 
 CURSOR_PARAM = "cursor"
 _KEY = "_cursor_key_"
+_COUNTED = "_rows_counted_"
 
 
 def _plain(value: Any) -> Any:
@@ -103,6 +105,23 @@ def _attname(queryset: QuerySet, name: str) -> str | None:
     return field.attname if field.concrete and not field.is_relation else None
 
 
+class _CappedCount(Expression):
+    """``(SELECT COUNT(*) FROM (<query>) counted)``: the capped count as a column of the page's
+    statement, the same statement (and plan) the count ran alone."""
+
+    template = "(SELECT COUNT(*) FROM (%(query)s) counted)"
+    output_field = IntegerField()
+    empty_result_set_value = 0
+
+    def __init__(self, query: Any) -> None:
+        super().__init__()
+        self.query = query
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        sql, params = self.query.get_compiler(connection=connection).as_sql()
+        return self.template % {"query": sql}, tuple(params)
+
+
 def _after(ordering: list[str], values: list[Any]) -> Q:
     """Rows after ``values`` in ``ordering``, with a range on the first term an index can start from."""
     terms = [(term.lstrip("-"), term.startswith("-")) for term in ordering]
@@ -148,15 +167,21 @@ class PortalPagination(PageNumberPagination):
         names = [term.lstrip("-") for term in ordering]
         # The last row's ordering values: a column of the row as read, else (an alias) selected for it.
         attributes = [_attname(queryset, name) or f"{_KEY}{i}" for i, name in enumerate(names)]
-        keys = {key: F(name) for key, name in zip(attributes, names, strict=True) if key.startswith(_KEY)}
+        keys: dict[str, Any] = {
+            key: F(name) for key, name in zip(attributes, names, strict=True) if key.startswith(_KEY)
+        }
+        counting = queryset.order_by().values("pk")[: COUNT_LIMIT + 1]
+        keys[_COUNTED] = _CappedCount(counting.query)  # in the page's statement: one round trip
         page = list((rows.annotate(**keys) if keys else rows)[: page_size + 1])
         self.has_more = len(page) > page_size
         page = page[:page_size]
         self.last = [getattr(page[-1], attribute) for attribute in attributes] if page else None
-        if cursor or self.has_more:
-            counted = queryset.order_by().values("pk")[: COUNT_LIMIT + 1].count()
-        else:  # the whole list is on this first page: its rows are the count, without a statement
+        if not (cursor or self.has_more):  # the whole list is on this first page: its rows are the count
             counted = len(page)
+        elif page and hasattr(page[0], _COUNTED):
+            counted = getattr(page[0], _COUNTED)
+        else:  # a cursor past the last row: the count alone
+            counted = counting.count()
         self.count, self.count_capped = min(counted, COUNT_LIMIT), counted > COUNT_LIMIT
         return page
 

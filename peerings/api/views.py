@@ -145,7 +145,8 @@ class PeeringViewSet(
 
     def get_queryset(self) -> QuerySet[Peering]:
         listing = self.action in ("list", "export")
-        peerings = selectors.visible_peerings(self.request.user, listing=listing)
+        mine = selectors.request_roles(self.request) if self.action == "list" else None  # read with the token
+        peerings = selectors.visible_peerings(self.request.user, listing=listing, tenant_ids=mine)
         if self.action == "list":
             peerings = peerings.defer(*UNSHOWN_COLUMNS)
         return with_created(peerings).order_by("-created_at", "-id")

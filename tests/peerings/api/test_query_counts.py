@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from peerings.choices import CallOperation, ChangeSource
-from peerings.models import StatusChange, UpstreamCall
+from peerings.models import Peering, StatusChange, UpstreamCall
 from tests.factories import MembershipFactory, PeeringFactory, TenantFactory, UserFactory
 
 
@@ -82,7 +82,8 @@ def test_list_query_count_does_not_grow_with_rows(client_for, me, home, peering,
 def test_a_create_reads_the_users_roles_once_before_the_cloud_call(
     cloud, client_for, acme_member, prod_web, globex_app, globex_main
 ):
-    """The membership check, the request rules and the answer share one read of the user's roles."""
+    """The membership check, the request rules and the answer share one read of the user's roles:
+    the token's statement."""
     api = client_for(acme_member)
     body = {
         "name": "counted",
@@ -93,45 +94,63 @@ def test_a_create_reads_the_users_roles_once_before_the_cloud_call(
         response = api.post("/api/v1/peerings/", body, format="json")
     assert response.status_code == 201, response.content
     statements = [q["sql"] for q in queries.captured_queries]
-    created = next(i for i, sql in enumerate(statements) if sql.startswith('INSERT INTO "peerings_peering"'))
-    role_read = 'SELECT "peerings_membership"."tenant_id"'
-    role_reads = [sql for sql in statements[:created] if sql.startswith(role_read)]
-    assert len(role_reads) == 1, role_reads
-    # The answer's allowed actions use the same read: the user's roles are read once in all.
-    every_role = [
-        sql
-        for sql in statements
-        if sql.startswith(f'{role_read} AS "tenant_id", "peerings_membership"."role"')
-    ]
+    every_role = [sql for sql in statements if '"peerings_membership"."role" AS' in sql]  # selected
     assert len(every_role) == 1, every_role
+    assert '"accounts_apitoken"' in every_role[0]
 
 
 def _count_statements(queries) -> list[str]:
     return [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT COUNT(*)")]
 
 
-def test_a_one_row_page_runs_four_statements_and_a_whole_first_page_no_count(api, me, home):
-    """Token, page, count and the caller's roles; a first page that holds the whole list is its count."""
+def test_a_one_row_page_runs_two_statements_the_token_with_roles_and_the_page_with_its_count(api, me, home):
+    """The token with the caller's roles, then the page carrying its capped count; a first page that
+    holds the whole list is its own count."""
     _peerings(home, me, 3)
     api.get("/api/v1/peerings/")  # the token's first use is written once
 
     with CaptureQueriesContext(connection) as queries:
         body = api.get("/api/v1/peerings/?page_size=1").json()
     assert (body["count"], body["count_capped"], len(body["results"])) == (3, False, 1)
-    assert len(queries) == 4
-    assert len(_count_statements(queries)) == 1
+    token, page = (q["sql"] for q in queries.captured_queries)  # two statements, no more
+    assert '"accounts_apitoken"' in token
+    assert '"peerings_membership"."role"' in token
+    assert page.startswith('SELECT "peerings_peering"')
+    assert "SELECT COUNT(*)" in page
+    assert "peerings_membership" not in page  # the walls name the tenants read with the token
 
     with CaptureQueriesContext(connection) as queries:
         body = api.get("/api/v1/peerings/").json()
     assert (body["count"], body["count_capped"], len(body["results"])) == (3, False, 3)
-    assert len(queries) == 3
+    assert len(queries) == 2
     assert _count_statements(queries) == []
 
     after = api.get("/api/v1/peerings/?page_size=2").json()["next"]
     with CaptureQueriesContext(connection) as queries:  # after a cursor, the rows left are not the count
         body = api.get(after).json()
     assert (body["count"], len(body["results"])) == (3, 1)
+    assert len(queries) == 2
+
+
+def test_a_cursor_past_the_last_row_counts_alone(api, me, home):
+    """An empty page after a cursor has no row to carry the count: it is read on its own."""
+    _peerings(home, me, 3)
+    after = api.get("/api/v1/peerings/?page_size=2").json()["next"]
+    Peering.objects.filter(requester_tenant=home).order_by("created_at", "id").first().delete()
+    with CaptureQueriesContext(connection) as queries:
+        body = api.get(after).json()
+    assert (body["count"], body["count_capped"], body["results"]) == (2, False, [])
     assert len(_count_statements(queries)) == 1
+
+
+def test_a_caller_without_tenants_reads_an_empty_page_from_the_token_statement_alone(client_for):
+    """No tenant, no peering: the page and its count need no statement."""
+    api = client_for(UserFactory())
+    api.get("/api/v1/peerings/")
+    with CaptureQueriesContext(connection) as queries:
+        body = api.get("/api/v1/peerings/?page_size=1").json()
+    assert (body["count"], body["count_capped"], body["results"]) == (0, False, [])
+    assert len(queries) == 1
 
 
 def test_a_list_of_every_status_on_both_sides_reads_no_column_per_row(api, me, home):
