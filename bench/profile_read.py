@@ -19,45 +19,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_profile")
+# The bench's own environment and fresh database (bench/__main__.py), under a name of its own; the
+# simulator's store in PostgreSQL beside it (the demo's seed writes its accounts; no call is made).
+os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_profile")
+os.environ.setdefault("BENCH_VPCSIM_DATABASE_URL", "")
+os.environ["BENCH_ONLY"] = "none"
+import bench.__main__  # noqa: E402, F401  (production settings, a fresh database, django.setup())
 
-
-def _setup() -> None:
-    """Production settings (no DEBUG) on a fresh database, as ``python -m bench`` sets them."""
-    import environ
-    import psycopg
-    from cryptography.fernet import Fernet
-
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "portal.settings",
-            "DATABASE_URL": DATABASE_URL,
-            "DJANGO_SECRET_KEY": "bench-" + "x" * 50,
-            "PORTAL_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-            "PORTAL_BASE_URL": "http://127.0.0.1:8000",
-            "DJANGO_SECURE_SSL_REDIRECT": "false",
-            "DJANGO_SESSION_COOKIE_SECURE": "false",
-            "DJANGO_CSRF_COOKIE_SECURE": "false",
-            "VPC_SIMULATOR_ENABLED": "true",  # the demo's seed needs it; no cloud call is made here
-            "VPCSIM_DATABASE_URL": "",
-            "API_THROTTLE_RATE": "100000000/minute",
-            "DJANGO_LOG_LEVEL": "WARNING",
-            "LOG_FORMAT": "text",
-        }
-    )
-    cfg = environ.Env.db_url_config(DATABASE_URL)
-    params = {"host": cfg.get("HOST"), "port": cfg.get("PORT"), "user": cfg.get("USER"), "dbname": "postgres"}
-    with psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{cfg["NAME"]}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
-    import django
-
-    django.setup()
-
-
-_setup()
-
+# isort: split
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402

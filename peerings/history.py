@@ -83,21 +83,30 @@ def open_call(
     A database error propagates: the request is not sent.
     """
     row = UpstreamCall.objects.create(
-        acting_user=_user(acting_user),
-        tenant=tenant,
-        peering=peering,
-        operation=record.operation,
-        method=record.method,
-        url=_text(record.url, 2048),
-        request_body=storable(record.request_body),
+        **_request(record, tenant=tenant, acting_user=acting_user, peering=peering),
         error_code=SENDING_CODE,
         error_message=SENDING_MESSAGE,
-        correlation_id=_text(record.correlation_id, 64),
         outcome=CallOutcome.SENDING,
     )
     record.row_id = row.pk
     _count_if_changing(record)
     return row
+
+
+def _request(
+    record: CallRecord, *, tenant: Tenant, acting_user: Any, peering: Peering | None
+) -> dict[str, Any]:
+    """A call row's columns that say what was sent, by whom, with whose keys (made storable)."""
+    return {
+        "acting_user": _user(acting_user),
+        "tenant": tenant,
+        "peering": peering,
+        "operation": record.operation,
+        "method": record.method,
+        "url": _text(record.url, 2048),
+        "request_body": storable(record.request_body),
+        "correlation_id": _text(record.correlation_id, 64),
+    }
 
 
 def _count_if_changing(record: CallRecord) -> None:
@@ -139,14 +148,7 @@ def record_call(
         return record.row_id
     _count_if_changing(record)  # a record built without open_call (its row is made now)
     row = UpstreamCall.objects.create(
-        acting_user=_user(acting_user),
-        tenant=tenant,
-        peering=peering,
-        operation=record.operation,
-        method=record.method,
-        url=_text(record.url, 2048),
-        request_body=storable(record.request_body),
-        correlation_id=_text(record.correlation_id, 64),
+        **_request(record, tenant=tenant, acting_user=acting_user, peering=peering),
         **outcome,
     )
     return row.pk

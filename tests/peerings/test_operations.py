@@ -46,30 +46,28 @@ class FakeCloud:
         return SimpleNamespace(data=self.pages[marker])
 
 
-def test_every_page_is_read_in_order_until_the_last():
-    cloud = FakeCloud({None: page_of("a", "b"), "b": page_of("c", "d"), "d": page_of("e")})
-    items = list_pages(
+def read_all(cloud: FakeCloud, *, max_pages: int) -> list:
+    """Every peering the fake cloud lists, in pages of two."""
+    return list_pages(
         cloud.send,
         lambda client, marker: client.list_peerings(marker=marker),
         items="peerings",
         links="peerings_links",
         page_size=2,
-        max_pages=10,
+        max_pages=max_pages,
     )
+
+
+def test_every_page_is_read_in_order_until_the_last():
+    cloud = FakeCloud({None: page_of("a", "b"), "b": page_of("c", "d"), "d": page_of("e")})
+    items = read_all(cloud, max_pages=10)
     assert [item["id"] for item in items] == ["a", "b", "c", "d", "e"]
     assert cloud.asked == [None, "b", "d"]
 
 
 def test_a_cloud_that_loops_is_read_at_most_max_pages_times():
     cloud = FakeCloud({None: page_of("a", "b"), "b": page_of("a", "b")})
-    items = list_pages(
-        cloud.send,
-        lambda client, marker: client.list_peerings(marker=marker),
-        items="peerings",
-        links="peerings_links",
-        page_size=2,
-        max_pages=3,
-    )
+    items = read_all(cloud, max_pages=3)
     assert len(cloud.asked) == 3
     assert len(items) == 6
 
