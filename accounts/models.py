@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-__all__ = ["PREFIX_LENGTH", "ApiToken", "Preferences", "digest", "time_zone_choices"]
+__all__ = ["PREFIX_LENGTH", "ApiToken", "Preferences", "digest", "keep_matching", "time_zone_choices"]
 
 #: Characters of the key kept in clear to find the row and to show in lists.
 PREFIX_LENGTH = 8
@@ -72,10 +73,19 @@ class ApiTokenQuerySet(models.QuerySet):
     def matching(self, key: str) -> list[ApiToken]:
         """The rows of the usable token with this key (several when this queryset joins a
         many-valued relation, one per related row), with its user; constant-time comparison."""
-        wanted = digest(key)
+        return keep_matching(self.prefixed(key[:PREFIX_LENGTH], timezone.now()), key)
+
+    def prefixed(self, prefix: str, now: datetime) -> ApiTokenQuerySet:
+        """The usable tokens (at ``now``) whose key starts with ``prefix``, with their users."""
         # No ordering: the model's (by username, name) joined and sorted for every request's token.
-        rows = self.usable().filter(prefix=key[:PREFIX_LENGTH]).select_related("user").order_by()
-        return [token for token in rows if hmac.compare_digest(token.digest, wanted)]
+        return self.usable(now).filter(prefix=prefix).select_related("user").order_by()
+
+
+def keep_matching(rows: Iterable[ApiToken], key: str) -> list[ApiToken]:
+    """The rows (of :meth:`ApiTokenQuerySet.prefixed`) whose digest is this key's, compared in
+    constant time."""
+    wanted = digest(key)
+    return [token for token in rows if hmac.compare_digest(token.digest, wanted)]
 
 
 class ApiToken(models.Model):

@@ -30,10 +30,12 @@ __all__ = [
     "SIGNERS_ONLY",
     "awaiting_decision",
     "calls_as_seen",
+    "calls_seen_by",
     "known_tenants",
     "membership_role",
     "peering_calls",
     "peering_status_changes",
+    "peerings_seen_by",
     "remember_roles",
     "request_roles",
     "shown",
@@ -122,10 +124,17 @@ def visible_peerings(
     walls name them instead of reading the memberships again in each statement.
     """
     if tenant_ids is not None and signed_in(user):
-        visible = Peering.objects.filter(seen_by(sorted(tenant_ids)))
-    else:
-        visible = Peering.objects.visible_to(user)
-    peerings = visible.select_related(
+        return peerings_seen_by(sorted(tenant_ids), listing=listing)
+    return _with_related(Peering.objects.visible_to(user), listing=listing)
+
+
+def peerings_seen_by(tenant_ids: list[int], *, listing: bool = False) -> QuerySet[Peering]:
+    """:func:`visible_peerings` of a member of ``tenant_ids`` (named in the statement in this order)."""
+    return _with_related(Peering.objects.filter(seen_by(tenant_ids)), listing=listing)
+
+
+def _with_related(peerings: QuerySet[Peering], *, listing: bool) -> QuerySet[Peering]:
+    peerings = peerings.select_related(
         "requester_tenant", "accepter_tenant", "requested_by", "decided_by", "approved_by"
     )
     return without_keys(peerings, "requester_tenant", "accepter_tenant") if listing else peerings
@@ -150,7 +159,11 @@ def shown(field: str) -> str:
 
 
 def calls_as_seen(
-    calls: QuerySet[UpstreamCall], user: Any, *, sees_all: bool = False
+    calls: QuerySet[UpstreamCall],
+    user: Any,
+    *,
+    sees_all: bool = False,
+    tenant_ids: list[int] | None = None,
 ) -> QuerySet[UpstreamCall]:
     """``calls`` with each :data:`SIGNERS_ONLY` field as ``user`` may see it (under :func:`shown`),
     and ``details_hidden`` telling whether it was held back: the one place that decides.
@@ -163,7 +176,9 @@ def calls_as_seen(
         fields: dict[str, Any] = {shown(name): F(name) for name in SIGNERS_ONLY}
         fields["details_hidden"] = Value(False)
     else:
-        own = Q(tenant_id__in=list(user_tenant_ids(user).values_list("tenant_id", flat=True)))
+        if tenant_ids is None:
+            tenant_ids = list(user_tenant_ids(user).values_list("tenant_id", flat=True))
+        own = Q(tenant_id__in=tenant_ids)
         hidden = {
             "url": Case(
                 When(url__contains="?", then=Left("url", StrIndex("url", Value("?")) - 1)), default=F("url")
@@ -200,14 +215,21 @@ def visible_calls(user: Any) -> QuerySet[UpstreamCall]:
     as ``user`` may see them (:func:`calls_as_seen`)."""
     if not signed_in(user):
         return UpstreamCall.objects.none()
+    return calls_as_seen(_calls_seen_by(user_tenant_ids(user)), user)
+
+
+def calls_seen_by(tenant_ids: list[int]) -> QuerySet[UpstreamCall]:
+    """:func:`visible_calls` of a member of ``tenant_ids`` (named in the statement in this order)."""
+    return calls_as_seen(_calls_seen_by(tenant_ids), None, tenant_ids=tenant_ids)
+
+
+def _calls_seen_by(mine: Any) -> QuerySet[UpstreamCall]:
     # Through the call's own peering (a join), not "peering in (every visible peering)": checked
     # row by row as an index walks the newest calls, so a page stops early at any table size.
-    mine = user_tenant_ids(user)
     calls = UpstreamCall.objects.filter(Q(tenant__in=mine) | seen_by(mine, through="peering__"))
-    calls = without_keys(calls.select_related("acting_user", "tenant"), "tenant").order_by(
+    return without_keys(calls.select_related("acting_user", "tenant"), "tenant").order_by(
         "-created_at", "-id"
     )
-    return calls_as_seen(calls, user)
 
 
 def visible_status_changes(user: Any) -> QuerySet[StatusChange]:

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 
-__all__ = ["FilterBackend"]
+__all__ = ["FilterBackend", "asks_filtering"]
 
 
 class FilterBackend(DjangoFilterBackend):
@@ -25,6 +25,12 @@ class FilterBackend(DjangoFilterBackend):
         if filterset_class is not None and not _names_any(request.query_params, filterset_class.base_filters):
             return queryset
         return super().filter_queryset(request, queryset, view)
+
+
+def asks_filtering(request: Any, view: Any) -> bool:
+    """Whether ``request`` names any of ``view``'s filters (its list is then read through them)."""
+    filterset_class = FilterBackend().get_filterset_class(view, None)
+    return filterset_class is not None and _names_any(request.query_params, filterset_class.base_filters)
 
 
 def _names_any(params: Any, filters: dict[str, Any]) -> bool:

@@ -15,6 +15,8 @@ from peerings.api import serializers as s
 from peerings.api.base import ApiView
 from peerings.api.exporting import ExportMixin
 from peerings.api.filtering import FilterBackend
+from peerings.api.listing import PreparedListMixin
+from peerings.api.pagination import PreparedList
 from peerings.filtersets import StatusChangeFilterSet, UpstreamCallFilterSet
 from peerings.models import StatusChange, UpstreamCall
 
@@ -32,13 +34,17 @@ class HistoryViewSet(ExportMixin, ApiView, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet:
         if self.fake:
             return self.model.objects.none()
+        if self.action == "list" and hasattr(self, "prepared_list"):
+            return self.listed_queryset()
         return self.visible(self.request.user)
 
 
 @schema.CALLS
-class UpstreamCallViewSet(HistoryViewSet):
+class UpstreamCallViewSet(PreparedListMixin, HistoryViewSet):
     """The append-only log of calls to the cloud, read-only."""
 
+    #: Its list's keyset pages, compiled once per shape (:mod:`peerings.api.listing`).
+    prepared_list = PreparedList(selectors.calls_seen_by)
     model = UpstreamCall
     visible = staticmethod(selectors.visible_calls)
     export_columns = export.CALL_COLUMNS

@@ -16,6 +16,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
@@ -30,8 +31,9 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from peerings.paginators import CappedCountPaginator
 from peerings.rules.limits import API_MAX_PAGE_SIZE, COUNT_LIMIT
+from portal.prepared import PreparedRead
 
-__all__ = ["COUNT_LIMIT", "PortalPagination", "cursor_for"]
+__all__ = ["COUNT_LIMIT", "PortalPagination", "PreparedList", "cursor_for", "keyset_page"]
 
 CURSOR_PARAM = "cursor"
 _KEY = "_cursor_key_"
@@ -134,6 +136,76 @@ def _after(ordering: list[str], values: list[Any]) -> Q:
     return bound & after
 
 
+def _counting(queryset: QuerySet, limit: int | None = None) -> QuerySet:
+    """The ids of the list's rows, up to one past ``limit`` (:data:`COUNT_LIMIT`): the capped count's rows."""
+    return queryset.order_by().values("pk")[: (COUNT_LIMIT if limit is None else limit) + 1]
+
+
+def _attributes(queryset: QuerySet) -> list[str]:
+    """Where a row of ``queryset`` holds each ordering value: its column as read, else the alias
+    :func:`keyset_page` selects it under."""
+    names = [str(term).lstrip("-") for term in queryset.query.order_by]
+    return [_attname(queryset, name) or f"{_KEY}{i}" for i, name in enumerate(names)]
+
+
+def keyset_page(
+    queryset: QuerySet, page_size: int, *, after: list | None = None, count_limit: int | None = None
+) -> tuple[QuerySet, list[str]]:
+    """The statement of a keyset page of ``queryset`` (ordered): the rows after ``after`` (the
+    previous page's last ordering values), one more than the page to tell whether a next page
+    exists, with the capped count as a column (one round trip); and where each row holds its
+    ordering values."""
+    ordering = [str(term) for term in queryset.query.order_by]
+    rows = queryset.filter(_after(ordering, after)) if after else queryset
+    attributes = _attributes(queryset)
+    keys: dict[str, Any] = {
+        key: F(term.lstrip("-"))
+        for key, term in zip(attributes, ordering, strict=True)
+        if key.startswith(_KEY)
+    }
+    keys[_COUNTED] = _CappedCount(_counting(queryset, count_limit).query)
+    return rows.annotate(**keys)[: page_size + 1], attributes
+
+
+class PreparedList:
+    """A list read by keyset pages (no filters, its own ordering) whose page statements are
+    compiled once per shape: ``build(**values)`` is the list's queryset, ordered, as the ORM
+    path reads it (the same function), values being what :class:`portal.prepared.PreparedRead`
+    takes (ids, strings, times and lists of them)."""
+
+    def __init__(self, build: Callable[..., QuerySet]) -> None:
+        self.build = build
+        self._statement = PreparedRead(self._page_statement)
+        self._structure: tuple[list[str], list[str], QuerySet] | None = None
+
+    def _page_statement(
+        self, page_size: int, count_limit: int, *, after: list | None = None, **values: Any
+    ) -> QuerySet:
+        return keyset_page(self.build(**values), page_size, after=after, count_limit=count_limit)[0]
+
+    def page(self, page_size: int, *, after: list | None = None, **values: Any) -> list:
+        """The rows of a page, one more than ``page_size`` when there is a next."""
+        return self._statement.rows(page_size, COUNT_LIMIT, after=after, **values)
+
+    def _structured(self, values: dict[str, Any]) -> tuple[list[str], list[str], QuerySet]:
+        # The ordering and the columns do not depend on the values: read them from one build.
+        if self._structure is None:
+            queryset = self.build(**values)
+            ordering = [str(term) for term in queryset.query.order_by]
+            self._structure = (ordering, _attributes(queryset), queryset.none())
+        return self._structure
+
+    def ordering(self, values: dict[str, Any]) -> list[str]:
+        return self._structured(values)[0]
+
+    def attributes(self, values: dict[str, Any]) -> list[str]:
+        return self._structured(values)[1]
+
+    def typing(self, values: dict[str, Any]) -> QuerySet:
+        """A queryset whose columns type a cursor's values (:func:`_decode`)."""
+        return self._structured(values)[2]
+
+
 class PortalPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = API_MAX_PAGE_SIZE
@@ -161,27 +233,41 @@ class PortalPagination(PageNumberPagination):
         self.cursor_mode = True
         self.ordering = ordering
         cursor = request.query_params.get(CURSOR_PARAM)
-        rows = queryset
-        if cursor:
-            rows = rows.filter(_after(ordering, _decode(cursor, ordering, queryset)))
-        names = [term.lstrip("-") for term in ordering]
-        # The last row's ordering values: a column of the row as read, else (an alias) selected for it.
-        attributes = [_attname(queryset, name) or f"{_KEY}{i}" for i, name in enumerate(names)]
-        keys: dict[str, Any] = {
-            key: F(name) for key, name in zip(attributes, names, strict=True) if key.startswith(_KEY)
-        }
-        counting = queryset.order_by().values("pk")[: COUNT_LIMIT + 1]
-        keys[_COUNTED] = _CappedCount(counting.query)  # in the page's statement: one round trip
-        page = list((rows.annotate(**keys) if keys else rows)[: page_size + 1])
+        after = _decode(cursor, ordering, queryset) if cursor else None
+        statement, attributes = keyset_page(queryset, page_size, after=after)
+        return self._keyset_answer(list(statement), page_size, attributes, after, _counting(queryset).count)
+
+    def paginate_prepared(self, prepared: PreparedList, request: Any, **values: Any) -> list:
+        """:meth:`paginate_queryset` of ``prepared.build(**values)`` read by keyset (no ``?page=``),
+        with the page's statement compiled once per shape (:mod:`portal.prepared`)."""
+        self.cursor_mode, self.listed, self.request = True, False, request
+        page_size = self.get_page_size(request) or self.page_size
+        self.ordering = prepared.ordering(values)
+        cursor = request.query_params.get(CURSOR_PARAM)
+        after = _decode(cursor, self.ordering, prepared.typing(values)) if cursor else None
+        page = prepared.page(page_size, after=after, **values)
+        count_alone = lambda: _counting(prepared.build(**values)).count()  # noqa: E731
+        return self._keyset_answer(page, page_size, prepared.attributes(values), after, count_alone)
+
+    def _keyset_answer(
+        self,
+        page: list,
+        page_size: int,
+        attributes: list[str],
+        after: list | None,
+        count: Callable[[], int],
+    ) -> list:
+        """The page of ``page`` (its statement's rows), its next cursor's values and its count
+        (``count()`` when the page cannot tell it)."""
         self.has_more = len(page) > page_size
         page = page[:page_size]
         self.last = [getattr(page[-1], attribute) for attribute in attributes] if page else None
-        if not (cursor or self.has_more):  # the whole list is on this first page: its rows are the count
+        if not (after or self.has_more):  # the whole list is on this first page: its rows are the count
             counted = len(page)
         elif page and hasattr(page[0], _COUNTED):
             counted = getattr(page[0], _COUNTED)
         else:  # a cursor past the last row: the count alone
-            counted = counting.count()
+            counted = count()
         self.count, self.count_capped = min(counted, COUNT_LIMIT), counted > COUNT_LIMIT
         return page
 

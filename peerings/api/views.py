@@ -28,6 +28,8 @@ from peerings.api.exceptions import error_body, peering_ref
 from peerings.api.exporting import ExportMixin
 from peerings.api.filtering import FilterBackend
 from peerings.api.idempotency import REPLAY_HEADER
+from peerings.api.listing import PreparedListMixin
+from peerings.api.pagination import PreparedList
 from peerings.choices import ChangeSource, PeeringStatus
 from peerings.filtersets import (
     PeeringFilterSet,
@@ -112,8 +114,21 @@ def _decision_action(kind: Action, summary: str, request_serializer: type) -> An
     return schema.decision(kind, summary, request_serializer)(decide)
 
 
+def listed_peerings(*, tenant_ids: list[int]) -> QuerySet[Peering]:
+    """The peerings list of a member of ``tenant_ids`` (sorted), newest first, with what its rows
+    show (:data:`UNSHOWN_COLUMNS` left unread)."""
+    peerings = selectors.peerings_seen_by(tenant_ids, listing=True).defer(*UNSHOWN_COLUMNS)
+    return with_created(peerings).order_by("-created_at", "-id")
+
+
+#: The list's keyset pages, compiled once per shape (the page size, the number of the caller's
+#: tenants, a cursor or none): see :mod:`portal.prepared`.
+LISTED = PreparedList(listed_peerings)
+
+
 @schema.PEERINGS
 class PeeringViewSet(
+    PreparedListMixin,
     ExportMixin,
     ApiView,
     mixins.ListModelMixin,
@@ -142,13 +157,12 @@ class PeeringViewSet(
     action_query_params = {"routes": (ENVELOPE_PARAM,), "routes_plan": ("requester", "accepter")}
 
     export_name = "peerings"
+    prepared_list = LISTED
 
     def get_queryset(self) -> QuerySet[Peering]:
-        listing = self.action in ("list", "export")
-        mine = selectors.request_roles(self.request) if self.action == "list" else None  # read with the token
-        peerings = selectors.visible_peerings(self.request.user, listing=listing, tenant_ids=mine)
         if self.action == "list":
-            peerings = peerings.defer(*UNSHOWN_COLUMNS)
+            return self.listed_queryset()
+        peerings = selectors.visible_peerings(self.request.user, listing=self.action == "export")
         return with_created(peerings).order_by("-created_at", "-id")
 
     def export_table(self) -> export.Table:

@@ -96,3 +96,33 @@ def test_the_cursor_reads_a_column_from_the_row_and_selects_only_an_alias():
     assert pagination._attname(peerings.defer("name"), "name") is None
     assert pagination._attname(peerings.only("id"), "name") is None
     assert pagination._attname(peerings.only("id", "name"), "name") == "name"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/peerings/", "/api/v1/calls/"])
+def test_the_prepared_read_answers_what_the_orm_path_answers(client_for, me, five, path, monkeypatch):
+    """A list read with no filter named runs its prepared statement (peerings.api.listing); the
+    same read naming a filter that keeps every row goes through the ORM: the same pages."""
+    from peerings.api.pagination import PreparedList
+    from tests.factories import UpstreamCallFactory
+
+    for peering in five:
+        UpstreamCallFactory(peering=peering, tenant=peering.requester_tenant)
+    prepared = []
+    monkeypatch.setattr(PreparedList, "page", _counted(PreparedList.page, prepared))
+    api = client_for(me)
+    everything = "created_after=2000-01-01T00:00:00Z"  # a filter named, every row kept: the ORM path
+    for size in (1, 2, 3, 50):
+        plain, through_orm = f"{path}?page_size={size}", f"{path}?page_size={size}&{everything}"
+        assert _walk(api, plain) == _walk(api, through_orm)
+        first, orm_first = api.get(plain).json(), api.get(through_orm).json()
+        assert (first["count"], first["count_capped"]) == (orm_first["count"], orm_first["count_capped"])
+        assert first["results"] == orm_first["results"]
+    assert prepared  # the plain reads went the prepared way
+
+
+def _counted(method, calls):
+    def page(self, *args, **kwargs):
+        calls.append(args)
+        return method(self, *args, **kwargs)
+
+    return page
