@@ -15,8 +15,9 @@ with :class:`ShapeError` the first time, not answered wrongly. A value's kind (`
 list's length) is part of the shape by itself. A builder takes its values as they come (it does
 not sort or filter a list: pass it in the order wanted).
 
-The compiled statements live in process memory, one per shape: a cache of code, like compiled
-templates, not of data; every run reads the database afresh.
+The compiled statements live in process memory, one per shape and at most ``max_shapes`` of them
+(the least recently compiled goes first): a cache of code, like compiled templates, not of data;
+every run reads the database afresh.
 """
 
 from __future__ import annotations
@@ -76,8 +77,9 @@ class PreparedRead(Generic[M]):
     compiling anything once that shape has been seen.
     """
 
-    def __init__(self, build: Callable[..., QuerySet[M]]) -> None:
+    def __init__(self, build: Callable[..., QuerySet[M]], *, max_shapes: int = 256) -> None:
         self.build = build
+        self.max_shapes = max_shapes
         self._compiled: dict[Hashable, _Compiled | object] = {}
         self._lock = threading.Lock()
 
@@ -87,6 +89,8 @@ class PreparedRead(Generic[M]):
         if compiled is None:
             compiled = self._compile(using, shape, values)
             with self._lock:
+                while len(self._compiled) >= self.max_shapes:
+                    del self._compiled[next(iter(self._compiled))]
                 self._compiled[key] = compiled
         if compiled is _EMPTY:
             return []

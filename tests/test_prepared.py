@@ -150,3 +150,17 @@ def test_a_none_value_is_a_shape_of_its_own(world):
     unrequested = PeeringFactory(requested_by=None)
     assert [p.pk for p in read.rows(user_id=None)] == [unrequested.pk]
     assert len(read.rows(user_id=requester)) == Peering.objects.filter(requested_by_id=requester).count()
+
+
+def test_it_keeps_at_most_max_shapes_statements(world):
+    read = PreparedRead(
+        lambda size, *, tenant_ids: Peering.objects.filter(requester_tenant__in=tenant_ids).order_by("id")[
+            :size
+        ],
+        max_shapes=3,
+    )
+    ids = [world[3].pk]
+    for size in range(1, 8):
+        assert len(read.rows(size, tenant_ids=ids)) == size
+    assert len(read._compiled) == 3
+    assert [key[1] for key in read._compiled] == [(5,), (6,), (7,)]  # the latest shapes
