@@ -168,6 +168,8 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 if env.str("VPCSIM_DATABASE_URL", default="") and VPC_SIMULATOR_ENABLED:
     DATABASES["vpcsim"] = env.db("VPCSIM_DATABASE_URL")
     DATABASE_ROUTERS = ["vpcsim.store.VpcSimRouter"]
+#: PostgreSQL's JIT compilation for the portal's sessions (ops.database turns it off unless true).
+DATABASE_JIT = env.bool("DATABASE_JIT", default=False)
 for _database in DATABASES.values():
     _database["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
     _database["CONN_HEALTH_CHECKS"] = True
