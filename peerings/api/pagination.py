@@ -17,7 +17,7 @@ import binascii
 import datetime as dt
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -167,6 +167,12 @@ def keyset_page(
     return rows.annotate(**keys)[: page_size + 1], attributes
 
 
+class _Structure(NamedTuple):
+    ordering: list[str]
+    attributes: list[str]
+    typing: QuerySet  # its columns type a cursor's values (:func:`_decode`)
+
+
 class PreparedList:
     """A list read by keyset pages (no filters, its own ordering) whose page statements are
     compiled once per shape: ``build(**values)`` is the list's queryset, ordered, as the ORM
@@ -176,7 +182,7 @@ class PreparedList:
     def __init__(self, build: Callable[..., QuerySet]) -> None:
         self.build = build
         self._statement = PreparedRead(self._page_statement)
-        self._structure: tuple[list[str], list[str], QuerySet] | None = None
+        self._structure: _Structure | None = None
 
     def _page_statement(
         self, page_size: int, count_limit: int, *, after: list | None = None, **values: Any
@@ -187,23 +193,14 @@ class PreparedList:
         """The rows of a page, one more than ``page_size`` when there is a next."""
         return self._statement.rows(page_size, COUNT_LIMIT, after=after, **values)
 
-    def _structured(self, values: dict[str, Any]) -> tuple[list[str], list[str], QuerySet]:
-        # The ordering and the columns do not depend on the values: read them from one build.
+    def structure(self, values: dict[str, Any]) -> _Structure:
+        """The list's ordering, where rows hold its values and what types a cursor: they do not
+        depend on the values, so they are read from one build."""
         if self._structure is None:
             queryset = self.build(**values)
             ordering = [str(term) for term in queryset.query.order_by]
-            self._structure = (ordering, _attributes(queryset), queryset.none())
+            self._structure = _Structure(ordering, _attributes(queryset), queryset.none())
         return self._structure
-
-    def ordering(self, values: dict[str, Any]) -> list[str]:
-        return self._structured(values)[0]
-
-    def attributes(self, values: dict[str, Any]) -> list[str]:
-        return self._structured(values)[1]
-
-    def typing(self, values: dict[str, Any]) -> QuerySet:
-        """A queryset whose columns type a cursor's values (:func:`_decode`)."""
-        return self._structured(values)[2]
 
 
 class PortalPagination(PageNumberPagination):
@@ -235,19 +232,21 @@ class PortalPagination(PageNumberPagination):
         cursor = request.query_params.get(CURSOR_PARAM)
         after = _decode(cursor, ordering, queryset) if cursor else None
         statement, attributes = keyset_page(queryset, page_size, after=after)
-        return self._keyset_answer(list(statement), page_size, attributes, after, _counting(queryset).count)
+        count_alone = lambda: _counting(queryset).count()  # noqa: E731  (built only when needed)
+        return self._keyset_answer(list(statement), page_size, attributes, after, count_alone)
 
     def paginate_prepared(self, prepared: PreparedList, request: Any, **values: Any) -> list:
         """:meth:`paginate_queryset` of ``prepared.build(**values)`` read by keyset (no ``?page=``),
         with the page's statement compiled once per shape (:mod:`portal.prepared`)."""
         self.cursor_mode, self.listed, self.request = True, False, request
         page_size = self.get_page_size(request) or self.page_size
-        self.ordering = prepared.ordering(values)
+        structure = prepared.structure(values)
+        self.ordering = structure.ordering
         cursor = request.query_params.get(CURSOR_PARAM)
-        after = _decode(cursor, self.ordering, prepared.typing(values)) if cursor else None
+        after = _decode(cursor, self.ordering, structure.typing) if cursor else None
         page = prepared.page(page_size, after=after, **values)
         count_alone = lambda: _counting(prepared.build(**values)).count()  # noqa: E731
-        return self._keyset_answer(page, page_size, prepared.attributes(values), after, count_alone)
+        return self._keyset_answer(page, page_size, structure.attributes, after, count_alone)
 
     def _keyset_answer(
         self,
